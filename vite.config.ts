@@ -1,0 +1,45 @@
+import { defineConfig } from 'vitest/config';
+
+// One config for the page build and both test suites:
+//   unit - Node; WGSL kernels run through Dawn (the `webgpu` package), SwiftShader without a GPU.
+//   e2e  - the built page served on localhost, driven in Debian's Chromium through Playwright.
+export default defineConfig({
+  base: './',
+  build: {
+    target: 'es2022',
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+  },
+  worker: { format: 'es' },
+  server: { host: '127.0.0.1' },
+  preview: { host: '127.0.0.1' },
+  test: {
+    reporters: ['default', './tests/helpers/summary-reporter.ts'],
+    // Each file gets its own process: Dawn and Chromium each keep native state per process.
+    pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          globalSetup: ['./tests/helpers/e2e-global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          // The page under test already uses both cores; run the browser tests one at a time.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
