@@ -1,0 +1,83 @@
+/**
+ * The page for end-to-end tests: Debian's Chromium driven by Playwright, WebGPU on (SwiftShader
+ * when the machine has no GPU), a fresh profile, no background networking. Every browser test
+ * gets its page from here and can check what the page fetched.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { inject } from 'vitest';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-default-apps',
+  '--disable-extensions',
+];
+
+export interface TestPage {
+  page: Page;
+  browser: Browser;
+  baseUrl: string;
+  /** Every URL the page requested, in order. */
+  requests: string[];
+  /** console.error lines and uncaught exceptions of the page. */
+  errors: string[];
+  /** Requests that went anywhere but the page's own origin. */
+  foreignRequests(): string[];
+  close(): Promise<void>;
+}
+
+/** WebGPU is behind a flag in Chromium on Linux; without it (and with the feature off) it is a browser without WebGPU. */
+const WEBGPU_ON = ['--enable-unsafe-webgpu'];
+const WEBGPU_OFF = ['--disable-features=WebGPU'];
+
+export async function launchChromium(options: { webgpu?: boolean; extraArgs?: string[] } = {}): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`No Chromium at ${CHROMIUM_PATH}: apt-get install chromium, or set CHROMIUM_PATH`);
+  }
+  // Playwright gives each launch a new temporary profile (--user-data-dir).
+  const gpuArgs = options.webgpu === false ? WEBGPU_OFF : WEBGPU_ON;
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [...CHROMIUM_ARGS, ...gpuArgs, ...(options.extraArgs ?? [])],
+  });
+}
+
+export async function openPage(
+  path = '',
+  options: { webgpu?: boolean; chromiumArgs?: string[]; waitForReady?: boolean } = {},
+): Promise<TestPage> {
+  const baseUrl = inject('baseUrl');
+  const browser = await launchChromium({ webgpu: options.webgpu, extraArgs: options.chromiumArgs });
+  const page = await browser.newPage();
+  const requests: string[] = [];
+  const errors: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(new URL(path, baseUrl).href);
+  if (options.waitForReady ?? true) {
+    await page.evaluate(() => window.neurncd.ready);
+    const adapter = await page.evaluate(() => window.neurncd.adapter());
+    console.log(`[browser-page] adapter: ${adapter ? JSON.stringify(adapter) : 'none'}`);
+  }
+  const origin = new URL(baseUrl).origin;
+  return {
+    page,
+    browser,
+    baseUrl,
+    requests,
+    errors,
+    foreignRequests: () =>
+      requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:')),
+    close: () => browser.close(),
+  };
+}
