@@ -1,0 +1,97 @@
+/**
+ * npm run generate -- --out DIR [--preset tiny|demo|bench] [--seed N] [--frames N]
+ *                     [--width W] [--height H] [--jobs N]
+ *
+ * Writes a synthetic scan (see src/synth/synthetic-scan.ts for the layout), rendering frames on
+ * all cores.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { FrameRequest, FrameResult } from '../synth/frame-job.ts';
+import { resolveSynthOptions, SynthOptionsError, type PresetName, type SynthOptions } from '../synth/synth-options.ts';
+import { buildWorld, metadataFiles } from '../synth/synthetic-scan.ts';
+import { intOption, parseArgs, runCommand, stringOption, UsageError } from './args.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function writeAll(out: string, files: Iterable<[string, Uint8Array]>): Promise<void> {
+  for (const [path, bytes] of files) {
+    const full = join(out, path);
+    await mkdir(dirname(full), { recursive: true });
+    await writeFile(full, bytes);
+  }
+}
+
+async function renderFrames(options: SynthOptions, out: string, jobs: number, onFrame: (done: number) => void): Promise<void> {
+  const workerCount = Math.max(1, Math.min(jobs, options.frames));
+  let next = 0;
+  let done = 0;
+  const workers = Array.from(
+    { length: workerCount },
+    () => new Worker(join(here, '..', '..', 'tools', 'ts-worker.mjs'), { workerData: { module: pathToFileURL(join(here, 'generate-worker.ts')).href } }),
+  );
+  try {
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((finish, fail) => {
+            const feed = (): void => {
+              if (next >= options.frames) return finish();
+              const request: FrameRequest = { options, index: next++ };
+              worker.postMessage(request);
+            };
+            worker.on('message', (result: FrameResult) => {
+              writeAll(out, result.files)
+                .then(() => {
+                  onFrame(++done);
+                  feed();
+                })
+                .catch(fail);
+            });
+            worker.on('error', fail);
+            worker.on('exit', (code) => {
+              if (next < options.frames || done < options.frames) fail(new Error(`generator worker exited with code ${code}`));
+            });
+            feed();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+await runCommand(
+  async () => {
+    const args = parseArgs(process.argv.slice(2), { values: ['out', 'preset', 'seed', 'frames', 'width', 'height', 'jobs'], flags: [] });
+    if (args.positionals.length) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
+    const out = stringOption(args, 'out');
+    if (!out) throw new UsageError('--out DIR is required');
+    const options = resolveSynthOptions({
+      preset: stringOption(args, 'preset') as PresetName | undefined,
+      seed: intOption(args, 'seed', 0, 0xffffffff),
+      frames: intOption(args, 'frames', 2, 10000),
+      width: intOption(args, 'width', 8, 4096),
+      height: intOption(args, 'height', 8, 4096),
+    });
+    const jobs = intOption(args, 'jobs', 1, 256) ?? availableParallelism();
+    const dir = resolve(out);
+    const started = performance.now();
+    // Building the world first checks that the camera path is valid before any file is written.
+    await writeAll(dir, metadataFiles(buildWorld(options)));
+    const tty = process.stderr.isTTY;
+    await renderFrames(options, dir, jobs, (done) => {
+      if (tty) process.stderr.write(`\rrendering frame ${done}/${options.frames}`);
+      else if (done === options.frames || done % 25 === 0) process.stderr.write(`rendered ${done}/${options.frames} frames\n`);
+    });
+    if (tty) process.stderr.write('\n');
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `wrote ${options.frames} frames (${options.width}x${options.height}, preset ${options.preset}, seed ${options.seed}) to ${dir} in ${seconds.toFixed(1)} s`,
+    );
+  },
+  (e) => e instanceof SynthOptionsError,
+);
