@@ -2,6 +2,8 @@ import type { AdapterSummary, GpuContext } from '../gpu/gpu-context.ts';
 import { readBuffer, uploadBuffer } from '../gpu/buffer-io.ts';
 import { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
+import { generateScanInBrowser } from '../synth/generate-in-browser.ts';
+import type { SynthOptions } from '../synth/synth-options.ts';
 
 /**
  * `window.neurncd`: the page's scripting surface. The headless commands and the end-to-end tests
@@ -17,6 +19,15 @@ export interface NeurncdAutomation {
     /** Exclusive prefix sum of u32 values on the page's device. */
     exclusiveScan(values: number[]): Promise<number[]>;
   };
+  synth: {
+    /** Generates a synthetic scan in Web Workers; returns each file's SHA-256 (hex) by path. */
+    digest(options: Partial<SynthOptions>): Promise<Record<string, string>>;
+  };
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(hash, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 declare global {
@@ -54,6 +65,14 @@ export function createAutomationApi(state: {
         scan.destroy();
         buffer.destroy();
         return Array.from(out);
+      },
+    },
+    synth: {
+      async digest(options) {
+        const files = await generateScanInBrowser(options);
+        const digests: Record<string, string> = {};
+        for (const [path, bytes] of files) digests[path] = await sha256Hex(bytes);
+        return digests;
       },
     },
   };

@@ -49,6 +49,7 @@ export function resolveSynthOptions(given: Partial<SynthOptions> = {}): SynthOpt
 }
 
 export function intrinsicsFor(options: Pick<SynthOptions, 'width' | 'height'>): { fx: number; fy: number; cx: number; cy: number } {
-  const fx = options.width / 2 / Math.tan(((HFOV_DEGREES / 2) * Math.PI) / 180);
+  // Rounded so that 90 degrees gives exactly width / 2 (Math.tan(PI / 4) is 0.9999999999999999).
+  const fx = Math.round((options.width / 2 / Math.tan(((HFOV_DEGREES / 2) * Math.PI) / 180)) * 1e9) / 1e9;
   return { fx, fy: fx, cx: options.width / 2, cy: options.height / 2 };
 }

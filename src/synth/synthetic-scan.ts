@@ -33,7 +33,12 @@ export function buildWorld(given: Partial<SynthOptions>): SyntheticWorld {
   const options = resolveSynthOptions(given);
   // Separate streams: the room depends on the seed only, not on frame count or size.
   const scene = layoutRoom(options.seed);
-  const poses = scanPath(scene, options.frames, new Random(options.seed ^ 0x5ca1ab1e));
+  // Poses are rounded to what the text files hold (1e-9), so that the frames are rendered from
+  // exactly the poses written, and Node and browsers (whose Math.sin may differ in the last bit)
+  // write the same bytes.
+  const poses = scanPath(scene, options.frames, new Random(options.seed ^ 0x5ca1ab1e)).map((m) =>
+    m.map((v) => Math.round(v * 1e9) / 1e9 + 0),
+  );
   const k = intrinsicsFor(options);
   const cameras = poses.map((c2w) => ({ width: options.width, height: options.height, ...k, c2w }));
   return { options, scene, cameras };
