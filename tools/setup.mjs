@@ -40,6 +40,6 @@ if (wantBrowser) {
       process.exit(1);
     }
     run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing]);
+    run('apt-get', ['install', '-y', '-qq', ...missing]);
   }
 }

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { FrameRequest, FrameResult } from '../synth/frame-job.ts';
+import { renderFramesOnPool, type FrameWorkerPort } from '../synth/frame-pool.ts';
 import { resolveSynthOptions, SynthOptionsError, type PresetName, type SynthOptions } from '../synth/synth-options.ts';
 import { buildWorld, metadataFiles } from '../synth/synthetic-scan.ts';
 import { intOption, parseArgs, runCommand, stringOption, UsageError } from './args.ts';
@@ -26,39 +26,22 @@ async function writeAll(out: string, files: Iterable<[string, Uint8Array]>): Pro
 }
 
 async function renderFrames(options: SynthOptions, out: string, jobs: number, onFrame: (done: number) => void): Promise<void> {
-  const workerCount = Math.max(1, Math.min(jobs, options.frames));
-  let next = 0;
-  let done = 0;
-  const workers = Array.from(
-    { length: workerCount },
-    () => new Worker(join(here, '..', '..', 'tools', 'ts-worker.mjs'), { workerData: { module: pathToFileURL(join(here, 'generate-worker.ts')).href } }),
-  );
+  const workerScript = join(here, '..', '..', 'tools', 'ts-worker.mjs');
+  const workerData = { module: pathToFileURL(join(here, 'generate-worker.ts')).href };
+  const workers = Array.from({ length: Math.max(1, Math.min(jobs, options.frames)) }, () => new Worker(workerScript, { workerData }));
+  const ports: FrameWorkerPort[] = workers.map((worker) => ({
+    post: (request) => worker.postMessage(request),
+    listen: (onResult, onError) => {
+      worker.on('message', onResult);
+      worker.on('error', onError);
+      worker.on('exit', (code) => onError(new Error(`generator worker exited with code ${code}`)));
+    },
+  }));
   try {
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((finish, fail) => {
-            const feed = (): void => {
-              if (next >= options.frames) return finish();
-              const request: FrameRequest = { options, index: next++ };
-              worker.postMessage(request);
-            };
-            worker.on('message', (result: FrameResult) => {
-              writeAll(out, result.files)
-                .then(() => {
-                  onFrame(++done);
-                  feed();
-                })
-                .catch(fail);
-            });
-            worker.on('error', fail);
-            worker.on('exit', (code) => {
-              if (next < options.frames || done < options.frames) fail(new Error(`generator worker exited with code ${code}`));
-            });
-            feed();
-          }),
-      ),
-    );
+    await renderFramesOnPool(options, ports, async (result, done) => {
+      await writeAll(out, result.files);
+      onFrame(done);
+    });
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

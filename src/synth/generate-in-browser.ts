@@ -2,7 +2,8 @@
  * Generates a synthetic scan inside the page, off the main thread: a pool of Web Workers renders
  * the frames; the result is the same file set (same bytes) that `npm run generate` writes.
  */
-import type { FrameRequest, FrameResult } from './frame-job.ts';
+import type { FrameResult } from './frame-job.ts';
+import { renderFramesOnPool, type FrameWorkerPort } from './frame-pool.ts';
 import { resolveSynthOptions, type SynthOptions } from './synth-options.ts';
 import { buildWorld, metadataFiles } from './synthetic-scan.ts';
 
@@ -17,30 +18,22 @@ export async function generateScanInBrowser(
     { length: Math.min(workerCount, options.frames) },
     () => new Worker(new URL('./synth-worker.ts', import.meta.url), { type: 'module', name: 'synth' }),
   );
-  let next = 0;
-  let done = 0;
+  const ports: FrameWorkerPort[] = workers.map((worker) => ({
+    post: (request) => worker.postMessage(request),
+    listen: (onResult, onError) => {
+      worker.onmessage = (event: MessageEvent<FrameResult | { index: number; error: string }>) => {
+        const data = event.data;
+        if ('error' in data) onError(new Error(`generating frame ${data.index}: ${data.error}`));
+        else onResult(data);
+      };
+      worker.onerror = (event) => onError(new Error(`generator worker failed: ${event.message}`));
+    },
+  }));
   try {
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((finish, fail) => {
-            const feed = (): void => {
-              if (next >= options.frames) return finish();
-              const request: FrameRequest = { options, index: next++ };
-              worker.postMessage(request);
-            };
-            worker.onmessage = (event: MessageEvent<FrameResult | { index: number; error: string }>) => {
-              const data = event.data;
-              if ('error' in data) return fail(new Error(`generating frame ${data.index}: ${data.error}`));
-              for (const [path, bytes] of data.files) files.set(path, bytes);
-              onProgress(++done, options.frames);
-              feed();
-            };
-            worker.onerror = (event) => fail(new Error(`generator worker failed: ${event.message}`));
-            feed();
-          }),
-      ),
-    );
+    await renderFramesOnPool(options, ports, (result, framesDone) => {
+      for (const [path, bytes] of result.files) files.set(path, bytes);
+      onProgress(framesDone, options.frames);
+    });
   } finally {
     for (const w of workers) w.terminate();
   }

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPage, type TestPage } from '../helpers/browser-page.ts';
+import { describe, expect, it } from 'vitest';
+import { openPage, usePage } from '../helpers/browser-page.ts';
 
 function cpuExclusiveScan(values: number[]): number[] {
   let sum = 0;
@@ -11,15 +11,10 @@ function cpuExclusiveScan(values: number[]): number[] {
 }
 
 describe('the built page in Chromium', () => {
-  let t: TestPage;
-  beforeAll(async () => {
-    t = await openPage();
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const page = usePage();
 
   it('gets a WebGPU adapter and says which in the status line', async () => {
+    const t = page();
     const adapter = await t.page.evaluate(() => window.neurncd.adapter());
     expect(adapter, String(await t.page.evaluate(() => window.neurncd.gpuError()))).not.toBeNull();
     const status = await t.page.getByTestId('status').textContent();
@@ -29,11 +24,12 @@ describe('the built page in Chromium', () => {
 
   it.each([1, 5, 1024, 1025, 70_001])('runs the prefix-sum kernel on %i values like the CPU', async (n) => {
     const values = Array.from({ length: n }, (_, i) => (i * 2654435761) % 977);
-    const result = await t.page.evaluate((v) => window.neurncd.gpu.exclusiveScan(v), values);
+    const result = await page().page.evaluate((v) => window.neurncd.gpu.exclusiveScan(v), values);
     expect(result).toEqual(cpuExclusiveScan(values));
   });
 
   it('fetched nothing but its own files and logged no errors', () => {
+    const t = page();
     expect(t.foreignRequests()).toEqual([]);
     expect(t.errors).toEqual([]);
   });

@@ -1,19 +1,14 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RoomTracer } from '../../src/synth/render-frame.ts';
 import { buildWorld, frameFiles, metadataFiles } from '../../src/synth/synthetic-scan.ts';
-import { openPage, type TestPage } from '../helpers/browser-page.ts';
+import { usePage } from '../helpers/browser-page.ts';
 
 describe('the generator in the page', () => {
-  let t: TestPage;
-  beforeAll(async () => {
-    t = await openPage();
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const page = usePage();
 
   it('renders a scan in Web Workers with the same bytes as Node', async () => {
+    const t = page();
     const options = { preset: 'tiny' as const, seed: 5, frames: 6 };
     const browser = await t.page.evaluate((o) => window.neurncd.synth.digest(o), options);
 

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -79,5 +79,20 @@ export async function openPage(
     foreignRequests: () =>
       requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:')),
     close: () => browser.close(),
+  };
+}
+
+/** Opens one page for the enclosing describe block (before its tests) and closes it after. */
+export function usePage(path = '', options: Parameters<typeof openPage>[1] = {}): () => TestPage {
+  let opened: TestPage | undefined;
+  beforeAll(async () => {
+    opened = await openPage(path, options);
+  });
+  afterAll(async () => {
+    await opened?.close();
+  });
+  return () => {
+    if (!opened) throw new Error('the page did not open');
+    return opened;
   };
 }
