@@ -1,0 +1,65 @@
+/**
+ * A ScanNet export (the SensReader output): color/N.jpg, depth/N.png (uint16 millimetres, often of
+ * another size than the colour images), pose/N.txt (4x4 camera-to-world; -inf where tracking
+ * failed), intrinsic/intrinsic_color.txt and intrinsic_depth.txt (4x4), optional label-filt/N.png.
+ */
+import { frameNumber, sortByFrameNumber } from '../frame-numbers.ts';
+import { poseProblem, toMat4 } from '../pose-check.ts';
+import { intrinsicsFromMatrix, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
+import { ScanError } from '../scan-error.ts';
+import { parseMatrix, parseNumbers, readText } from '../scan-text.ts';
+import type { Intrinsics } from '../scan.ts';
+
+const IMAGE = /^color\/(\d+)\.(jpe?g|png)$/i;
+
+async function readIntrinsics(source: Parameters<FormatParser['parse']>[0], path: string): Promise<number[]> {
+  const values = parseNumbers(await readText(source, path), path);
+  if (values.length !== 9 && values.length !== 16) throw new ScanError(path, `should hold a 3x3 or 4x4 matrix, found ${values.length} numbers`);
+  return values;
+}
+
+export const scannet: FormatParser = {
+  format: 'scannet',
+  signature: 'color/N.jpg with pose/N.txt and intrinsic/intrinsic_color.txt (ScanNet export)',
+  detect: (paths) => paths.some((p) => IMAGE.test(p)) && paths.some((p) => /^pose\/\d+\.txt$/.test(p)),
+  async parse(source): Promise<ScanLayout> {
+    const has = new Set(source.paths);
+    const warnings: string[] = [];
+    if (!has.has('intrinsic/intrinsic_color.txt')) throw new ScanError('intrinsic/intrinsic_color.txt', 'is missing: ScanNet exports need the colour camera intrinsics');
+    const kc = await readIntrinsics(source, 'intrinsic/intrinsic_color.txt');
+    const colsC = kc.length === 16 ? 4 : 3;
+    let depthIntrinsics: Intrinsics | undefined;
+    if (has.has('intrinsic/intrinsic_depth.txt')) {
+      const kd = await readIntrinsics(source, 'intrinsic/intrinsic_depth.txt');
+      // Sizes are filled in from the first depth image by the loader.
+      depthIntrinsics = intrinsicsFromMatrix(kd, kd.length === 16 ? 4 : 3, 0, 0);
+    }
+    const images = sortByFrameNumber(source.paths.filter((p) => IMAGE.test(p)));
+    const frames: FrameSpec[] = [];
+    for (const imagePath of images) {
+      const n = frameNumber(imagePath)!;
+      const posePath = `pose/${n}.txt`;
+      let pose: FrameSpec['pose'];
+      if (!has.has(posePath)) pose = { problem: 'pose file missing', file: posePath };
+      else {
+        const values = parseMatrix(await readText(source, posePath), posePath, 4, 4);
+        const problem = poseProblem(values);
+        pose = problem ? { problem: `pose ${problem}`, file: posePath } : { c2w: toMat4(values) };
+      }
+      const depthPath = `depth/${n}.png`;
+      const labelPath = `label-filt/${n}.png`;
+      frames.push({
+        imagePath,
+        sourceIndex: n,
+        ...(has.has(depthPath) ? { depthPath } : {}),
+        ...(has.has(labelPath) ? { labelPath } : {}),
+        pose,
+        // The matrix holds no image size: it is that of the colour images it was calibrated for.
+        intrinsics: (w, h) => intrinsicsFromMatrix(kc, colsC, w, h),
+      });
+    }
+    const poseFiles = source.paths.filter((p) => /^pose\/\d+\.txt$/.test(p)).length;
+    if (poseFiles !== images.length) warnings.push(`pose/ has ${poseFiles} files for ${images.length} images in color/`);
+    return { format: 'scannet', frames, depthScale: 0.001, ...(depthIntrinsics ? { depthIntrinsics } : {}), mixedSizes: false, warnings };
+  },
+};

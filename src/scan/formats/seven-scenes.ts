@@ -1,0 +1,61 @@
+/**
+ * 7-Scenes and 3DMatch RGB-D sequences: [seq-XX/]frame-NNNNNN.color.png, .depth.png (uint16
+ * millimetres, 65535 = no depth), .pose.txt (4x4 camera-to-world) and, for 3DMatch,
+ * camera-intrinsics.txt (3x3). 7-Scenes has no intrinsics file: its Kinect is fx = fy = 585,
+ * principal point (320, 240) for 640x480.
+ */
+import { frameNumber } from '../frame-numbers.ts';
+import { poseProblem, toMat4 } from '../pose-check.ts';
+import { fitIntrinsics, intrinsicsFromMatrix, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
+import { parseMatrix, readText } from '../scan-text.ts';
+import type { Intrinsics } from '../scan.ts';
+
+const IMAGE = /^(?:(.*)\/)?frame-(\d+)\.color\.(png|jpe?g)$/i;
+const SEVEN_SCENES_KINECT: Intrinsics = { fx: 585, fy: 585, cx: 320, cy: 240, width: 640, height: 480 };
+
+export const sevenScenes: FormatParser = {
+  format: '7scenes',
+  signature: 'frame-NNNNNN.color.png with frame-NNNNNN.pose.txt (7-Scenes / 3DMatch)',
+  detect: (paths) => paths.some((p) => IMAGE.test(p)) && paths.some((p) => /frame-\d+\.pose\.txt$/.test(p)),
+  async parse(source): Promise<ScanLayout> {
+    const has = new Set(source.paths);
+    const warnings: string[] = [];
+    let stated = SEVEN_SCENES_KINECT;
+    const intrinsicsFile = source.paths.find((p) => /(^|\/)camera-intrinsics\.txt$/.test(p));
+    if (intrinsicsFile) {
+      const k = parseMatrix(await readText(source, intrinsicsFile), intrinsicsFile, 3, 3);
+      stated = intrinsicsFromMatrix(k, 3, 640, 480);
+    } else {
+      warnings.push('no camera-intrinsics.txt: using the 7-Scenes Kinect intrinsics (fx = fy = 585, centre 320, 240 at 640x480)');
+    }
+    // Sequences in name order, frames by number within each.
+    const images = source.paths
+      .filter((p) => IMAGE.test(p))
+      .sort((a, b) => {
+        const sa = IMAGE.exec(a)![1] ?? '';
+        const sb = IMAGE.exec(b)![1] ?? '';
+        return sa !== sb ? (sa < sb ? -1 : 1) : frameNumber(a)! - frameNumber(b)!;
+      });
+    const frames: FrameSpec[] = [];
+    for (const [i, imagePath] of images.entries()) {
+      const stem = imagePath.replace(/\.color\.(png|jpe?g)$/i, '');
+      const posePath = `${stem}.pose.txt`;
+      let pose: FrameSpec['pose'];
+      if (!has.has(posePath)) pose = { problem: 'pose file missing', file: posePath };
+      else {
+        const values = parseMatrix(await readText(source, posePath), posePath, 4, 4);
+        const problem = poseProblem(values);
+        pose = problem ? { problem: `pose ${problem}`, file: posePath } : { c2w: toMat4(values) };
+      }
+      const depthPath = `${stem}.depth.png`;
+      frames.push({
+        imagePath,
+        sourceIndex: i,
+        ...(has.has(depthPath) ? { depthPath } : {}),
+        pose,
+        intrinsics: (w, h) => fitIntrinsics(stated, w, h),
+      });
+    }
+    return { format: '7scenes', frames, depthScale: 0.001, depthInvalid: 65535, mixedSizes: false, warnings };
+  },
+};

@@ -1,0 +1,238 @@
+/**
+ * Loads a scan folder of any supported format into the one Scan model: detects the format, reads
+ * its poses and intrinsics, decodes every frame (skipping, with a warning, frames whose files are
+ * missing or broken), resizes to the training resolution, and normalises the scene into the unit
+ * cube. The same code runs in the page (in a worker) and in the headless commands.
+ */
+import type { Mat4 } from '../math/camera-convention.ts';
+import { detectFormat } from './detect-format.ts';
+import { decodePngScalar, decodeRgba, type PlatformImageDecoder, type RgbaImage } from './image-decoding.ts';
+import { resampleNearest, resizeRgba, trainingSize, undistortRgba } from './resample.ts';
+import type { FrameSpec, ScanLayout } from './scan-layout.ts';
+import { ScanError } from './scan-error.ts';
+import type { ScanSource } from './scan-source.ts';
+import { FORMAT_LABELS, type Intrinsics, type Scan, type ScanFrame } from './scan.ts';
+
+export interface LoadOptions {
+  decodeImage: PlatformImageDecoder;
+  /** Long side of the training resolution; images are never enlarged. */
+  longSide?: number;
+  /** Colour (sRGB 0..1) transparent pixels are composited on. */
+  background?: [number, number, number];
+  onProgress?: (framesDone: number, frames: number) => void;
+}
+
+export const DEFAULT_LONG_SIDE = 320;
+export const DEFAULT_BACKGROUND: [number, number, number] = [1, 1, 1];
+
+export function formatLabel(scan: Pick<Scan, 'format'>): string {
+  return FORMAT_LABELS[scan.format];
+}
+
+type LoadedFrame = Omit<ScanFrame, 'c2w'>;
+
+export async function loadScan(source: ScanSource, options: LoadOptions): Promise<Scan> {
+  const parser = detectFormat(source);
+  const layout = await parser.parse(source);
+  const warnings = [...layout.warnings];
+  const longSide = options.longSide ?? DEFAULT_LONG_SIDE;
+  const background = options.background ?? DEFAULT_BACKGROUND;
+  const available = new Set(source.paths);
+  const skipped: string[] = [];
+  const frames: LoadedFrame[] = [];
+  let imageSize: { width: number; height: number } | undefined;
+
+  for (const [i, spec] of layout.frames.entries()) {
+    try {
+      const frame = await loadFrame(source, spec, layout, available, { decodeImage: options.decodeImage, longSide, background, warnings, imageSize });
+      imageSize ??= { width: frame.sourceWidth, height: frame.sourceHeight };
+      frames.push(frame.frame);
+    } catch (e) {
+      if (!(e instanceof ScanError)) throw e;
+      skipped.push(e.message);
+    }
+    options.onProgress?.(i + 1, layout.frames.length);
+  }
+  if (skipped.length) {
+    const shown = skipped.slice(0, 5).join('; ');
+    warnings.unshift(`skipped ${skipped.length} of ${layout.frames.length} frames: ${shown}${skipped.length > 5 ? '; ...' : ''}`);
+  }
+  if (frames.length < 2) {
+    const why = skipped.length ? `: ${skipped.slice(0, 3).join('; ')}` : '';
+    throw new ScanError(source.name, `has ${frames.length} usable frame${frames.length === 1 ? '' : 's'}, at least 2 are needed${why}`);
+  }
+
+  const bounds = sceneBounds(frames, layout.aabbScale);
+  const extent = Math.max(...[0, 1, 2].map((a) => bounds.max[a]! - bounds.min[a]!), 1e-6) * 1.1;
+  const offset = [0, 1, 2].map((a) => (bounds.min[a]! + bounds.max[a]!) / 2 - extent / 2) as [number, number, number];
+  const scale = 1 / extent;
+  const hasDepth = frames.some((f) => f.depth);
+  if (!hasDepth) warnings.push('no depth: scene bounds come from the camera positions only');
+  const first = frames[0]!;
+  return {
+    format: layout.format,
+    sourceName: source.name,
+    frames: frames.map((f) => ({ ...f, c2w: normalisePose(f.c2wSource, offset, scale) })),
+    imageSize: imageSize!,
+    trainingSize: { width: first.width, height: first.height },
+    hasDepth,
+    hasLabels: frames.some((f) => f.labels),
+    ...(layout.classes ? { classes: layout.classes } : {}),
+    bounds,
+    normalisation: { offset, scale },
+    background,
+    warnings,
+  };
+}
+
+async function loadFrame(
+  source: ScanSource,
+  spec: FrameSpec,
+  layout: ScanLayout,
+  available: Set<string>,
+  ctx: { decodeImage: PlatformImageDecoder; longSide: number; background: [number, number, number]; warnings: string[]; imageSize?: { width: number; height: number } },
+): Promise<{ frame: LoadedFrame; sourceWidth: number; sourceHeight: number }> {
+  if ('problem' in spec.pose) throw new ScanError(spec.pose.file, spec.pose.problem);
+  if (!available.has(spec.imagePath)) throw new ScanError(spec.imagePath, 'is referenced but missing');
+  const image = await decodeRgba(await source.read(spec.imagePath), spec.imagePath, ctx.decodeImage);
+  if (!layout.mixedSizes && ctx.imageSize && (image.width !== ctx.imageSize.width || image.height !== ctx.imageSize.height)) {
+    throw new ScanError(
+      spec.imagePath,
+      `is ${image.width}x${image.height} but the first frame is ${ctx.imageSize.width}x${ctx.imageSize.height}; this format needs one size for all frames`,
+    );
+  }
+  const native = spec.intrinsics(image.width, image.height);
+  let rgba = image.data;
+  if (spec.distortion) rgba = undistortRgba(rgba, native, spec.distortion);
+  if (image.hasAlpha || spec.distortion) composite(rgba, ctx.background);
+  const size = trainingSize(image.width, image.height, ctx.longSide);
+  const k: Intrinsics = {
+    fx: (native.fx * size.width) / image.width,
+    fy: (native.fy * size.height) / image.height,
+    cx: (native.cx * size.width) / image.width,
+    cy: (native.cy * size.height) / image.height,
+    ...size,
+  };
+  const frame: LoadedFrame = {
+    name: spec.imagePath,
+    sourceIndex: spec.sourceIndex,
+    width: size.width,
+    height: size.height,
+    rgba: resizeRgba(rgba, image.width, image.height, size.width, size.height),
+    intrinsics: k,
+    c2wSource: spec.pose.c2w,
+  };
+  if (spec.depthPath) {
+    const depth = await optional(ctx.warnings, () => loadDepth(source, spec.depthPath!, spec.imagePath, image, native, k, layout));
+    if (depth) frame.depth = depth;
+  }
+  if (spec.labelPath) {
+    const labels = await optional(ctx.warnings, async () => {
+      const map = decodePngScalar(await source.read(spec.labelPath!), spec.labelPath!);
+      if (map.width !== image.width || map.height !== image.height) {
+        throw new ScanError(spec.labelPath!, `is ${map.width}x${map.height} but its image ${spec.imagePath} is ${image.width}x${image.height}`);
+      }
+      return resampleNearest(map.data, native, k, new Uint16Array(k.width * k.height));
+    });
+    if (labels) frame.labels = labels;
+  }
+  return { frame, sourceWidth: image.width, sourceHeight: image.height };
+}
+
+/** Depth or labels that fail are dropped for that frame, with a warning; the frame stays. */
+async function optional<T>(warnings: string[], load: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await load();
+  } catch (e) {
+    if (!(e instanceof ScanError)) throw e;
+    warnings.push(`${e.message} (ignored for this frame)`);
+    return undefined;
+  }
+}
+
+async function loadDepth(
+  source: ScanSource,
+  path: string,
+  imagePath: string,
+  image: RgbaImage,
+  native: Intrinsics,
+  k: Intrinsics,
+  layout: ScanLayout,
+): Promise<Float32Array> {
+  const map = decodePngScalar(await source.read(path), path);
+  let from: Intrinsics = native;
+  if (map.width !== image.width || map.height !== image.height) {
+    if (!layout.depthIntrinsics) {
+      throw new ScanError(path, `is ${map.width}x${map.height} but its image ${imagePath} is ${image.width}x${image.height}`);
+    }
+    from = { ...layout.depthIntrinsics, width: map.width, height: map.height };
+  }
+  const raw = resampleNearest(map.data, from, k, new Float32Array(k.width * k.height));
+  for (let p = 0; p < raw.length; p++) {
+    const v = raw[p]!;
+    raw[p] = v === layout.depthInvalid ? 0 : v * layout.depthScale;
+  }
+  return raw;
+}
+
+function composite(rgba: Uint8ClampedArray, background: [number, number, number]): void {
+  const bg = background.map((c) => c * 255);
+  for (let p = 0; p < rgba.length; p += 4) {
+    const a = rgba[p + 3]! / 255;
+    if (a === 1) continue;
+    for (let c = 0; c < 3; c++) rgba[p + c] = rgba[p + c]! * a + bg[c]! * (1 - a);
+    rgba[p + 3] = 255;
+  }
+}
+
+/**
+ * Bounds of what the scan saw: camera centres, and depth points (every 4th pixel of every frame)
+ * where there is depth. The 0.5% tails of the depth points are dropped as outliers.
+ */
+function sceneBounds(frames: LoadedFrame[], aabbScale?: number): Scan['bounds'] {
+  const xs: number[][] = [[], [], []];
+  for (const f of frames) {
+    for (let a = 0; a < 3; a++) xs[a]!.push(f.c2wSource[a * 4 + 3]!);
+  }
+  const cameras = xs.map((v) => [Math.min(...v), Math.max(...v)] as const);
+  let hasDepth = false;
+  for (const f of frames) {
+    if (!f.depth) continue;
+    hasDepth = true;
+    const { fx, fy, cx, cy, width, height } = f.intrinsics;
+    const m = f.c2wSource;
+    for (let j = 2; j < height; j += 4) {
+      for (let i = 2; i < width; i += 4) {
+        const z = f.depth[j * width + i]!;
+        if (!(z > 0)) continue;
+        const x = ((i + 0.5 - cx) / fx) * z;
+        const y = ((j + 0.5 - cy) / fy) * z;
+        for (let a = 0; a < 3; a++) xs[a]!.push(m[a * 4]! * x + m[a * 4 + 1]! * y + m[a * 4 + 2]! * z + m[a * 4 + 3]!);
+      }
+    }
+  }
+  const min: [number, number, number] = [0, 0, 0];
+  const max: [number, number, number] = [0, 0, 0];
+  for (let a = 0; a < 3; a++) {
+    const v = Float64Array.from(xs[a]!).sort();
+    const lo = hasDepth ? v[Math.floor(v.length * 0.005)]! : v[0]!;
+    const hi = hasDepth ? v[Math.ceil(v.length * 0.995) - 1]! : v[v.length - 1]!;
+    min[a] = Math.min(lo, cameras[a]![0]);
+    max[a] = Math.max(hi, cameras[a]![1]);
+  }
+  if (!hasDepth && aabbScale && aabbScale > 1) {
+    for (let a = 0; a < 3; a++) {
+      const c = (min[a] + max[a]) / 2;
+      const h = ((max[a] - min[a]) / 2) * aabbScale;
+      min[a] = c - h;
+      max[a] = c + h;
+    }
+  }
+  return { min, max };
+}
+
+function normalisePose(c2w: Mat4, offset: [number, number, number], scale: number): Mat4 {
+  const m = Float64Array.from(c2w);
+  for (let a = 0; a < 3; a++) m[a * 4 + 3] = (c2w[a * 4 + 3]! - offset[a]!) * scale;
+  return m;
+}

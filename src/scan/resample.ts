@@ -1,0 +1,104 @@
+/** Resizing frames to the training resolution, and undistorting them. */
+import type { Distortion } from './scan-layout.ts';
+import type { Intrinsics } from './scan.ts';
+
+/** Long side `longSide`, aspect kept; never enlarged. */
+export function trainingSize(width: number, height: number, longSide: number): { width: number; height: number } {
+  const scale = Math.min(1, longSide / Math.max(width, height));
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/** Area-average downsizing of RGBA8 (each output pixel is the mean of the source pixels it covers). */
+export function resizeRgba(src: Uint8ClampedArray, w: number, h: number, W: number, H: number): Uint8ClampedArray {
+  if (w === W && h === H) return src;
+  const out = new Uint8ClampedArray(W * H * 4);
+  const sx = w / W;
+  const sy = h / H;
+  for (let j = 0; j < H; j++) {
+    const y0 = Math.floor(j * sy);
+    const y1 = Math.max(y0 + 1, Math.min(h, Math.floor((j + 1) * sy)));
+    for (let i = 0; i < W; i++) {
+      const x0 = Math.floor(i * sx);
+      const x1 = Math.max(x0 + 1, Math.min(w, Math.floor((i + 1) * sx)));
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      let a = 0;
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) {
+          const p = (y * w + x) * 4;
+          r += src[p]!;
+          g += src[p + 1]!;
+          b += src[p + 2]!;
+          a += src[p + 3]!;
+        }
+      }
+      const n = (y1 - y0) * (x1 - x0);
+      const q = (j * W + i) * 4;
+      out[q] = r / n;
+      out[q + 1] = g / n;
+      out[q + 2] = b / n;
+      out[q + 3] = a / n;
+    }
+  }
+  return out;
+}
+
+/**
+ * Nearest-sample resizing for depth and labels: values are never blended across edges. With
+ * `from`/`to` intrinsics it also re-projects between two cameras at the same pose (ScanNet's
+ * depth camera to its colour camera).
+ */
+export function resampleNearest<T extends Float32Array | Uint16Array>(
+  src: ArrayLike<number>,
+  from: Intrinsics,
+  to: Intrinsics,
+  out: T,
+): T {
+  for (let j = 0; j < to.height; j++) {
+    const y = (j + 0.5 - to.cy) / to.fy;
+    const v = Math.floor(y * from.fy + from.cy);
+    for (let i = 0; i < to.width; i++) {
+      const x = (i + 0.5 - to.cx) / to.fx;
+      const u = Math.floor(x * from.fx + from.cx);
+      out[j * to.width + i] = u >= 0 && v >= 0 && u < from.width && v < from.height ? src[v * from.width + u]! : 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * Removes OpenCV radial-tangential distortion: each output pixel (an ideal pinhole with the same
+ * intrinsics) samples the distorted input where the lens put it, bilinearly.
+ */
+export function undistortRgba(src: Uint8ClampedArray, k: Intrinsics, d: Distortion): Uint8ClampedArray {
+  const { width: w, height: h } = k;
+  const out = new Uint8ClampedArray(w * h * 4);
+  for (let j = 0; j < h; j++) {
+    for (let i = 0; i < w; i++) {
+      const x = (i + 0.5 - k.cx) / k.fx;
+      const y = (j + 0.5 - k.cy) / k.fy;
+      const r2 = x * x + y * y;
+      const radial = 1 + d.k1 * r2 + d.k2 * r2 * r2;
+      const xd = x * radial + 2 * d.p1 * x * y + d.p2 * (r2 + 2 * x * x);
+      const yd = y * radial + d.p1 * (r2 + 2 * y * y) + 2 * d.p2 * x * y;
+      // Continuous coordinates to sample-grid coordinates (pixel centres at integers).
+      const u = xd * k.fx + k.cx - 0.5;
+      const v = yd * k.fy + k.cy - 0.5;
+      const u0 = Math.floor(u);
+      const v0 = Math.floor(v);
+      const fu = u - u0;
+      const fv = v - v0;
+      const q = (j * w + i) * 4;
+      if (u0 < 0 || v0 < 0 || u0 + 1 >= w || v0 + 1 >= h) continue;
+      for (let c = 0; c < 4; c++) {
+        const a = src[(v0 * w + u0) * 4 + c]!;
+        const b = src[(v0 * w + u0 + 1) * 4 + c]!;
+        const e = src[((v0 + 1) * w + u0) * 4 + c]!;
+        const f = src[((v0 + 1) * w + u0 + 1) * 4 + c]!;
+        out[q + c] = (a * (1 - fu) + b * fu) * (1 - fv) + (e * (1 - fu) + f * fu) * fv;
+      }
+    }
+  }
+  return out;
+}

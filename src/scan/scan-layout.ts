@@ -1,0 +1,75 @@
+/**
+ * What a format parser reads from a scan's text files, before any image is decoded: which image,
+ * depth and label file each frame has, its pose and intrinsics. `load-scan.ts` does the rest
+ * (decoding, checks, resizing, bounds) the same way for every format.
+ */
+import type { Mat4 } from '../math/camera-convention.ts';
+import type { ClassName, Intrinsics, ScanFormat } from './scan.ts';
+import type { ScanSource } from './scan-source.ts';
+
+export interface Distortion {
+  k1: number;
+  k2: number;
+  p1: number;
+  p2: number;
+}
+
+export interface FrameSpec {
+  imagePath: string;
+  depthPath?: string;
+  labelPath?: string;
+  sourceIndex: number;
+  /** Camera-to-world, OpenCV axes, source units; or the reason it is unusable. */
+  pose: { c2w: Mat4 } | { problem: string; file: string };
+  /** Intrinsics (continuous pixel coordinates) for the image's actual size. */
+  intrinsics: (width: number, height: number) => Intrinsics;
+  distortion?: Distortion;
+}
+
+export interface ScanLayout {
+  format: ScanFormat;
+  frames: FrameSpec[];
+  /** Metres per unit of the depth PNGs. */
+  depthScale: number;
+  /** A depth PNG value that means "no depth" besides 0 (7-Scenes writes 65535). */
+  depthInvalid?: number;
+  /** Depth images of another size than the colour images, with their own intrinsics (ScanNet). */
+  depthIntrinsics?: Intrinsics;
+  /** Whether frames may have different image sizes (per-frame intrinsics in transforms.json). */
+  mixedSizes: boolean;
+  classes?: ClassName[];
+  /** instant-ngp's scene extent relative to the cameras' unit cube. */
+  aabbScale?: number;
+  warnings: string[];
+}
+
+export interface FormatParser {
+  format: ScanFormat;
+  /** Cheap test on the file list alone. */
+  detect(paths: readonly string[]): boolean;
+  /** What the detector looks for, for the "unrecognised layout" message. */
+  signature: string;
+  parse(source: ScanSource): Promise<ScanLayout>;
+}
+
+/** Intrinsics from a 3x3 (or 4x4) matrix written with integer pixel centres (OpenCV calibration). */
+export function intrinsicsFromMatrix(k: number[], cols: number, width: number, height: number): Intrinsics {
+  return { fx: k[0]!, fy: k[cols + 1]!, cx: k[2]! + 0.5, cy: k[cols + 2]! + 0.5, width, height };
+}
+
+/**
+ * Stated intrinsics for an image of another size (a downscaled copy of the images): scaled with
+ * it. Exact in continuous pixel coordinates.
+ */
+export function fitIntrinsics(k: Intrinsics, width: number, height: number): Intrinsics {
+  if (k.width === width && k.height === height) return k;
+  const sx = width / k.width;
+  const sy = height / k.height;
+  return { fx: k.fx * sx, fy: k.fy * sy, cx: k.cx * sx, cy: k.cy * sy, width, height };
+}
+
+/** The 90 degree horizontal field of view of Replica renders, square pixels, centred. */
+export function replicaIntrinsics(width: number, height: number): Intrinsics {
+  const f = width / 2;
+  return { fx: f, fy: f, cx: width / 2, cy: height / 2, width, height };
+}

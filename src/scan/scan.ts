@@ -1,0 +1,79 @@
+/**
+ * The one scan model every format is converted to.
+ *
+ * Conventions (the same for every format):
+ * - Poses are camera-to-world, row-major 4x4, OpenCV camera axes (x right, y down, z forward).
+ * - Intrinsics use continuous pixel coordinates: pixel (i, j) covers [i, i+1) x [j, j+1), its
+ *   centre is (i + 0.5, j + 0.5). Formats written with integer pixel centres (OpenCV calibration:
+ *   ScanNet, 7-Scenes, NICE-SLAM, Semantic-NeRF's Replica) get +0.5 on cx and cy.
+ * - `frames[].c2w` and depths are in the normalised scene: the bounds of the scan scaled
+ *   uniformly into the unit cube [0, 1]^3 (see `normalisation`); metres are kept alongside.
+ * - Images, depth and labels are at the training resolution (long side 320 by default).
+ */
+import type { Mat4 } from '../math/camera-convention.ts';
+
+export type ScanFormat = 'nerfstudio' | 'replica-semantic-nerf' | 'replica-nice-slam' | 'scannet' | '7scenes';
+
+export const FORMAT_LABELS: Record<ScanFormat, string> = {
+  nerfstudio: 'nerfstudio / instant-ngp transforms.json',
+  'replica-semantic-nerf': 'Replica (Semantic-NeRF layout)',
+  'replica-nice-slam': 'Replica (NICE-SLAM layout)',
+  scannet: 'ScanNet export',
+  '7scenes': '7-Scenes / 3DMatch',
+};
+
+export interface Intrinsics {
+  fx: number;
+  fy: number;
+  cx: number;
+  cy: number;
+  width: number;
+  height: number;
+}
+
+export interface ScanFrame {
+  /** The image's path inside the scan folder. */
+  name: string;
+  /** Position in the scan's own numbering (file number or frame list order). */
+  sourceIndex: number;
+  width: number;
+  height: number;
+  /** sRGB, RGBA8, row-major; alpha is 255 (RGBA inputs are composited on `Scan.background`). */
+  rgba: Uint8ClampedArray;
+  /** z-depth in metres, 0 = missing. */
+  depth?: Float32Array;
+  /** Ground-truth class id per pixel, 0 = void. */
+  labels?: Uint16Array;
+  intrinsics: Intrinsics;
+  /** Camera-to-world in the normalised scene. */
+  c2w: Mat4;
+  /** Camera-to-world in the scan's own units (metres for the depth formats). */
+  c2wSource: Mat4;
+}
+
+export interface ClassName {
+  id: number;
+  name: string;
+  known?: boolean;
+}
+
+export interface Scan {
+  format: ScanFormat;
+  /** The folder or zip the scan came from. */
+  sourceName: string;
+  frames: ScanFrame[];
+  /** Size of the images on disk (frame 0). */
+  imageSize: { width: number; height: number };
+  trainingSize: { width: number; height: number };
+  hasDepth: boolean;
+  hasLabels: boolean;
+  classes?: ClassName[];
+  /** Scene bounds in the scan's own units, from the camera centres and the depth points. */
+  bounds: { min: [number, number, number]; max: [number, number, number] };
+  /** p_normalised = (p_source - offset) * scale. */
+  normalisation: { offset: [number, number, number]; scale: number };
+  /** Background colour (sRGB 0..1) that transparent pixels were composited on. */
+  background: [number, number, number];
+  /** Problems that did not stop the load: skipped frames, guessed intrinsics... */
+  warnings: string[];
+}
