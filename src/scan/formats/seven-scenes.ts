@@ -20,11 +20,12 @@ export const sevenScenes: FormatParser = {
   async parse(source): Promise<ScanLayout> {
     const has = new Set(source.paths);
     const warnings: string[] = [];
-    let stated = SEVEN_SCENES_KINECT;
+    // camera-intrinsics.txt holds no image size: it is that of the images it comes with.
+    let intrinsics = (w: number, h: number): Intrinsics => fitIntrinsics(SEVEN_SCENES_KINECT, w, h);
     const intrinsicsFile = source.paths.find((p) => /(^|\/)camera-intrinsics\.txt$/.test(p));
     if (intrinsicsFile) {
       const k = parseMatrix(await readText(source, intrinsicsFile), intrinsicsFile, 3, 3);
-      stated = intrinsicsFromMatrix(k, 3, 640, 480);
+      intrinsics = (w, h) => intrinsicsFromMatrix(k, 3, w, h);
     } else {
       warnings.push('no camera-intrinsics.txt: using the 7-Scenes Kinect intrinsics (fx = fy = 585, centre 320, 240 at 640x480)');
     }
@@ -53,7 +54,7 @@ export const sevenScenes: FormatParser = {
         sourceIndex: i,
         ...(has.has(depthPath) ? { depthPath } : {}),
         pose,
-        intrinsics: (w, h) => fitIntrinsics(stated, w, h),
+        intrinsics,
       });
     }
     return { format: '7scenes', frames, depthScale: 0.001, depthInvalid: 65535, mixedSizes: false, warnings };

@@ -1,0 +1,119 @@
+/**
+ * Scan fixtures of every supported format, converted from one generated scene so that every
+ * loader can be checked against the same ground truth. Small converters, written the way each
+ * format's own tools write their files.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { encode } from 'fast-png';
+import jpeg from 'jpeg-js';
+import { RoomTracer, type RenderedFrame } from '../../src/synth/render-frame.ts';
+import { buildWorld, frameFiles, metadataFiles, type SyntheticWorld } from '../../src/synth/synthetic-scan.ts';
+
+export type Files = Map<string, Uint8Array>;
+
+export interface Fixture {
+  world: SyntheticWorld;
+  frames: RenderedFrame[];
+  /** The generator's own output (Replica layout + transforms.json). */
+  files: Files;
+}
+
+export function makeFixture(frames = 6, width = 128, height = 96, seed = 21): Fixture {
+  const world = buildWorld({ preset: 'tiny', seed, frames, width, height });
+  const tracer = new RoomTracer(world.scene);
+  const rendered = world.cameras.map((c) => tracer.render(c));
+  const files = metadataFiles(world);
+  rendered.forEach((f, i) => frameFiles(i, f).forEach((bytes, path) => files.set(path, bytes)));
+  return { world, frames: rendered, files };
+}
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+const json = (v: unknown): Uint8Array => text(JSON.stringify(v, null, 2));
+const rowsOf = (m: Float64Array): string => [0, 1, 2, 3].map((r) => Array.from(m.subarray(r * 4, r * 4 + 4)).join(' ')).join('\n');
+
+function rgbToRgba(rgb: Uint8Array): Uint8Array {
+  const out = new Uint8Array((rgb.length / 3) * 4);
+  for (let p = 0; p < rgb.length / 3; p++) {
+    out.set(rgb.subarray(p * 3, p * 3 + 3), p * 4);
+    out[p * 4 + 3] = 255;
+  }
+  return out;
+}
+
+export function jpegOf(frame: RenderedFrame): Uint8Array {
+  return new Uint8Array(jpeg.encode({ data: rgbToRgba(frame.rgb), width: frame.width, height: frame.height }, 95).data);
+}
+
+function png16(width: number, height: number, data: Uint16Array): Uint8Array {
+  return encode({ width, height, data, channels: 1, depth: 16 });
+}
+
+/** nerfstudio: transforms.json and the images only (the generator writes this file too). */
+export function toNerfstudio(f: Fixture): Files {
+  const out: Files = new Map();
+  for (const [p, b] of f.files) if (p === 'transforms.json' || p.startsWith('rgb/') || p.startsWith('depth/')) out.set(p, b);
+  return out;
+}
+
+/** Replica as NICE-SLAM ships it: JPEG colour, depth scaled by 6553.5, cam_params.json. */
+export function toNiceSlam(f: Fixture): Files {
+  const out: Files = new Map();
+  const { width: w, height: h } = f.world.options;
+  const k = f.world.cameras[0]!;
+  f.frames.forEach((frame, i) => {
+    const n = String(i).padStart(6, '0');
+    out.set(`results/frame${n}.jpg`, jpegOf(frame));
+    out.set(`results/depth${n}.png`, png16(w, h, frame.depthMm.map((mm) => Math.round((mm / 1000) * 6553.5))));
+  });
+  out.set('traj.txt', f.files.get('traj_w_c.txt')!);
+  // NICE-SLAM writes integer pixel centres: cx = (W - 1) / 2 for a centred camera.
+  out.set('cam_params.json', json({ camera: { w, h, fx: k.fx, fy: k.fy, cx: k.cx - 0.5, cy: k.cy - 0.5, scale: 6553.5 } }));
+  return out;
+}
+
+/** A ScanNet export: JPEG colour, depth at half size with its own intrinsics, label-filt. */
+export function toScanNet(f: Fixture): Files {
+  const out: Files = new Map();
+  const { width: w, height: h } = f.world.options;
+  const k = f.world.cameras[0]!;
+  f.frames.forEach((frame, i) => {
+    out.set(`color/${i}.jpg`, jpegOf(frame));
+    const half = new Uint16Array((w / 2) * (h / 2));
+    for (let y = 0; y < h / 2; y++) for (let x = 0; x < w / 2; x++) half[y * (w / 2) + x] = frame.depthMm[(2 * y + 1) * w + 2 * x + 1]!;
+    out.set(`depth/${i}.png`, png16(w / 2, h / 2, half));
+    out.set(`pose/${i}.txt`, text(rowsOf(f.world.cameras[i]!.c2w)));
+    out.set(`label-filt/${i}.png`, encode({ width: w, height: h, data: frame.label, channels: 1, depth: 8 }));
+  });
+  const mat = (fx: number, fy: number, cx: number, cy: number): Uint8Array =>
+    text(`${fx} 0 ${cx} 0\n0 ${fy} ${cy} 0\n0 0 1 0\n0 0 0 1\n`);
+  out.set('intrinsic/intrinsic_color.txt', mat(k.fx, k.fy, k.cx - 0.5, k.cy - 0.5));
+  out.set('intrinsic/intrinsic_depth.txt', mat(k.fx / 2, k.fy / 2, k.cx / 2 - 0.5, k.cy / 2 - 0.5));
+  return out;
+}
+
+/** 7-Scenes / 3DMatch: one sequence folder, 65535 where the sensor saw nothing. */
+export function toSevenScenes(f: Fixture): Files {
+  const out: Files = new Map();
+  const { width: w, height: h } = f.world.options;
+  const k = f.world.cameras[0]!;
+  f.frames.forEach((frame, i) => {
+    const stem = `seq-01/frame-${String(i).padStart(6, '0')}`;
+    out.set(`${stem}.color.png`, f.files.get(`rgb/rgb_${i}.png`)!);
+    const depth = Uint16Array.from(frame.depthMm);
+    depth[0] = 65535;
+    out.set(`${stem}.depth.png`, png16(w, h, depth));
+    out.set(`${stem}.pose.txt`, text(rowsOf(f.world.cameras[i]!.c2w)));
+  });
+  out.set('camera-intrinsics.txt', text(`${k.fx} 0 ${k.cx - 0.5}\n0 ${k.fy} ${k.cy - 0.5}\n0 0 1\n`));
+  return out;
+}
+
+export function writeFiles(files: Files, dir = mkdtempSync(join(tmpdir(), 'neurncd-scan-'))): string {
+  for (const [p, b] of files) {
+    mkdirSync(dirname(join(dir, p)), { recursive: true });
+    writeFileSync(join(dir, p), b);
+  }
+  return dir;
+}
