@@ -1,0 +1,156 @@
+/** The many ways transforms.json is written in the wild. */
+import { encode } from 'fast-png';
+import jpeg from 'jpeg-js';
+import { describe, expect, it } from 'vitest';
+import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
+import { loadScan } from '../../src/scan/load-scan.ts';
+import { MemorySource } from '../../src/scan/scan-source.ts';
+import { decodePng } from '../helpers/scan-files.ts';
+import { makeFixture, toNerfstudio, type Files } from '../helpers/scan-fixtures.ts';
+
+const fixture = makeFixture(4, 64, 48, 13);
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+type Transforms = Record<string, unknown> & { frames: Record<string, unknown>[] };
+
+function variant(change: (t: Transforms, files: Files) => void, name = 'transforms.json'): Files {
+  const files = toNerfstudio(fixture);
+  const t = JSON.parse(new TextDecoder().decode(files.get('transforms.json'))) as Transforms;
+  files.delete('transforms.json');
+  change(t, files);
+  files.set(name, enc(JSON.stringify(t)));
+  return files;
+}
+
+const load = (files: Files, background?: [number, number, number]) =>
+  loadScan(new MemorySource('v', files), { decodeImage: decodeImageNode, ...(background ? { background } : {}) });
+
+describe('transforms.json variants', () => {
+  it('Blender: transforms_train.json, camera_angle_x, file_path without extension', async () => {
+    const files = variant((t) => {
+      for (const k of ['fl_x', 'fl_y', 'cx', 'cy', 'w', 'h']) delete t[k];
+      t.camera_angle_x = Math.PI / 2;
+      for (const f of t.frames) f.file_path = `./${String(f.file_path).replace(/\.png$/, '')}`;
+    }, 'transforms_train.json');
+    const scan = await load(files);
+    expect(scan.format).toBe('nerfstudio');
+    expect(scan.frames).toHaveLength(4);
+    const k = scan.frames[0]!.intrinsics;
+    expect([k.fx, k.fy, k.cx, k.cy]).toEqual([32, 32, 32, 24].map((v) => expect.closeTo(v, 9)));
+  });
+
+  it('per-frame intrinsics and images of different sizes', async () => {
+    const files = variant((t, f) => {
+      const half = decodePng(f.get('rgb/rgb_1.png')!);
+      const small = new Uint8Array(32 * 24 * 3);
+      for (let y = 0; y < 24; y++) for (let x = 0; x < 32; x++) small.set(half.data.subarray(((2 * y) * 64 + 2 * x) * 3, ((2 * y) * 64 + 2 * x) * 3 + 3), (y * 32 + x) * 3);
+      f.set('rgb/rgb_1.png', encode({ width: 32, height: 24, data: small, channels: 3 }));
+      Object.assign(t.frames[1]!, { w: 32, h: 24, fl_x: 16, fl_y: 16, cx: 16, cy: 12 });
+      delete t.frames[1]!.depth_file_path;
+    });
+    const scan = await load(files);
+    expect(scan.frames).toHaveLength(4);
+    expect(scan.frames[1]!.width).toBe(32);
+    expect(scan.frames[1]!.intrinsics.fx).toBe(16);
+    expect(scan.frames[0]!.intrinsics.fx).toBe(32);
+  });
+
+  it('RGBA images are composited on the chosen background colour', async () => {
+    const files = variant((_, f) => {
+      const rgb = decodePng(f.get('rgb/rgb_0.png')!).data;
+      const rgba = new Uint8Array(64 * 48 * 4);
+      for (let p = 0; p < 64 * 48; p++) {
+        rgba.set(rgb.subarray(p * 3, p * 3 + 3), p * 4);
+        rgba[p * 4 + 3] = p < 64 ? 0 : 255; // first row transparent
+      }
+      f.set('rgb/rgb_0.png', encode({ width: 64, height: 48, data: rgba, channels: 4 }));
+    });
+    const scan = await load(files, [0, 1, 0]);
+    expect(Array.from(scan.frames[0]!.rgba.subarray(0, 4))).toEqual([0, 255, 0, 255]);
+    expect(scan.background).toEqual([0, 1, 0]);
+    const original = decodePng(fixture.files.get('rgb/rgb_0.png')!).data;
+    expect(scan.frames[0]!.rgba[64 * 4]).toBe(original[64 * 3]);
+  });
+
+  it('aabb_scale widens the bounds of a scan without depth', async () => {
+    const plain = await load(variant((t) => { for (const f of t.frames) delete f.depth_file_path; }));
+    const wide = await load(variant((t) => { t.aabb_scale = 4; for (const f of t.frames) delete f.depth_file_path; }));
+    expect(plain.hasDepth).toBe(false);
+    expect(plain.warnings.join()).toMatch(/no depth: scene bounds come from the camera positions only/);
+    const size = (s: typeof plain) => s.bounds.max[0] - s.bounds.min[0];
+    expect(size(wide)).toBeCloseTo(4 * size(plain), 9);
+  });
+
+  it('OpenCV distortion k1 k2 p1 p2 is removed on load', async () => {
+    const d = { k1: -0.25, k2: 0.05, p1: 0.004, p2: -0.003 };
+    // Forward model: each distorted pixel shows the undistorted image where the lens maps it from.
+    const k = { fx: 32, fy: 32, cx: 32, cy: 24, width: 64, height: 48 };
+    const clean = new Uint8ClampedArray(64 * 48 * 4);
+    // A checkerboard of 8-pixel squares shows any misplacement.
+    for (let p = 0; p < 64 * 48; p++) {
+      const on = (Math.floor((p % 64) / 8) + Math.floor(Math.floor(p / 64) / 8)) % 2 === 1;
+      clean.set(on ? [230, 230, 230, 255] : [20, 20, 20, 255], p * 4);
+    }
+    const distorted = distortByInversion(clean, k, d);
+    const files = variant((t, f) => {
+      Object.assign(t, d);
+      const out = new Uint8Array(64 * 48 * 3);
+      for (let p = 0; p < 64 * 48; p++) out.set(distorted.subarray(p * 4, p * 4 + 3), p * 3);
+      f.set('rgb/rgb_2.png', encode({ width: 64, height: 48, data: out, channels: 3 }));
+    });
+    const scan = await load(files);
+    // Away from the border, where the round trip has data, the undistorted frame matches the original.
+    let err = 0;
+    let n = 0;
+    for (let y = 8; y < 40; y++) for (let x = 10; x < 54; x++) {
+      const p = (y * 64 + x) * 4;
+      err += Math.abs(scan.frames[2]!.rgba[p]! - clean[p]!);
+      n++;
+    }
+    expect(err / n).toBeLessThan(15);
+    // And without undistortion it would not.
+    let raw = 0;
+    for (let y = 8; y < 40; y++) for (let x = 10; x < 54; x++) raw += Math.abs(distorted[(y * 64 + x) * 4]! - clean[(y * 64 + x) * 4]!);
+    expect(raw / n).toBeGreaterThan(2.5 * (err / n));
+  });
+});
+
+/** Distorts an image: for each distorted pixel, finds (by fixed-point iteration) the ideal ray it shows. */
+function distortByInversion(src: Uint8ClampedArray, k: { fx: number; fy: number; cx: number; cy: number; width: number; height: number }, d: { k1: number; k2: number; p1: number; p2: number }): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(src.length);
+  for (let j = 0; j < k.height; j++) for (let i = 0; i < k.width; i++) {
+    const xd = (i + 0.5 - k.cx) / k.fx;
+    const yd = (j + 0.5 - k.cy) / k.fy;
+    let x = xd;
+    let y = yd;
+    for (let it = 0; it < 20; it++) {
+      const r2 = x * x + y * y;
+      const radial = 1 + d.k1 * r2 + d.k2 * r2 * r2;
+      x = (xd - (2 * d.p1 * x * y + d.p2 * (r2 + 2 * x * x))) / radial;
+      y = (yd - (d.p1 * (r2 + 2 * y * y) + 2 * d.p2 * x * y)) / radial;
+    }
+    const u = Math.round(x * k.fx + k.cx - 0.5);
+    const v = Math.round(y * k.fy + k.cy - 0.5);
+    if (u >= 0 && v >= 0 && u < k.width && v < k.height) out.set(src.subarray((v * k.width + u) * 4, (v * k.width + u) * 4 + 4), (j * k.width + i) * 4);
+  }
+  return out;
+}
+
+describe('JPEG EXIF orientation', () => {
+  it('turns a JPEG whose EXIF says "rotate 90 degrees clockwise" (orientation 6) upright', async () => {
+    // A 4x2 image: left half red, right half blue.
+    const data = new Uint8Array(4 * 2 * 4);
+    for (let p = 0; p < 8; p++) data.set(p % 4 < 2 ? [255, 0, 0, 255] : [0, 0, 255, 255], p * 4);
+    const plain = new Uint8Array(jpeg.encode({ data, width: 4, height: 2 }, 100).data);
+    // APP1 Exif segment with one IFD entry: Orientation (0x0112) = 6, big-endian TIFF.
+    const tiff = [0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0];
+    const payload = [...enc('Exif'), 0, 0, ...tiff];
+    const app1 = [0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 255, ...payload];
+    const withExif = new Uint8Array([...plain.slice(0, 2), ...app1, ...plain.slice(2)]);
+    const image = await decodeImageNode(withExif, 'photo.jpg');
+    expect([image.width, image.height]).toEqual([2, 4]);
+    // Rotated clockwise: the left (red) half is now on top.
+    expect(image.data[0]).toBeGreaterThan(200);
+    expect(image.data[2]).toBeLessThan(60);
+    expect(image.data[(3 * 2) * 4 + 2]).toBeGreaterThan(200);
+  });
+});
