@@ -1,12 +1,45 @@
 import { createAutomationApi } from './app/automation-api.ts';
+import { ScanSession } from './app/scan-session.ts';
 import { createGpuContext, describeAdapter, type GpuContext } from './gpu/gpu-context.ts';
+import { FORMAT_LABELS } from './scan/scan.ts';
+import { createDropZone } from './viewer/drop-zone.ts';
 import { showNoWebGpu, showNotice } from './viewer/notice.ts';
+import { ScanPanel } from './viewer/scan-panel.ts';
 
 const app = document.getElementById('app')!;
 const status = document.querySelector<HTMLElement>('[data-testid="status"]')!;
 
 let context: GpuContext | null = null;
 let gpuError: string | null = null;
+let session: ScanSession | null = null;
+
+function startScanUi(ctx: GpuContext): void {
+  const panel = new ScanPanel();
+  const ready = `Ready on ${describeAdapter(ctx.summary)}`;
+  session = new ScanSession({
+    onProgress: (name, done, total) => {
+      status.textContent = `Loading ${name}: ${done}/${total} frames`;
+    },
+    onLoaded: (scan) => {
+      panel.showError(null);
+      panel.showScan(scan);
+      status.textContent = `Loaded ${scan.sourceName}: ${FORMAT_LABELS[scan.format]}, ${scan.frames.length} frames`;
+    },
+    onError: (message) => {
+      panel.showError(message);
+      const current = session?.current;
+      status.textContent = current ? `Could not load that scan; still showing ${current.sourceName}` : `Could not load that scan. ${ready}`;
+    },
+  });
+  const zone = createDropZone({
+    onInput: (input) => void session!.load(input),
+    onBackgroundChange: (rgb) => {
+      session!.background = rgb;
+    },
+    background: session.background,
+  });
+  app.replaceChildren(zone, panel.element);
+}
 
 async function boot(): Promise<void> {
   try {
@@ -18,6 +51,7 @@ async function boot(): Promise<void> {
     return;
   }
   status.textContent = `Ready on ${describeAdapter(context.summary)}`;
+  startScanUi(context);
   void context.lost.then((info) => {
     if (info.reason === 'destroyed') return;
     gpuError = `The GPU device was lost: ${info.message || info.reason}`;
@@ -30,4 +64,5 @@ window.neurncd = createAutomationApi({
   ready: boot(),
   context: () => context,
   error: () => gpuError,
+  session: () => session,
 });

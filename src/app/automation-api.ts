@@ -1,4 +1,5 @@
 import type { AdapterSummary, GpuContext } from '../gpu/gpu-context.ts';
+import type { ScanSession } from './scan-session.ts';
 import { readBuffer, uploadBuffer } from '../gpu/buffer-io.ts';
 import { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
@@ -9,12 +10,29 @@ import type { SynthOptions } from '../synth/synth-options.ts';
  * `window.neurncd`: the page's scripting surface. The headless commands and the end-to-end tests
  * drive the page through it, so they exercise the same code a person does.
  */
+export interface ScanSummary {
+  name: string;
+  format: string;
+  frames: number;
+  width: number;
+  height: number;
+  trainingWidth: number;
+  trainingHeight: number;
+  hasDepth: boolean;
+  hasLabels: boolean;
+  warnings: string[];
+}
+
 export interface NeurncdAutomation {
   /** Resolves once the page has a GPU (or knows it has none). */
   ready: Promise<void>;
   /** Why there is no GPU, or null. */
   gpuError(): string | null;
   adapter(): AdapterSummary | null;
+  /** The loaded scan, or null. */
+  scan(): ScanSummary | null;
+  /** The message of the last failed scan load, or null when the last load succeeded. */
+  scanError(): string | null;
   gpu: {
     /** Exclusive prefix sum of u32 values on the page's device. */
     exclusiveScan(values: number[]): Promise<number[]>;
@@ -40,6 +58,7 @@ export function createAutomationApi(state: {
   ready: Promise<void>;
   context: () => GpuContext | null;
   error: () => string | null;
+  session: () => ScanSession | null;
 }): NeurncdAutomation {
   let cache: PipelineCache | undefined;
   const device = (): GPUDevice => {
@@ -51,6 +70,23 @@ export function createAutomationApi(state: {
     ready: state.ready,
     gpuError: state.error,
     adapter: () => state.context()?.summary ?? null,
+    scan: () => {
+      const scan = state.session()?.current;
+      if (!scan) return null;
+      return {
+        name: scan.sourceName,
+        format: scan.format,
+        frames: scan.frames.length,
+        width: scan.imageSize.width,
+        height: scan.imageSize.height,
+        trainingWidth: scan.trainingSize.width,
+        trainingHeight: scan.trainingSize.height,
+        hasDepth: scan.hasDepth,
+        hasLabels: scan.hasLabels,
+        warnings: scan.warnings,
+      };
+    },
+    scanError: () => state.session()?.lastError ?? null,
     gpu: {
       async exclusiveScan(values) {
         const dev = device();

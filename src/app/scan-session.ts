@@ -1,0 +1,43 @@
+/**
+ * The scan the page works on. A new load replaces it only when it succeeds: a bad drop reports
+ * its error and leaves the loaded scan (and later, its training) untouched.
+ */
+import { loadScanInWorker, type ScanInput } from '../scan/load-scan-in-worker.ts';
+import { DEFAULT_BACKGROUND } from '../scan/load-scan.ts';
+import type { Scan } from '../scan/scan.ts';
+
+export interface ScanSessionEvents {
+  onProgress(name: string, done: number, total: number): void;
+  onLoaded(scan: Scan): void;
+  onError(message: string): void;
+}
+
+export class ScanSession {
+  current: Scan | null = null;
+  lastError: string | null = null;
+  background: [number, number, number] = [...DEFAULT_BACKGROUND];
+  private generation = 0;
+
+  constructor(private readonly events: ScanSessionEvents) {}
+
+  async load(input: ScanInput): Promise<Scan | null> {
+    // Only the newest of overlapping loads may win.
+    const ticket = ++this.generation;
+    try {
+      const scan = await loadScanInWorker(input, {
+        background: this.background,
+        onProgress: (done, total) => ticket === this.generation && this.events.onProgress(input.name, done, total),
+      });
+      if (ticket !== this.generation) return null;
+      this.current = scan;
+      this.lastError = null;
+      this.events.onLoaded(scan);
+      return scan;
+    } catch (e) {
+      if (ticket !== this.generation) return null;
+      this.lastError = e instanceof Error ? e.message : String(e);
+      this.events.onError(this.lastError);
+      return null;
+    }
+  }
+}

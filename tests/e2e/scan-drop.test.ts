@@ -1,0 +1,91 @@
+/**
+ * A person hands the page a scan: a dropped folder, the folder picker, a dropped zip. A bad one
+ * shows its error and the scan already loaded stays.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { zipSync } from 'fflate';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { makeFixture, toNerfstudio, toScanNet, writeFiles } from '../helpers/scan-fixtures.ts';
+import { usePage } from '../helpers/browser-page.ts';
+
+const fixture = makeFixture(6, 96, 72, 17);
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** Drops files from disk onto an element the way the OS does (CDP drag events carry real paths). */
+async function dropPaths(page: Page, testId: string, paths: string[]): Promise<void> {
+  const box = (await page.getByTestId(testId).boundingBox())!;
+  const x = box.x + box.width / 2;
+  const y = box.y + box.height / 2;
+  const cdp = await page.context().newCDPSession(page);
+  const data = { items: [], files: paths, dragOperationsMask: 1 };
+  for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, x, y, data });
+  await cdp.detach();
+}
+
+async function waitForStatus(page: Page, pattern: RegExp): Promise<string> {
+  await page.waitForFunction((p) => new RegExp(p).test(document.querySelector('[data-testid="status"]')?.textContent ?? ''), pattern.source, { timeout: 60_000 });
+  return (await page.getByTestId('status').textContent()) ?? '';
+}
+
+describe('giving the page a scan', () => {
+  const page = usePage();
+
+  it('loads a folder dropped on the drop zone', async () => {
+    const { page: p } = page();
+    const dir = writeFiles(fixture.files);
+    await dropPaths(p, 'dropzone', [dir]);
+    const status = await waitForStatus(p, /^Loaded /);
+    expect(status).toMatch(/Replica \(Semantic-NeRF layout\), 6 frames/);
+    const scan = await p.evaluate(() => window.neurncd.scan());
+    expect(scan).toMatchObject({ format: 'replica-semantic-nerf', frames: 6, width: 96, height: 72, hasDepth: true, hasLabels: true });
+    expect(await p.getByTestId('scan-summary').textContent()).toContain('Replica (Semantic-NeRF layout)');
+    expect(await p.getByTestId('scan-preview').isVisible()).toBe(true);
+  });
+
+  it('loads a folder from the folder picker (ScanNet, JPEG through the browser decoder)', async () => {
+    const { page: p } = page();
+    const dir = writeFiles(toScanNet(fixture));
+    await p.getByTestId('folder-picker').setInputFiles(dir);
+    await waitForStatus(p, /^Loaded .*ScanNet export, 6 frames/);
+    expect(await p.evaluate(() => window.neurncd.scan()?.format)).toBe('scannet');
+  });
+
+  it('loads a dropped .zip of a folder', async () => {
+    const { page: p } = page();
+    const zip = zipSync(Object.fromEntries([...toNerfstudio(fixture)].map(([path, b]) => [`capture/${path}`, b])));
+    const dir = writeFiles(new Map());
+    writeFileSync(join(dir, 'capture.zip'), zip);
+    await dropPaths(p, 'dropzone', [join(dir, 'capture.zip')]);
+    await waitForStatus(p, /^Loaded capture\.zip: nerfstudio/);
+  });
+
+  it('shows what is wrong with a bad folder and keeps the scan it had', async () => {
+    const { page: p } = page();
+    const before = await p.evaluate(() => window.neurncd.scan());
+    const broken = new Map(toNerfstudio(fixture));
+    broken.set('transforms.json', enc('{"frames": [ <b>oops</b>'));
+    await dropPaths(p, 'dropzone', [writeFiles(broken)]);
+    await waitForStatus(p, /^Could not load that scan; still showing capture\.zip/);
+    const error = await p.getByTestId('error').textContent();
+    expect(error).toMatch(/^transforms\.json: is not valid JSON/);
+    // The message is text: the markup in the file stays visible as characters, never as HTML.
+    expect(await p.locator('[data-testid="error"] b').count()).toBe(0);
+    expect(await p.evaluate(() => window.neurncd.scan())).toEqual(before);
+    expect(await p.evaluate(() => window.neurncd.scanError())).toBe(error);
+  });
+
+  it('says a .zip that is not a zip is not one', async () => {
+    const { page: p } = page();
+    const dir = writeFiles(new Map([['notes.zip', enc('these are notes, not a zip')]]));
+    await dropPaths(p, 'dropzone', [join(dir, 'notes.zip')]);
+    await p.waitForFunction(() => /notes\.zip: is not a zip file/.test(document.querySelector('[data-testid="error"]')?.textContent ?? ''));
+    expect(await p.evaluate(() => window.neurncd.scan()?.name)).toBe('capture.zip');
+  });
+
+  it('fetched nothing but its own files and logged no errors', () => {
+    expect(page().foreignRequests()).toEqual([]);
+    expect(page().errors).toEqual([]);
+  });
+});
