@@ -1,10 +1,10 @@
 /**
- * npm run inspect-scan -- DIR [--json] [--long-side N]
+ * npm run inspect-scan -- DIR [--json] [--long-side N] [--max-frames N]
  *
  * Loads a scan folder (or a .zip of one) with the same loader as the page and reports what it
  * found. Bad input: one `error:` line naming the file and the problem, exit status 2.
  */
-import { loadScan, formatLabel, DEFAULT_LONG_SIDE } from '../scan/load-scan.ts';
+import { loadScan, formatLabel, DEFAULT_LONG_SIDE, DEFAULT_MAX_FRAMES } from '../scan/load-scan.ts';
 import { ScanError } from '../scan/scan-error.ts';
 import { intOption, parseArgs, runCommand, UsageError } from './args.ts';
 import { decodeImageNode } from './node-image-decoder.ts';
@@ -12,11 +12,12 @@ import { openScanPath } from './node-scan-source.ts';
 
 await runCommand(
   async () => {
-    const args = parseArgs(process.argv.slice(2), { values: ['long-side'], flags: ['json'] });
+    const args = parseArgs(process.argv.slice(2), { values: ['long-side', 'max-frames'], flags: ['json'] });
     if (args.positionals.length !== 1) throw new UsageError('give one scan folder (or .zip): npm run inspect-scan -- DIR [--json]');
     const longSide = intOption(args, 'long-side', 16, 8192) ?? DEFAULT_LONG_SIDE;
+    const maxFrames = intOption(args, 'max-frames', 2, 1_000_000) ?? DEFAULT_MAX_FRAMES;
     const source = await openScanPath(args.positionals[0]!);
-    const scan = await loadScan(source, { decodeImage: decodeImageNode, longSide });
+    const scan = await loadScan(source, { decodeImage: decodeImageNode, longSide, maxFrames });
     const f0 = scan.frames[0]!;
     const native = {
       fx: (f0.intrinsics.fx * scan.imageSize.width) / f0.width,

@@ -14,6 +14,48 @@ import type { ScanSource } from './scan-source.ts';
  */
 export const FORMAT_PARSERS: readonly FormatParser[] = [replicaSemanticNerf, nerfstudio, replicaNiceSlam, scannet, sevenScenes];
 
+/** A view of one subfolder of a source as a scan of its own. */
+class SubfolderSource implements ScanSource {
+  readonly paths: string[];
+  constructor(
+    private readonly parent: ScanSource,
+    private readonly prefix: string,
+  ) {
+    this.paths = parent.paths.filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
+  }
+  get name(): string {
+    return `${this.parent.name}/${this.prefix.slice(0, -1)}`;
+  }
+  read(path: string): Promise<Uint8Array> {
+    return this.parent.read(this.prefix + path);
+  }
+}
+
+/**
+ * The scan inside what the user gave: the folder itself, or else the first subfolder (in name
+ * order, shallowest first) that holds a known layout (a Replica room with several sequences, a
+ * dataset folder with one scene).
+ */
+export function findScan(source: ScanSource): { source: ScanSource; parser: FormatParser; warnings: string[] } {
+  const direct = FORMAT_PARSERS.find((p) => p.detect(source.paths));
+  if (direct || source.paths.length === 0) return { source, parser: detectFormat(source), warnings: [] };
+  const folders = new Set<string>();
+  for (const p of source.paths) {
+    const parts = p.split('/');
+    for (let i = 1; i < parts.length; i++) folders.add(`${parts.slice(0, i).join('/')}/`);
+  }
+  const ordered = [...folders].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
+  const found = ordered.map((prefix) => new SubfolderSource(source, prefix)).filter((sub) => FORMAT_PARSERS.some((p) => p.detect(sub.paths)));
+  if (!found.length) return { source, parser: detectFormat(source), warnings: [] };
+  const chosen = found[0]!;
+  const others = found.length - 1;
+  return {
+    source: chosen,
+    parser: detectFormat(chosen),
+    warnings: [`loaded the scan in ${chosen.name}${others ? ` (${others} more scan folder${others > 1 ? 's' : ''} found; drop one to load it)` : ''}`],
+  };
+}
+
 export function detectFormat(source: ScanSource): FormatParser {
   if (source.paths.length === 0) throw new ScanError(source.name, 'is empty: drop the folder that holds the scan');
   const parser = FORMAT_PARSERS.find((p) => p.detect(source.paths));

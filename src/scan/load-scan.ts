@@ -5,7 +5,7 @@
  * cube. The same code runs in the page (in a worker) and in the headless commands.
  */
 import type { Mat4 } from '../math/camera-convention.ts';
-import { detectFormat } from './detect-format.ts';
+import { findScan } from './detect-format.ts';
 import { decodePngScalar, decodeRgba, type PlatformImageDecoder, type RgbaImage } from './image-decoding.ts';
 import { resampleNearest, resizeRgba, trainingSize, undistortRgba } from './resample.ts';
 import type { FrameSpec, ScanLayout } from './scan-layout.ts';
@@ -19,8 +19,12 @@ export interface LoadOptions {
   longSide?: number;
   /** Colour (sRGB 0..1) transparent pixels are composited on. */
   background?: [number, number, number];
+  /** At most this many frames are loaded, evenly spread over the scan (in-browser memory). */
+  maxFrames?: number;
   onProgress?: (framesDone: number, frames: number) => void;
 }
+
+export const DEFAULT_MAX_FRAMES = 400;
 
 export const DEFAULT_LONG_SIDE = 320;
 export const DEFAULT_BACKGROUND: [number, number, number] = [1, 1, 1];
@@ -31,10 +35,18 @@ export function formatLabel(scan: Pick<Scan, 'format'>): string {
 
 type LoadedFrame = Omit<ScanFrame, 'c2w'>;
 
-export async function loadScan(source: ScanSource, options: LoadOptions): Promise<Scan> {
-  const parser = detectFormat(source);
-  const layout = await parser.parse(source);
-  const warnings = [...layout.warnings];
+export async function loadScan(given: ScanSource, options: LoadOptions): Promise<Scan> {
+  const found = findScan(given);
+  const source = found.source;
+  const layout = await found.parser.parse(source);
+  const warnings = [...found.warnings, ...layout.warnings];
+  const maxFrames = options.maxFrames ?? DEFAULT_MAX_FRAMES;
+  if (layout.frames.length > maxFrames) {
+    const step = layout.frames.length / maxFrames;
+    const total = layout.frames.length;
+    layout.frames = Array.from({ length: maxFrames }, (_, i) => layout.frames[Math.floor(i * step)]!);
+    warnings.push(`using ${maxFrames} of ${total} frames, evenly spread (raise the frame limit to use more)`);
+  }
   const longSide = options.longSide ?? DEFAULT_LONG_SIDE;
   const background = options.background ?? DEFAULT_BACKGROUND;
   const available = new Set(source.paths);

@@ -141,4 +141,25 @@ describe('labels and resizing', () => {
     nested.set('my scan/.DS_Store', new Uint8Array([0]));
     expect((await load(nested)).frames).toHaveLength(6);
   });
+
+  it('finds the scan in a subfolder when the folder holds several (a Replica room with two sequences)', async () => {
+    const room: Files = new Map();
+    for (const [p, b] of fixture.files) {
+      room.set(`Sequence_2/${p}`, b);
+      room.set(`Sequence_1/${p}`, b);
+    }
+    room.set('README.txt', new TextEncoder().encode('Replica room_0'));
+    const scan = await load(room);
+    expect(scan.frames).toHaveLength(6);
+    expect(scan.sourceName).toBe('fixture/Sequence_1');
+    expect(scan.warnings[0]).toMatch(/loaded the scan in fixture\/Sequence_1 \(1 more scan folder found; drop one to load it\)/);
+  });
+
+  it('loads at most maxFrames frames, evenly spread, and says so', async () => {
+    const many = makeFixture(12, 32, 24, 3);
+    const scan = await loadScan(new MemorySource('fixture', many.files), { decodeImage: decodeImageNode, maxFrames: 4 });
+    expect(scan.frames.map((f) => f.sourceIndex)).toEqual([0, 3, 6, 9]);
+    expect(scan.warnings.join()).toMatch(/using 4 of 12 frames, evenly spread/);
+  });
 });
+

@@ -71,6 +71,11 @@ describe('transforms.json variants', () => {
     expect(scan.frames[0]!.rgba[64 * 4]).toBe(original[64 * 3]);
   });
 
+  it('warns that fisheye distortion is not undone', async () => {
+    const scan = await load(variant((t) => Object.assign(t, { camera_model: 'OPENCV_FISHEYE', k1: 0.01, k3: 0.001 })));
+    expect(scan.warnings.join()).toMatch(/camera_model OPENCV_FISHEYE \(or k3\/k4\) is not undistorted/);
+  });
+
   it('aabb_scale widens the bounds of a scan without depth', async () => {
     const plain = await load(variant((t) => { for (const f of t.frames) delete f.depth_file_path; }));
     const wide = await load(variant((t) => { t.aabb_scale = 4; for (const f of t.frames) delete f.depth_file_path; }));

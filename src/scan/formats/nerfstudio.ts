@@ -109,13 +109,18 @@ export const nerfstudio: FormatParser = {
       return spec;
     });
     const aabbScale = optionalNumber(json, 'aabb_scale', file);
+    const warnings: string[] = [];
+    const model = typeof json.camera_model === 'string' ? json.camera_model : 'OPENCV';
+    if (/FISHEYE|EQUIRECTANGULAR/i.test(model) || ['k3', 'k4'].some((k) => json[k])) {
+      warnings.push(`${file}: camera_model ${model} (or k3/k4) is not undistorted: only OpenCV k1 k2 p1 p2 are; images are used as they are`);
+    }
     return {
       format: 'nerfstudio',
       frames,
       depthScale: optionalNumber(json, 'depth_unit_scale_factor', file) ?? 0.001,
       mixedSizes: perFrameIntrinsics,
       ...(aabbScale !== undefined ? { aabbScale } : {}),
-      warnings: [],
+      warnings,
     };
   },
 };
