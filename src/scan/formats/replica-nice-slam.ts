@@ -4,10 +4,10 @@
  * ({"camera": {w, h, fx, fy, cx, cy, scale}}: depth in metres = PNG value / scale).
  */
 import { frameNumber, sortByFrameNumber } from '../frame-numbers.ts';
-import { poseProblem, toMat4 } from '../pose-check.ts';
+import { readTrajectory } from '../pose-files.ts';
 import { fitIntrinsics, type FormatParser, type ScanLayout } from '../scan-layout.ts';
 import { ScanError } from '../scan-error.ts';
-import { jsonNumber, parseNumbers, readJson, readText } from '../scan-text.ts';
+import { jsonNumber, readJson } from '../scan-text.ts';
 import type { Intrinsics } from '../scan.ts';
 
 const IMAGE = /^results\/frame(\d+)\.(jpe?g|png)$/i;
@@ -32,26 +32,18 @@ export const replicaNiceSlam: FormatParser = {
       warnings.push('cam_params.json not found: using NICE-SLAM\'s Replica camera (1200x680, fx 600, depth scale 6553.5)');
     }
     const stated: Intrinsics = { fx: camera.fx, fy: camera.fy, cx: camera.cx + 0.5, cy: camera.cy + 0.5, width: camera.w, height: camera.h };
-    const rows = (await readText(source, 'traj.txt'))
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
     const images = sortByFrameNumber(source.paths.filter((p) => IMAGE.test(p)));
-    if (rows.length !== images.length) {
-      throw new ScanError('traj.txt', `has ${rows.length} poses but results/ has ${images.length} images; there must be one pose per image`);
-    }
+    const poses = await readTrajectory(source, 'traj.txt', images, 'results/');
     const has = new Set(source.paths);
     const frames = images.map((imagePath, line) => {
       const digits = IMAGE.exec(imagePath)![1]!;
-      const values = parseNumbers(rows[line]!, 'traj.txt');
-      const problem = values.length === 16 ? poseProblem(values) : `has ${values.length} numbers on line ${line + 1}, a pose needs 16`;
       const depthPath = `results/depth${digits}.png`;
       return {
         imagePath,
         sourceIndex: frameNumber(imagePath)!,
         ...(has.has(depthPath) ? { depthPath } : {}),
         intrinsics: (w: number, h: number) => fitIntrinsics(stated, w, h),
-        pose: problem ? { problem: `pose on line ${line + 1} ${problem}`, file: 'traj.txt' } : { c2w: toMat4(values) },
+        pose: poses[line]!,
       };
     });
     return { format: 'replica-nice-slam', frames, depthScale: 1 / camera.scale, mixedSizes: false, warnings };

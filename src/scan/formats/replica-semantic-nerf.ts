@@ -4,10 +4,9 @@
  * semantic_class/semantic_class_N.png. No intrinsics file: 90 degree horizontal field of view.
  */
 import { sortByFrameNumber, frameNumber } from '../frame-numbers.ts';
-import { poseProblem, toMat4 } from '../pose-check.ts';
+import { readTrajectory } from '../pose-files.ts';
 import { replicaIntrinsics, type FormatParser, type ScanLayout } from '../scan-layout.ts';
-import { ScanError } from '../scan-error.ts';
-import { parseNumbers, readText } from '../scan-text.ts';
+import { readText } from '../scan-text.ts';
 import type { ClassName } from '../scan.ts';
 
 const IMAGE = /^rgb\/rgb_(\d+)\.(png|jpe?g)$/i;
@@ -18,19 +17,11 @@ export const replicaSemanticNerf: FormatParser = {
   detect: (paths) => paths.includes('traj_w_c.txt') && paths.some((p) => IMAGE.test(p)),
   async parse(source): Promise<ScanLayout> {
     const warnings: string[] = [];
-    const rows = (await readText(source, 'traj_w_c.txt'))
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
     const images = sortByFrameNumber(source.paths.filter((p) => IMAGE.test(p)));
-    if (rows.length !== images.length) {
-      throw new ScanError('traj_w_c.txt', `has ${rows.length} poses but rgb/ has ${images.length} images; there must be one pose per image`);
-    }
+    const poses = await readTrajectory(source, 'traj_w_c.txt', images, 'rgb/');
     const has = new Set(source.paths);
     const frames = images.map((imagePath, line) => {
       const n = frameNumber(imagePath)!;
-      const values = parseNumbers(rows[line]!, 'traj_w_c.txt');
-      const problem = values.length === 16 ? poseProblem(values) : `has ${values.length} numbers on line ${line + 1}, a pose needs 16`;
       const depthPath = `depth/depth_${n}.png`;
       const labelPath = `semantic_class/semantic_class_${n}.png`;
       return {
@@ -39,7 +30,7 @@ export const replicaSemanticNerf: FormatParser = {
         ...(has.has(depthPath) ? { depthPath } : {}),
         ...(has.has(labelPath) ? { labelPath } : {}),
         intrinsics: replicaIntrinsics,
-        pose: problem ? { problem: `pose on line ${line + 1} ${problem}`, file: 'traj_w_c.txt' } : { c2w: toMat4(values) },
+        pose: poses[line]!,
       };
     });
     let classes: ClassName[] | undefined;

@@ -4,10 +4,10 @@
  * failed), intrinsic/intrinsic_color.txt and intrinsic_depth.txt (4x4), optional label-filt/N.png.
  */
 import { frameNumber, sortByFrameNumber } from '../frame-numbers.ts';
-import { poseProblem, toMat4 } from '../pose-check.ts';
+import { readPoseFile } from '../pose-files.ts';
 import { intrinsicsFromMatrix, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
 import { ScanError } from '../scan-error.ts';
-import { parseMatrix, parseNumbers, readText } from '../scan-text.ts';
+import { parseNumbers, readText } from '../scan-text.ts';
 import type { Intrinsics } from '../scan.ts';
 
 const IMAGE = /^color\/(\d+)\.(jpe?g|png)$/i;
@@ -39,13 +39,7 @@ export const scannet: FormatParser = {
     for (const imagePath of images) {
       const n = frameNumber(imagePath)!;
       const posePath = `pose/${n}.txt`;
-      let pose: FrameSpec['pose'];
-      if (!has.has(posePath)) pose = { problem: 'pose file missing', file: posePath };
-      else {
-        const values = parseMatrix(await readText(source, posePath), posePath, 4, 4);
-        const problem = poseProblem(values);
-        pose = problem ? { problem: `pose ${problem}`, file: posePath } : { c2w: toMat4(values) };
-      }
+      const pose = await readPoseFile(source, has, posePath);
       const depthPath = `depth/${n}.png`;
       const labelPath = `label-filt/${n}.png`;
       frames.push({

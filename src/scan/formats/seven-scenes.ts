@@ -5,7 +5,7 @@
  * principal point (320, 240) for 640x480.
  */
 import { frameNumber } from '../frame-numbers.ts';
-import { poseProblem, toMat4 } from '../pose-check.ts';
+import { readPoseFile } from '../pose-files.ts';
 import { fitIntrinsics, intrinsicsFromMatrix, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
 import { parseMatrix, readText } from '../scan-text.ts';
 import type { Intrinsics } from '../scan.ts';
@@ -41,13 +41,7 @@ export const sevenScenes: FormatParser = {
     for (const [i, imagePath] of images.entries()) {
       const stem = imagePath.replace(/\.color\.(png|jpe?g)$/i, '');
       const posePath = `${stem}.pose.txt`;
-      let pose: FrameSpec['pose'];
-      if (!has.has(posePath)) pose = { problem: 'pose file missing', file: posePath };
-      else {
-        const values = parseMatrix(await readText(source, posePath), posePath, 4, 4);
-        const problem = poseProblem(values);
-        pose = problem ? { problem: `pose ${problem}`, file: posePath } : { c2w: toMat4(values) };
-      }
+      const pose = await readPoseFile(source, has, posePath);
       const depthPath = `${stem}.depth.png`;
       frames.push({
         imagePath,
