@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { makeFixture, toNerfstudio, toScanNet, writeFiles } from '../helpers/scan-fixtures.ts';
+import { halfRedHalfBlue, jpegWithOrientation, makeFixture, toNerfstudio, toScanNet, writeFiles } from '../helpers/scan-fixtures.ts';
 import { usePage } from '../helpers/browser-page.ts';
 
 const fixture = makeFixture(6, 96, 72, 17);
@@ -82,6 +82,17 @@ describe('giving the page a scan', () => {
     await dropPaths(p, 'dropzone', [join(dir, 'notes.zip')]);
     await p.waitForFunction(() => /notes\.zip: is not a zip file/.test(document.querySelector('[data-testid="error"]')?.textContent ?? ''));
     expect(await p.evaluate(() => window.neurncd.scan()?.name)).toBe('capture.zip');
+  });
+
+  it('turns JPEGs upright by their EXIF orientation, in the browser decoder', async () => {
+    const { page: p } = page();
+    const photo = jpegWithOrientation(halfRedHalfBlue(40, 20), 40, 20, 6);
+    const pose = (x: number) => [[1, 0, 0, x], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
+    const transforms = { camera_angle_x: 1.2, frames: [0, 1].map((i) => ({ file_path: `images/${i}.jpg`, transform_matrix: pose(i) })) };
+    const dir = writeFiles(new Map([['images/0.jpg', photo], ['images/1.jpg', photo], ['transforms.json', enc(JSON.stringify(transforms))]]));
+    await p.getByTestId('folder-picker').setInputFiles(dir);
+    await waitForStatus(p, /^Loaded .*nerfstudio.*2 frames/);
+    expect(await p.evaluate(() => window.neurncd.scan())).toMatchObject({ width: 20, height: 40 });
   });
 
   it('fetched nothing but its own files and logged no errors', () => {

@@ -117,3 +117,20 @@ export function writeFiles(files: Files, dir = mkdtempSync(join(tmpdir(), 'neurn
   }
   return dir;
 }
+
+/** A JPEG with an EXIF APP1 segment holding only Orientation (1..8), as cameras write it. */
+export function jpegWithOrientation(rgba: Uint8Array, width: number, height: number, orientation: number): Uint8Array {
+  const plain = new Uint8Array(jpeg.encode({ data: rgba, width, height }, 100).data);
+  // Big-endian TIFF header, one IFD entry: tag 0x0112 (Orientation), SHORT, count 1.
+  const tiff = [0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0];
+  const payload = [...new TextEncoder().encode('Exif'), 0, 0, ...tiff];
+  const app1 = [0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 255, ...payload];
+  return new Uint8Array([...plain.slice(0, 2), ...app1, ...plain.slice(2)]);
+}
+
+/** A left-red, right-blue image: after a quarter turn clockwise, red is on top. */
+export function halfRedHalfBlue(width: number, height: number): Uint8Array {
+  const data = new Uint8Array(width * height * 4);
+  for (let p = 0; p < width * height; p++) data.set(p % width < width / 2 ? [255, 0, 0, 255] : [0, 0, 255, 255], p * 4);
+  return data;
+}

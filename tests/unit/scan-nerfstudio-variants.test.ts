@@ -1,12 +1,11 @@
 /** The many ways transforms.json is written in the wild. */
 import { encode } from 'fast-png';
-import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
 import { MemorySource } from '../../src/scan/scan-source.ts';
 import { decodePng } from '../helpers/scan-files.ts';
-import { makeFixture, toNerfstudio, type Files } from '../helpers/scan-fixtures.ts';
+import { halfRedHalfBlue, jpegWithOrientation, makeFixture, toNerfstudio, type Files } from '../helpers/scan-fixtures.ts';
 
 const fixture = makeFixture(4, 64, 48, 13);
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -142,15 +141,7 @@ function distortByInversion(src: Uint8ClampedArray, k: { fx: number; fy: number;
 
 describe('JPEG EXIF orientation', () => {
   it('turns a JPEG whose EXIF says "rotate 90 degrees clockwise" (orientation 6) upright', async () => {
-    // A 4x2 image: left half red, right half blue.
-    const data = new Uint8Array(4 * 2 * 4);
-    for (let p = 0; p < 8; p++) data.set(p % 4 < 2 ? [255, 0, 0, 255] : [0, 0, 255, 255], p * 4);
-    const plain = new Uint8Array(jpeg.encode({ data, width: 4, height: 2 }, 100).data);
-    // APP1 Exif segment with one IFD entry: Orientation (0x0112) = 6, big-endian TIFF.
-    const tiff = [0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0];
-    const payload = [...enc('Exif'), 0, 0, ...tiff];
-    const app1 = [0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 255, ...payload];
-    const withExif = new Uint8Array([...plain.slice(0, 2), ...app1, ...plain.slice(2)]);
+    const withExif = jpegWithOrientation(halfRedHalfBlue(4, 2), 4, 2, 6);
     const image = await decodeImageNode(withExif, 'photo.jpg');
     expect([image.width, image.height]).toEqual([2, 4]);
     // Rotated clockwise: the left (red) half is now on top.
