@@ -1,0 +1,122 @@
+// Multi-resolution hash encoding (Müller et al. 2022, instant-ngp): for each point in [0,1]^3 and
+// each level, the trilinear interpolation of F features stored at the 8 corners of the point's
+// grid cell; coarse levels index a dense grid, fine levels a hash table of the level's size.
+//
+// Workgroup layout (both kernels): 64 threads along x, one point each; workgroups fold into y past
+// 65535; z is the level. Neighbouring threads thus read the same level's table, which keeps the
+// coarse levels in cache.
+//
+//   encode    features[point * L * F + level * F + f] = sum_c w_c * table[level][corner_c][f]
+//   backward  grad[level][corner_c][f] += w_c * d_features[point * L * F + level * F + f]
+//             (float atomics: several points share corners)
+//
+// Bindings: 0 params, 1 positions; encode: 2 table, 3 features; backward: 4 d_features, 5 grad.
+// Needs float-atomics.wgsl prepended.
+
+override F: u32 = 2u;
+const MAX_LEVELS: u32 = 32u;
+
+struct Level {
+  scale: f32,       // positions map to p * scale + 0.5 in this level's vertex units
+  resolution: u32,  // vertices per axis of the dense grid (dense levels)
+  offset: u32,      // first table entry of the level
+  size: u32,        // entries of the level: resolution^3 if dense, else the hash table size
+}
+
+struct Params {
+  count: u32,       // points
+  levels: u32,
+  dense_levels: u32,  // levels [0, dense_levels) are dense, the rest hashed
+  groups_x: u32,
+  level: array<Level, MAX_LEVELS>,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> positions: array<f32>;
+
+fn point_index(wid: vec3u, lid: u32) -> u32 {
+  return (wid.x + wid.y * params.groups_x) * 64u + lid;
+}
+
+fn corner_entry(level: u32, corner: vec3u) -> u32 {
+  let lv = params.level[level];
+  var index: u32;
+  if (level < params.dense_levels) {
+    index = corner.x + lv.resolution * (corner.y + lv.resolution * corner.z);
+  } else {
+    // instant-ngp's spatial hash; the size is a power of two.
+    index = (corner.x ^ (corner.y * 2654435761u) ^ (corner.z * 805459861u)) & (lv.size - 1u);
+  }
+  return lv.offset + index;
+}
+
+struct Cell {
+  base: vec3u,
+  frac: vec3f,
+}
+
+fn cell_of(level: u32, point: u32) -> Cell {
+  let p = vec3f(positions[point * 3u], positions[point * 3u + 1u], positions[point * 3u + 2u]);
+  let x = clamp(p, vec3f(0.0), vec3f(1.0)) * params.level[level].scale + 0.5;
+  let cell = floor(x);
+  return Cell(vec3u(cell), x - cell);
+}
+
+fn corner_weight(frac: vec3f, c: u32) -> f32 {
+  let bit = vec3f(f32(c & 1u), f32((c >> 1u) & 1u), f32((c >> 2u) & 1u));
+  let w = mix(1.0 - frac, frac, bit);
+  return w.x * w.y * w.z;
+}
+
+fn corner_offset(c: u32) -> vec3u {
+  return vec3u(c & 1u, (c >> 1u) & 1u, (c >> 2u) & 1u);
+}
+
+@group(0) @binding(2) var<storage, read> table: array<f32>;
+@group(0) @binding(3) var<storage, read_write> features: array<f32>;
+
+@compute @workgroup_size(64)
+fn encode(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let point = point_index(wid, lid);
+  let level = wid.z;
+  if (point >= params.count) {
+    return;
+  }
+  let cell = cell_of(level, point);
+  var acc: array<f32, 8>;
+  for (var c = 0u; c < 8u; c++) {
+    let w = corner_weight(cell.frac, c);
+    let entry = corner_entry(level, cell.base + corner_offset(c));
+    for (var f = 0u; f < F; f++) {
+      acc[f] += w * table[entry * F + f];
+    }
+  }
+  let out = (point * params.levels + level) * F;
+  for (var f = 0u; f < F; f++) {
+    features[out + f] = acc[f];
+  }
+}
+
+@group(0) @binding(4) var<storage, read> d_features: array<f32>;
+@group(0) @binding(5) var<storage, read_write> grad: array<atomic<u32>>;
+
+@compute @workgroup_size(64)
+fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let point = point_index(wid, lid);
+  let level = wid.z;
+  if (point >= params.count) {
+    return;
+  }
+  let cell = cell_of(level, point);
+  let upstream = (point * params.levels + level) * F;
+  for (var c = 0u; c < 8u; c++) {
+    let w = corner_weight(cell.frac, c);
+    let entry = corner_entry(level, cell.base + corner_offset(c));
+    for (var f = 0u; f < F; f++) {
+      let g = w * d_features[upstream + f];
+      if (g != 0.0) {
+        atomic_add_f32(&grad[entry * F + f], g);
+      }
+    }
+  }
+}
