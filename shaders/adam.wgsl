@@ -1,0 +1,42 @@
+// Adam (Kingma & Ba), one thread per parameter, then the gradient is cleared for the next step's
+// accumulation. Bias corrections are folded into the step size by the host:
+//   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr_t m / (sqrt(v) + eps_t)
+// with lr_t = lr sqrt(1 - b2^t) / (1 - b1^t) and eps_t = eps sqrt(1 - b2^t).
+//
+// Workgroup layout: 256 threads along x, one parameter each; workgroups fold into y past 65535.
+
+struct Params {
+  count: u32,
+  groups_x: u32,
+  lr_t: f32,
+  eps_t: f32,
+  beta1: f32,
+  beta2: f32,
+  weight_decay: f32,
+  _pad: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> weights: array<f32>;
+@group(0) @binding(2) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(3) var<storage, read_write> first_moment: array<f32>;
+@group(0) @binding(4) var<storage, read_write> second_moment: array<f32>;
+
+@compute @workgroup_size(256)
+fn step(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * params.groups_x) * 256u + lid;
+  if (i >= params.count) {
+    return;
+  }
+  var g = grad[i] + params.weight_decay * weights[i];
+  // A NaN or inf gradient (a diverged sample) must not poison the moments for good.
+  if (!(abs(g) <= 3.0e38)) {
+    g = 0.0;
+  }
+  let m = params.beta1 * first_moment[i] + (1.0 - params.beta1) * g;
+  let v = params.beta2 * second_moment[i] + (1.0 - params.beta2) * g * g;
+  first_moment[i] = m;
+  second_moment[i] = v;
+  weights[i] -= params.lr_t * m / (sqrt(v) + params.eps_t);
+  grad[i] = 0.0;
+}

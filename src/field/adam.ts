@@ -1,0 +1,93 @@
+/**
+ * Adam on the GPU for any number of parameter buffers (hash table, MLP weights), each with its
+ * gradient buffer. The gradient is cleared by the same pass, ready for the next accumulation.
+ */
+import shader from '../../shaders/adam.wgsl?raw';
+import { createStorageBuffer } from '../gpu/buffer-io.ts';
+import { ComputeKernel } from '../gpu/compute-kernel.ts';
+import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+
+export interface AdamSettings {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** L2 penalty added to the gradient (instant-ngp uses a small one on MLP weights only). */
+  weightDecay: number;
+}
+
+/** instant-ngp's optimiser settings. */
+export const INSTANT_NGP_ADAM: AdamSettings = { learningRate: 1e-2, beta1: 0.9, beta2: 0.99, epsilon: 1e-15, weightDecay: 0 };
+
+interface Group {
+  weights: GPUBuffer;
+  grad: GPUBuffer;
+  m: GPUBuffer;
+  v: GPUBuffer;
+  count: number;
+  weightDecay: number;
+  uniforms: GPUBuffer;
+  bindGroup: GPUBindGroup;
+}
+
+const WORKGROUP = 256;
+
+export class Adam {
+  private readonly groups: Group[] = [];
+  private readonly kernel: ComputeKernel;
+  /** Steps taken so far. */
+  steps = 0;
+
+  constructor(
+    private readonly cache: PipelineCache,
+    public settings: AdamSettings,
+  ) {
+    this.kernel = new ComputeKernel(cache, 'adam', shader, 'step');
+  }
+
+  /** Optimises `count` floats of `weights` using `grad`; weight decay may differ per group. */
+  add(weights: GPUBuffer, grad: GPUBuffer, count: number, weightDecay = this.settings.weightDecay): void {
+    const device = this.cache.device;
+    const m = createStorageBuffer(device, count * 4, `${weights.label} adam m`);
+    const v = createStorageBuffer(device, count * 4, `${weights.label} adam v`);
+    const uniforms = device.createBuffer({ label: `${weights.label} adam params`, size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const bindGroup = this.kernel.bind({ 0: uniforms, 1: weights, 2: grad, 3: m, 4: v });
+    this.groups.push({ weights, grad, m, v, count, weightDecay, uniforms, bindGroup });
+  }
+
+  /**
+   * Submits one step for every group. It submits by itself because its uniforms are written
+   * through the queue: a step recorded into a shared encoder would see a later step's values.
+   */
+  update(): void {
+    this.steps++;
+    const encoder = this.cache.device.createCommandEncoder({ label: 'adam' });
+    const { learningRate, beta1, beta2, epsilon } = this.settings;
+    const c2 = Math.sqrt(1 - beta2 ** this.steps);
+    const lrT = (learningRate * c2) / (1 - beta1 ** this.steps);
+    const pass = encoder.beginComputePass({ label: 'adam' });
+    for (const g of this.groups) {
+      const groups = Math.ceil(g.count / WORKGROUP);
+      const data = new ArrayBuffer(32);
+      new Uint32Array(data, 0, 2).set([g.count, workgroupGrid(this.cache.device, groups)[0]]);
+      new Float32Array(data, 8, 5).set([lrT, epsilon * c2, beta1, beta2, g.weightDecay]);
+      this.cache.device.queue.writeBuffer(g.uniforms, 0, data);
+      this.kernel.dispatch(pass, g.bindGroup, groups);
+    }
+    pass.end();
+    this.cache.device.queue.submit([encoder.finish()]);
+  }
+
+  /** Moment buffers, for checkpoints. */
+  state(): { m: GPUBuffer; v: GPUBuffer; count: number }[] {
+    return this.groups.map(({ m, v, count }) => ({ m, v, count }));
+  }
+
+  destroy(): void {
+    for (const g of this.groups) {
+      g.m.destroy();
+      g.v.destroy();
+      g.uniforms.destroy();
+    }
+  }
+}
