@@ -59,7 +59,6 @@ describe('tiny MLP (WGSL) against the CPU reference', () => {
   ])('dims %j, %i samples: outputs, input gradients and weight gradients', async (dims, n) => {
     const r = await runMlp(dims, n);
     const inDim = dims[0]!;
-    const outDim = dims[dims.length - 1]!;
     const expectedOut: number[] = [];
     for (let s = 0; s < n; s++) expectedOut.push(...forwardReference(r.layout, r.weights, r.inputs.subarray(s * inDim, (s + 1) * inDim)).output);
     expect(relErr(r.outputs, expectedOut)).toBeLessThan(1e-5);
