@@ -1,0 +1,107 @@
+/**
+ * Volume rendering of ray batches on the GPU (shaders/volume-render.wgsl): compositing, the
+ * training losses, and their backward pass to the field's raw per-sample outputs.
+ */
+import shader from '../../shaders/volume-render.wgsl?raw';
+import { createUniformBuffer } from '../gpu/buffer-io.ts';
+import { ComputeKernel } from '../gpu/compute-kernel.ts';
+import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+
+export interface RenderLossSettings {
+  /** Colour transparent rays end on (sRGB 0..1). */
+  background: [number, number, number];
+  /** Transmittance below which marching stops. */
+  earlyStop: number;
+  huberDelta: number;
+  depthWeight: number;
+  /** lambda of the KL term on the embedding. */
+  klWeight: number;
+}
+
+export const DEFAULT_RENDER_LOSS: RenderLossSettings = { background: [0, 0, 0], earlyStop: 1e-4, huberDelta: 0.1, depthWeight: 0.1, klWeight: 0.04 };
+
+/** Per-ray sample ranges and per-sample geometry and field outputs. */
+export interface SampleBuffers {
+  /** (first sample, sample count) per ray, u32 pairs. */
+  range: GPUBuffer;
+  /** (t, dt) per sample. */
+  geom: GPUBuffer;
+  /** (raw density, raw r, g, b) per sample. */
+  raw: GPUBuffer;
+  /** K per sample. */
+  logits: GPUBuffer;
+}
+
+export interface LossBuffers {
+  /** [r, g, b, depth (0 = none), logits(K)] per ray. */
+  targets: GPUBuffer;
+  /** [d r, d g, d b, d depth, d logits(K)] per ray. */
+  dRendered: GPUBuffer;
+  /** colour, depth, KL loss per ray. */
+  rayLosses: GPUBuffer;
+}
+
+export interface SampleGradBuffers {
+  /** d(loss)/d(raw) per sample (4 floats). */
+  dRaw: GPUBuffer;
+  dLogits: GPUBuffer;
+}
+
+/** Floats per ray of the rendered record [r, g, b, depth, opacity, logits(K)]. */
+export const renderedStride = (k: number): number => 5 + k;
+/** Floats per ray of the target and gradient records. */
+export const targetStride = (k: number): number => 4 + k;
+
+const WORKGROUP = 64;
+
+export class VolumeRenderer {
+  private readonly composite: ComputeKernel;
+  private readonly loss: ComputeKernel;
+  private readonly backward: ComputeKernel;
+
+  constructor(private readonly cache: PipelineCache) {
+    this.composite = new ComputeKernel(cache, 'volume-render', shader, 'composite');
+    this.loss = new ComputeKernel(cache, 'volume-render', shader, 'ray_loss');
+    this.backward = new ComputeKernel(cache, 'volume-render', shader, 'composite_backward');
+  }
+
+  paramsFor(rays: number, k: number, s: RenderLossSettings): GPUBuffer {
+    const data = new ArrayBuffer(48);
+    const u = new Uint32Array(data);
+    const f = new Float32Array(data);
+    u[0] = rays;
+    u[1] = workgroupGrid(this.cache.device, Math.ceil(rays / WORKGROUP))[0];
+    u[2] = k;
+    f[3] = s.earlyStop;
+    f.set(s.background, 4);
+    f[7] = s.huberDelta;
+    f[8] = s.depthWeight;
+    f[9] = s.klWeight;
+    f[10] = 1 / Math.max(rays, 1);
+    return createUniformBuffer(this.cache.device, new Uint8Array(data), `volume render params (${rays})`);
+  }
+
+  private sampleBindings(params: GPUBuffer, b: SampleBuffers): Record<number, GPUBuffer> {
+    return { 0: params, 1: b.range, 2: b.geom, 3: b.raw, 4: b.logits };
+  }
+
+  /** Writes the rendered record of every ray. */
+  encodeComposite(pass: GPUComputePassEncoder, params: GPUBuffer, rays: number, samples: SampleBuffers, rendered: GPUBuffer): void {
+    const k = this.composite;
+    k.dispatch(pass, k.bind({ ...this.sampleBindings(params, samples), 5: rendered }), Math.ceil(rays / WORKGROUP));
+  }
+
+  encodeLoss(pass: GPUComputePassEncoder, params: GPUBuffer, rays: number, rendered: GPUBuffer, loss: LossBuffers): void {
+    const k = this.loss;
+    k.dispatch(pass, k.bind({ 0: params, 6: loss.targets, 7: rendered, 8: loss.dRendered, 9: loss.rayLosses }), Math.ceil(rays / WORKGROUP));
+  }
+
+  encodeBackward(pass: GPUComputePassEncoder, params: GPUBuffer, rays: number, samples: SampleBuffers, rendered: GPUBuffer, loss: LossBuffers, grads: SampleGradBuffers): void {
+    const k = this.backward;
+    k.dispatch(
+      pass,
+      k.bind({ ...this.sampleBindings(params, samples), 7: rendered, 10: loss.dRendered, 11: grads.dRaw, 12: grads.dLogits }),
+      Math.ceil(rays / WORKGROUP),
+    );
+  }
+}
