@@ -1,0 +1,207 @@
+// Training rays and their samples, on the GPU: random pixels of random training frames, marched
+// through the unit cube in equal steps, keeping only samples in occupied cells of the occupancy
+// grid (a bitfield of res^3 cells). Two passes around a prefix sum (sample compaction):
+//
+//   generate_rays  one thread per ray: picks frame and pixel, writes the ray and its training
+//                  target, and counts its occupied samples (at most max_samples).
+//   (host)         exclusive prefix sum of the counts -> each ray's first sample.
+//   write_samples  one thread per ray: marches again and writes its samples' positions, (t, dt),
+//                  the ray's view-direction encoding for each sample, and its (first, count), cut
+//                  at the sample capacity.
+//
+// Workgroup layout (both): 64 threads along x, one ray each (folded into y past 65535).
+//
+// Camera records: row-major camera-to-world rows 0..2 (OpenCV axes, normalised scene), then
+// (fx, fy, cx, cy), then (width, height, first pixel, 0) as bits.
+
+struct Params {
+  rays: u32,
+  groups_x: u32,
+  frames: u32,
+  seed: u32,
+  k: u32,              // embedding channels of the targets
+  max_samples: u32,    // per ray
+  capacity: u32,       // samples the batch buffers hold
+  grid_res: u32,       // occupancy cells per axis
+  step: f32,           // marching step in the unit cube
+  _pad0: f32,
+  _pad1: f32,
+  _pad2: f32,
+}
+
+struct Camera {
+  row0: vec4f,
+  row1: vec4f,
+  row2: vec4f,
+  k: vec4f,
+  size: vec4u,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> cameras: array<Camera>;
+@group(0) @binding(2) var<storage, read> occupancy: array<u32>;
+// Per ray: (origin, t_near), (direction, t_far).
+@group(0) @binding(3) var<storage, read_write> rays: array<vec4f>;
+
+fn ray_index(wid: vec3u, lid: u32) -> u32 {
+  return (wid.x + wid.y * params.groups_x) * 64u + lid;
+}
+
+// PCG-style hash: independent streams per (seed, ray, draw).
+fn hash(x: u32) -> u32 {
+  var s = x * 747796405u + 2891336453u;
+  let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
+  return (w >> 22u) ^ w;
+}
+
+fn random(ray: u32, draw: u32) -> f32 {
+  return f32(hash(hash(params.seed ^ (ray * 0x9e3779b9u)) + draw) >> 8u) / 16777216.0;
+}
+
+fn occupied(p: vec3f) -> bool {
+  let res = params.grid_res;
+  let c = min(vec3u(max(p, vec3f(0.0)) * f32(res)), vec3u(res - 1u));
+  let cell = c.x + res * (c.y + res * c.z);
+  return (occupancy[cell >> 5u] & (1u << (cell & 31u))) != 0u;
+}
+
+// Entry and exit of the unit cube; empty when t_far <= t_near.
+fn unit_cube(o: vec3f, d: vec3f) -> vec2f {
+  let inv = 1.0 / d;
+  let a = (vec3f(0.0) - o) * inv;
+  let b = (vec3f(1.0) - o) * inv;
+  let lo = min(a, b);
+  let hi = max(a, b);
+  return vec2f(max(max(max(lo.x, lo.y), lo.z), 0.0), min(min(hi.x, hi.y), hi.z));
+}
+
+@group(0) @binding(4) var<storage, read> pixels: array<u32>;       // rgba8, a = class id
+@group(0) @binding(5) var<storage, read> depths: array<f32>;       // z-depth, normalised units, 0 = none
+@group(0) @binding(6) var<storage, read_write> targets: array<f32>; // [r, g, b, distance, logits(K)]
+@group(0) @binding(7) var<storage, read_write> sample_count: array<u32>;
+// Target logits per class id: class_channel[id] is the embedding channel of a known class, or
+// 0xffffffff for a class the segmenter does not know (uniform target).
+@group(0) @binding(8) var<storage, read> class_channel: array<u32>;
+
+const TARGET_LOGIT: f32 = 8.0;
+
+@compute @workgroup_size(64)
+fn generate_rays(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let r = ray_index(wid, lid);
+  if (r >= params.rays) {
+    return;
+  }
+  let frame = min(u32(random(r, 0u) * f32(params.frames)), params.frames - 1u);
+  let cam = cameras[frame];
+  let w = cam.size.x;
+  let h = cam.size.y;
+  let px = min(u32(random(r, 1u) * f32(w)), w - 1u);
+  let py = min(u32(random(r, 2u) * f32(h)), h - 1u);
+  // Through the pixel centre: the pixel's colour is the mean over it, its depth at its centre.
+  let dc = vec3f((f32(px) + 0.5 - cam.k.z) / cam.k.x, (f32(py) + 0.5 - cam.k.w) / cam.k.y, 1.0);
+  let dw = vec3f(dot(cam.row0.xyz, dc), dot(cam.row1.xyz, dc), dot(cam.row2.xyz, dc));
+  let len = length(dw);
+  let d = dw / len;
+  let o = vec3f(cam.row0.w, cam.row1.w, cam.row2.w);
+  let span = unit_cube(o, d);
+  rays[r * 2u] = vec4f(o, span.x);
+  rays[r * 2u + 1u] = vec4f(d, span.y);
+
+  let pixel = cam.size.z + py * w + px;
+  let rgba = unpack4x8unorm(pixels[pixel]);
+  let label = pixels[pixel] >> 24u;
+  let t = r * (4u + params.k);
+  targets[t] = rgba.x;
+  targets[t + 1u] = rgba.y;
+  targets[t + 2u] = rgba.z;
+  // z-depth to distance along the unit direction.
+  targets[t + 3u] = depths[pixel] * len;
+  let channel = class_channel[label];
+  for (var k = 0u; k < params.k; k++) {
+    targets[t + 4u + k] = select(0.0, TARGET_LOGIT, k == channel);
+  }
+
+  var count = 0u;
+  var s = span.x + random(r, 3u) * params.step;
+  while (s < span.y && count < params.max_samples) {
+    if (occupied(o + s * d)) {
+      count++;
+    }
+    s += params.step;
+  }
+  sample_count[r] = count;
+}
+
+@group(0) @binding(9) var<storage, read> first_sample: array<u32>;
+@group(0) @binding(10) var<storage, read_write> sample_range: array<vec2u>;
+@group(0) @binding(11) var<storage, read_write> positions: array<f32>;
+@group(0) @binding(12) var<storage, read_write> sample_geom: array<vec2f>;
+// The colour network's input: 16 geometry features (written later) then 16 view-direction SH.
+@group(0) @binding(13) var<storage, read_write> colour_input: array<f32>;
+@group(0) @binding(14) var<storage, read> rays_in: array<vec4f>;
+@group(0) @binding(15) var<storage, read> sample_count_in: array<u32>;
+
+// Real spherical harmonics up to degree 3 (16 coefficients) of a unit direction.
+fn sh16(d: vec3f) -> array<f32, 16> {
+  let x = d.x;
+  let y = d.y;
+  let z = d.z;
+  let xx = x * x;
+  let yy = y * y;
+  let zz = z * z;
+  return array<f32, 16>(
+    0.28209479177387814,
+    -0.48860251190291987 * y,
+    0.48860251190291987 * z,
+    -0.48860251190291987 * x,
+    1.0925484305920792 * x * y,
+    -1.0925484305920792 * y * z,
+    0.94617469575755997 * zz - 0.31539156525251999,
+    -1.0925484305920792 * x * z,
+    0.54627421529603959 * (xx - yy),
+    0.59004358992664352 * y * (-3.0 * xx + yy),
+    2.8906114426405538 * x * y * z,
+    0.45704579946446572 * y * (1.0 - 5.0 * zz),
+    0.3731763325901154 * z * (5.0 * zz - 3.0),
+    0.45704579946446572 * x * (1.0 - 5.0 * zz),
+    1.4453057213202769 * z * (xx - yy),
+    0.59004358992664352 * x * (-xx + 3.0 * yy),
+  );
+}
+
+@compute @workgroup_size(64)
+fn write_samples(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let r = ray_index(wid, lid);
+  if (r >= params.rays) {
+    return;
+  }
+  let first = first_sample[r];
+  let wanted = sample_count_in[r];
+  let count = select(0u, min(wanted, params.capacity - first), first < params.capacity);
+  sample_range[r] = vec2u(first, count);
+  if (count == 0u) {
+    return;
+  }
+  let a = rays_in[r * 2u];
+  let b = rays_in[r * 2u + 1u];
+  let o = a.xyz;
+  let d = b.xyz;
+  let sh = sh16(d);
+  var written = 0u;
+  var s = a.w + random(r, 3u) * params.step;
+  while (s < b.w && written < count) {
+    let p = o + s * d;
+    if (occupied(p)) {
+      let i = first + written;
+      positions[i * 3u] = p.x;
+      positions[i * 3u + 1u] = p.y;
+      positions[i * 3u + 2u] = p.z;
+      sample_geom[i] = vec2f(s, params.step);
+      for (var c = 0u; c < 16u; c++) {
+        colour_input[i * 32u + 16u + c] = sh[c];
+      }
+      written++;
+    }
+    s += params.step;
+  }
+}

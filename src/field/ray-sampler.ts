@@ -1,0 +1,109 @@
+/**
+ * Draws a batch of training rays and their compacted samples on the GPU (ray-sampler.wgsl around
+ * a prefix sum). The batch buffers are sized once: `rays` rays, at most `capacity` samples.
+ */
+import shader from '../../shaders/ray-sampler.wgsl?raw';
+import { createStorageBuffer } from '../gpu/buffer-io.ts';
+import { ComputeKernel } from '../gpu/compute-kernel.ts';
+import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+import { PrefixSum } from '../gpu/prefix-sum.ts';
+import type { TrainingFrames } from './training-frames.ts';
+
+export interface SamplerSettings {
+  rays: number;
+  /** Samples the batch holds; rays past it are cut. */
+  capacity: number;
+  maxSamplesPerRay: number;
+  /** Marching step in the unit cube. */
+  step: number;
+}
+
+export interface SampleBatch {
+  rays: GPUBuffer;
+  targets: GPUBuffer;
+  count: GPUBuffer;
+  firstSample: GPUBuffer;
+  range: GPUBuffer;
+  positions: GPUBuffer;
+  geom: GPUBuffer;
+  /** [16 geometry features (left for the field), 16 SH of the view direction] per sample. */
+  colourInput: GPUBuffer;
+}
+
+const WORKGROUP = 64;
+
+export class RaySampler {
+  readonly batch: SampleBatch;
+  private readonly generate: ComputeKernel;
+  private readonly write: ComputeKernel;
+  private readonly scan: PrefixSum;
+  private readonly params: GPUBuffer;
+
+  constructor(
+    private readonly cache: PipelineCache,
+    readonly settings: SamplerSettings,
+    private readonly frames: TrainingFrames,
+    private readonly occupancy: GPUBuffer,
+    private readonly gridRes: number,
+  ) {
+    const d = cache.device;
+    const { rays, capacity } = settings;
+    this.batch = {
+      rays: createStorageBuffer(d, rays * 32, 'rays'),
+      targets: createStorageBuffer(d, rays * (4 + frames.k) * 4, 'ray targets'),
+      count: createStorageBuffer(d, rays * 4, 'samples per ray'),
+      firstSample: createStorageBuffer(d, rays * 4, 'first sample per ray'),
+      range: createStorageBuffer(d, rays * 8, 'sample ranges'),
+      positions: createStorageBuffer(d, capacity * 12, 'sample positions'),
+      geom: createStorageBuffer(d, capacity * 8, 'sample t, dt'),
+      colourInput: createStorageBuffer(d, capacity * 32 * 4, 'colour network input'),
+    };
+    this.generate = new ComputeKernel(cache, 'ray-sampler', shader, 'generate_rays');
+    this.write = new ComputeKernel(cache, 'ray-sampler', shader, 'write_samples');
+    this.scan = new PrefixSum(cache, rays);
+    this.params = d.createBuffer({ label: 'ray sampler params', size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  }
+
+  /** Records one batch drawn with `seed`; writes its uniforms through the queue first. */
+  encode(encoder: GPUCommandEncoder, seed: number): void {
+    const s = this.settings;
+    const data = new ArrayBuffer(48);
+    const u = new Uint32Array(data);
+    u.set([s.rays, workgroupGrid(this.cache.device, Math.ceil(s.rays / WORKGROUP))[0], this.frames.frames, seed >>> 0, this.frames.k, s.maxSamplesPerRay, s.capacity, this.gridRes]);
+    new Float32Array(data)[8] = s.step;
+    this.cache.device.queue.writeBuffer(this.params, 0, data);
+    const b = this.batch;
+    const groups = Math.ceil(s.rays / WORKGROUP);
+    let pass = encoder.beginComputePass({ label: 'generate rays' });
+    this.generate.dispatch(
+      pass,
+      this.generate.bind({ 0: this.params, 1: this.frames.cameras, 2: this.occupancy, 3: b.rays, 4: this.frames.pixelWords, 5: this.frames.depths, 6: b.targets, 7: b.count, 8: this.frames.classChannel }),
+      groups,
+    );
+    pass.end();
+    encoder.copyBufferToBuffer(b.count, 0, b.firstSample, 0, s.rays * 4);
+    this.scan.encode(encoder, b.firstSample);
+    pass = encoder.beginComputePass({ label: 'write samples' });
+    this.write.dispatch(
+      pass,
+      this.write.bind({ 0: this.params, 2: this.occupancy, 9: b.firstSample, 10: b.range, 11: b.positions, 12: b.geom, 13: b.colourInput, 14: b.rays, 15: b.count }),
+      groups,
+    );
+    pass.end();
+  }
+
+  destroy(): void {
+    Object.values(this.batch).forEach((buf) => buf.destroy());
+    this.scan.destroy();
+    this.params.destroy();
+  }
+}
+
+/** An occupancy bitfield of res^3 cells, all occupied (before the grid has been estimated). */
+export function fullOccupancy(device: GPUDevice, res: number): GPUBuffer {
+  const words = Math.ceil(res ** 3 / 32);
+  const buffer = createStorageBuffer(device, words * 4, 'occupancy bits');
+  device.queue.writeBuffer(buffer, 0, new Uint32Array(words).fill(0xffffffff));
+  return buffer;
+}
+

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
+import { fullOccupancy, RaySampler, type SamplerSettings } from '../../src/field/ray-sampler.ts';
+import { uploadTrainingFrames } from '../../src/field/training-frames.ts';
+import { readBuffer } from '../../src/gpu/buffer-io.ts';
+import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
+import { loadScan } from '../../src/scan/load-scan.ts';
+import { MemorySource } from '../../src/scan/scan-source.ts';
+import { expectNoGpuErrors, getTestGpu } from '../helpers/node-gpu.ts';
+import { makeFixture } from '../helpers/scan-fixtures.ts';
+
+const scan = await loadScan(new MemorySource('tiny', makeFixture(4, 48, 36, 2).files), { decodeImage: decodeImageNode });
+const KNOWN = [1, 2, 4, 5, 6, 7, 9, 10, 12];
+const RES = 32;
+
+async function sample(settings: SamplerSettings, occupancyOf: (x: number, y: number, z: number) => boolean = () => true) {
+  const { device } = await getTestGpu();
+  return expectNoGpuErrors(device, async () => {
+    const cache = new PipelineCache(device);
+    const frames = uploadTrainingFrames(device, scan, [0, 1, 2, 3], KNOWN);
+    const occupancy = fullOccupancy(device, RES);
+    const bits = new Uint32Array(RES ** 3 / 32);
+    for (let z = 0; z < RES; z++) for (let y = 0; y < RES; y++) for (let x = 0; x < RES; x++) {
+      const cell = x + RES * (y + RES * z);
+      if (occupancyOf((x + 0.5) / RES, (y + 0.5) / RES, (z + 0.5) / RES)) bits[cell >> 5]! |= 1 << (cell & 31);
+    }
+    device.queue.writeBuffer(occupancy, 0, bits);
+    const sampler = new RaySampler(cache, settings, frames, occupancy, RES);
+    const encoder = device.createCommandEncoder();
+    sampler.encode(encoder, 42);
+    device.queue.submit([encoder.finish()]);
+    const f32 = async (b: GPUBuffer) => new Float32Array(await readBuffer(device, b));
+    const u32 = async (b: GPUBuffer) => new Uint32Array(await readBuffer(device, b));
+    return {
+      rays: await f32(sampler.batch.rays),
+      targets: await f32(sampler.batch.targets),
+      count: await u32(sampler.batch.count),
+      range: await u32(sampler.batch.range),
+      positions: await f32(sampler.batch.positions),
+      geom: await f32(sampler.batch.geom),
+      colourInput: await f32(sampler.batch.colourInput),
+    };
+  });
+}
+
+const settings: SamplerSettings = { rays: 500, capacity: 500 * 64, maxSamplesPerRay: 64, step: Math.sqrt(3) / 64 };
+
+describe('ray sampler (WGSL)', () => {
+  it('draws rays from training cameras through pixels, with those pixels as targets', async () => {
+    const r = await sample(settings);
+    const k = KNOWN.length;
+    let matched = 0;
+    for (let i = 0; i < settings.rays; i++) {
+      const o = [r.rays[i * 8]!, r.rays[i * 8 + 1]!, r.rays[i * 8 + 2]!];
+      const d = [r.rays[i * 8 + 4]!, r.rays[i * 8 + 5]!, r.rays[i * 8 + 6]!];
+      expect(Math.hypot(d[0]!, d[1]!, d[2]!)).toBeCloseTo(1, 5);
+      const frame = scan.frames.find((f) => [0, 1, 2].every((a) => Math.abs(f.c2w[a * 4 + 3]! - o[a]!) < 1e-5))!;
+      expect(frame).toBeDefined();
+      // Into the camera: R^T d, then the pinhole projection.
+      const m = frame.c2w;
+      const c = [0, 1, 2].map((col) => m[col]! * d[0]! + m[4 + col]! * d[1]! + m[8 + col]! * d[2]!);
+      const px = Math.floor((frame.intrinsics.fx * c[0]!) / c[2]! + frame.intrinsics.cx);
+      const py = Math.floor((frame.intrinsics.fy * c[1]!) / c[2]! + frame.intrinsics.cy);
+      const p = py * frame.width + px;
+      const t = i * (4 + k);
+      expect(r.targets[t]).toBeCloseTo(frame.rgba[p * 4]! / 255, 5);
+      expect(r.targets[t + 2]).toBeCloseTo(frame.rgba[p * 4 + 2]! / 255, 5);
+      // Target distance along the ray = z-depth / cos(angle to the optical axis).
+      expect(r.targets[t + 3]).toBeCloseTo((frame.depth![p]! * scan.normalisation.scale) / c[2]!, 4);
+      const label = frame.labels![p]!;
+      const logits = Array.from(r.targets.subarray(t + 4, t + 4 + k));
+      if (KNOWN.includes(label)) expect(logits[KNOWN.indexOf(label)]).toBe(8);
+      else expect(logits.every((v) => v === 0)).toBe(true);
+      matched++;
+    }
+    expect(matched).toBe(settings.rays);
+  });
+
+  it('writes compacted samples along each ray, in steps, inside the cube', async () => {
+    const r = await sample(settings);
+    let next = 0;
+    for (let i = 0; i < settings.rays; i++) {
+      const [first, count] = [r.range[i * 2]!, r.range[i * 2 + 1]!];
+      expect(first).toBe(next);
+      expect(count).toBe(r.count[i]);
+      next += count;
+      const o = r.rays.subarray(i * 8, i * 8 + 3);
+      const d = r.rays.subarray(i * 8 + 4, i * 8 + 7);
+      const span = r.rays[i * 8 + 7]! - r.rays[i * 8 + 3]!;
+      // A jittered start, then one sample per step until the ray leaves the cube.
+      if (span > 0) {
+        expect(count).toBeGreaterThanOrEqual(Math.min(settings.maxSamplesPerRay, Math.floor(span / settings.step)));
+        expect(count).toBeLessThanOrEqual(Math.min(settings.maxSamplesPerRay, Math.ceil(span / settings.step)));
+      }
+      for (let s = first; s < first + count; s++) {
+        const t = r.geom[s * 2]!;
+        if (s > first) expect(t - r.geom[(s - 1) * 2]!).toBeCloseTo(settings.step, 5);
+        for (let a = 0; a < 3; a++) {
+          expect(r.positions[s * 3 + a]).toBeCloseTo(o[a]! + t * d[a]!, 5);
+          expect(r.positions[s * 3 + a]).toBeGreaterThanOrEqual(-1e-5);
+          expect(r.positions[s * 3 + a]).toBeLessThanOrEqual(1 + 1e-5);
+        }
+        expect(r.colourInput[s * 32 + 16]).toBeCloseTo(0.28209479177387814, 6);
+        expect(r.colourInput[s * 32 + 18]).toBeCloseTo(0.48860251190291987 * d[2]!, 6);
+      }
+    }
+    expect(next).toBeGreaterThan(settings.rays * 10);
+  });
+
+  it('skips empty cells of the occupancy grid', async () => {
+    const r = await sample(settings, (x) => x < 0.5);
+    const total = r.count.reduce((a, v) => a + v, 0);
+    expect(total).toBeGreaterThan(0);
+    for (let s = 0; s < total; s++) expect(r.positions[s * 3]).toBeLessThan(0.5 + 1e-5);
+  });
+
+  it('cuts rays at the batch capacity', async () => {
+    const small = { ...settings, capacity: 2000 };
+    const r = await sample(small);
+    let written = 0;
+    for (let i = 0; i < small.rays; i++) {
+      const [first, count] = [r.range[i * 2]!, r.range[i * 2 + 1]!];
+      expect(first + count <= small.capacity || count === 0).toBe(true);
+      written += count;
+    }
+    expect(written).toBe(small.capacity);
+  });
+});
