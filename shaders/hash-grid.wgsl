@@ -6,8 +6,9 @@
 // 65535; z is the level. Neighbouring threads thus read the same level's table, which keeps the
 // coarse levels in cache.
 //
-//   encode    features[point * L * F + level * F + f] = sum_c w_c * table[level][corner_c][f]
-//   backward  grad[level][corner_c][f] += w_c * d_features[point * L * F + level * F + f]
+//   encode    features[(level * F + f) * count + point] = sum_c w_c * table[level][corner_c][f]
+//   backward  grad[level][corner_c][f] += w_c * d_features[(level * F + f) * count + point]
+//   (feature-major, as the MLPs read them)
 //             (float atomics: several points share corners)
 //
 // Bindings: 0 params, 1 positions; encode: 2 table, 3 features; backward: 4 d_features, 5 grad.
@@ -91,9 +92,8 @@ fn encode(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li
       acc[f] += w * table[entry * F + f];
     }
   }
-  let out = (point * params.levels + level) * F;
   for (var f = 0u; f < F; f++) {
-    features[out + f] = acc[f];
+    features[(level * F + f) * params.count + point] = acc[f];
   }
 }
 
@@ -108,12 +108,11 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) 
     return;
   }
   let cell = cell_of(level, point);
-  let upstream = (point * params.levels + level) * F;
   for (var c = 0u; c < 8u; c++) {
     let w = corner_weight(cell.frac, c);
     let entry = corner_entry(level, cell.base + corner_offset(c));
     for (var f = 0u; f < F; f++) {
-      let g = w * d_features[upstream + f];
+      let g = w * d_features[(level * F + f) * params.count + point];
       if (g != 0.0) {
         atomic_add_f32(&grad[entry * F + f], g);
       }

@@ -136,7 +136,8 @@ fn generate_rays(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
 @group(0) @binding(10) var<storage, read_write> sample_range: array<vec2u>;
 @group(0) @binding(11) var<storage, read_write> positions: array<f32>;
 @group(0) @binding(12) var<storage, read_write> sample_geom: array<vec2f>;
-// The colour network's input: 16 geometry features (written later) then 16 view-direction SH.
+// The colour network's input, feature-major over the capacity: rows 0..15 geometry features
+// (written by the field), rows 16..31 the view direction's SH.
 @group(0) @binding(13) var<storage, read_write> colour_input: array<f32>;
 @group(0) @binding(14) var<storage, read> rays_in: array<vec4f>;
 @group(0) @binding(15) var<storage, read> sample_count_in: array<u32>;
@@ -198,7 +199,7 @@ fn write_samples(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
       positions[i * 3u + 2u] = p.z;
       sample_geom[i] = vec2f(s, params.step);
       for (var c = 0u; c < 16u; c++) {
-        colour_input[i * 32u + 16u + c] = sh[c];
+        colour_input[(16u + c) * params.capacity + i] = sh[c];
       }
       written++;
     }

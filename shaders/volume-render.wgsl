@@ -4,7 +4,7 @@
 // Samples of ray r are sample_range[r].x .. + sample_range[r].y, front to back, each with its
 // distance t and length dt along the ray (sample_geom). The field gives per sample raw =
 // (density, r, g, b) (sigma = exp(density), clamped as instant-ngp's truncated exponential;
-// colour = sigmoid) and K embedding logits. Colour, depth (expected t) and logits are composited
+// colour = sigmoid) and K embedding logits (feature-major, as the networks write them). Colour, depth (expected t) and logits are composited
 // with the same weights w_i = T_i (1 - exp(-sigma_i dt_i)); colour sees `background` through the
 // remaining transmittance.
 //
@@ -30,7 +30,7 @@ struct Params {
   depth_weight: f32,
   kl_weight: f32,
   loss_scale: f32,        // 1 / rays: losses are means over the batch
-  _pad: f32,
+  samples: u32,           // stride of the feature-major logits: logit k of sample s at k * samples + s
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -84,7 +84,7 @@ fn composite(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index)
     c += w * sigmoid3(v.yzw);
     depth += w * geom.x;
     for (var k = 0u; k < params.k; k++) {
-      rendered[out + 5u + k] += w * logits[s * params.k + k];
+      rendered[out + 5u + k] += w * logits[k * params.samples + s];
     }
     transmittance *= 1.0 - alpha;
     if (transmittance < params.early_stop) {
@@ -199,7 +199,7 @@ fn composite_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocati
     if (stopped) {
       d_raw[s] = vec4f(0.0);
       for (var k = 0u; k < params.k; k++) {
-        d_logits[s * params.k + k] = 0.0;
+        d_logits[k * params.samples + s] = 0.0;
       }
       continue;
     }
@@ -212,8 +212,8 @@ fn composite_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocati
     var g_dot_y = dot(g_rgb, rgb) + g_depth * geom.x;
     for (var k = 0u; k < params.k; k++) {
       let g = d_rendered_in[grad + 4u + k];
-      g_dot_y += g * logits[s * params.k + k];
-      d_logits[s * params.k + k] = w * g;
+      g_dot_y += g * logits[k * params.samples + s];
+      d_logits[k * params.samples + s] = w * g;
     }
     g_dot_partial += w * g_dot_y;
     let next_t = transmittance * (1.0 - alpha);

@@ -1,6 +1,7 @@
 /**
  * A tiny MLP on the GPU (no biases, ReLU hidden layers, linear output), with the buffers one
- * training batch needs: per-sample activations and deltas are kept between forward and backward.
+ * training batch needs: hidden activations and deltas are kept between forward and backward.
+ * Per-sample arrays are feature-major (see shaders/mlp.wgsl).
  */
 import atomics from '../../shaders/float-atomics.wgsl?raw';
 import shader from '../../shaders/mlp.wgsl?raw';
@@ -19,9 +20,8 @@ export interface MlpLayout {
   dims: number[];
   weightOffsets: number[];
   weightCount: number;
-  /** Per-sample floats of saved layer inputs, and of deltas. */
-  actStride: number;
-  deltaStride: number;
+  /** Rows (floats per sample) of the kept hidden activations, and of their deltas. */
+  hiddenRows: number;
 }
 
 export function mlpLayout(dims: number[]): MlpLayout {
@@ -37,8 +37,7 @@ export function mlpLayout(dims: number[]): MlpLayout {
     dims,
     weightOffsets,
     weightCount: w,
-    actStride: dims.slice(0, -1).reduce((a, b) => a + b, 0),
-    deltaStride: dims.slice(1).reduce((a, b) => a + b, 0),
+    hiddenRows: dims.slice(1, -1).reduce((a, b) => a + b, 0),
   };
 }
 
@@ -71,38 +70,40 @@ export class Mlp {
   /** Uniforms for batches of `count` samples. */
   paramsFor(count: number): GPUBuffer {
     const l = this.layout;
-    const data = new Uint32Array(8 + MLP_MAX_LAYERS * 8);
-    data.set([count, l.dims.length - 1, l.actStride, l.deltaStride, workgroupGrid(this.device, Math.ceil(count / SAMPLES_PER_GROUP))[0]]);
-    let act = 0;
-    let delta = 0;
+    const data = new Uint32Array(4 + MLP_MAX_LAYERS * 8);
+    data.set([count, l.dims.length - 1, workgroupGrid(this.device, Math.ceil(count / SAMPLES_PER_GROUP))[0]]);
+    // Hidden outputs are stored one after another; layer i reads the rows layer i - 1 wrote.
+    let row = 0;
     for (let i = 0; i + 1 < l.dims.length; i++) {
       const inputs = l.dims[i]!;
       const outputs = l.dims[i + 1]!;
-      data.set([inputs, outputs, l.weightOffsets[i]!, act, delta, Math.ceil(inputs / 16)], 8 + i * 8);
-      act += inputs;
-      delta += outputs;
+      const inRow = i === 0 ? 0 : row - inputs;
+      data.set([inputs, outputs, l.weightOffsets[i]!, inRow, row, Math.ceil(inputs / 16)], 4 + i * 8);
+      if (i + 2 < l.dims.length) row += outputs;
     }
     return createUniformBuffer(this.device, data, `${this.label} params (${count})`);
   }
 
-  /** Scratch for one batch: saved activations and deltas. */
+  /** Scratch for one batch: kept hidden activations and their deltas (feature-major). */
   batchBuffers(count: number): { activations: GPUBuffer; deltas: GPUBuffer } {
     return {
-      activations: createStorageBuffer(this.device, count * this.layout.actStride * 4, `${this.label} activations`),
-      deltas: createStorageBuffer(this.device, count * this.layout.deltaStride * 4, `${this.label} deltas`),
+      activations: createStorageBuffer(this.device, count * this.layout.hiddenRows * 4, `${this.label} activations`),
+      deltas: createStorageBuffer(this.device, count * this.layout.hiddenRows * 4, `${this.label} deltas`),
     };
   }
 
+  /** outputs from inputs, feature-major (value j of sample s at j * count + s). */
   forward(pass: GPUComputePassEncoder, params: GPUBuffer, count: number, inputs: GPUBuffer, outputs: GPUBuffer, activations: GPUBuffer): void {
     const k = this.kernels.forward;
     k.dispatch(pass, k.bind({ 0: params, 1: this.weights, 2: inputs, 3: outputs, 4: activations }), Math.ceil(count / SAMPLES_PER_GROUP));
   }
 
-  /** d(loss)/d(inputs) from d(loss)/d(outputs); adds d(loss)/d(weights) to `grad`. */
+  /** d(loss)/d(inputs) from d(loss)/d(outputs); adds d(loss)/d(weights) to `grad`. All feature-major. */
   backward(
     pass: GPUComputePassEncoder,
     params: GPUBuffer,
     count: number,
+    inputs: GPUBuffer,
     dOutputs: GPUBuffer,
     batch: { activations: GPUBuffer; deltas: GPUBuffer },
     dInputs: GPUBuffer,
@@ -118,7 +119,7 @@ export class Mlp {
     let tiles = 0;
     for (let i = 0; i + 1 < dims.length; i++) tiles = Math.max(tiles, Math.ceil(dims[i]! / 16) * Math.ceil(dims[i + 1]! / 16));
     pass.setPipeline(wg.pipeline);
-    pass.setBindGroup(0, wg.bind({ 0: params, 6: batch.activations, 9: batch.deltas, 10: this.grad }));
+    pass.setBindGroup(0, wg.bind({ 0: params, 2: inputs, 5: dOutputs, 6: batch.activations, 9: batch.deltas, 10: this.grad }));
     pass.dispatchWorkgroups(tiles, Math.max(1, Math.ceil(count / CHUNK)), dims.length - 1);
   }
 

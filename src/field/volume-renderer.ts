@@ -28,7 +28,7 @@ export interface SampleBuffers {
   geom: GPUBuffer;
   /** (raw density, raw r, g, b) per sample. */
   raw: GPUBuffer;
-  /** K per sample. */
+  /** K per sample, feature-major (logit k of sample s at k * samples + s). */
   logits: GPUBuffer;
 }
 
@@ -65,7 +65,8 @@ export class VolumeRenderer {
     this.backward = new ComputeKernel(cache, 'volume-render', shader, 'composite_backward');
   }
 
-  paramsFor(rays: number, k: number, s: RenderLossSettings): GPUBuffer {
+  /** `samples`: the sample capacity, the stride of the feature-major logits. */
+  paramsFor(rays: number, k: number, samples: number, s: RenderLossSettings): GPUBuffer {
     const data = new ArrayBuffer(48);
     const u = new Uint32Array(data);
     const f = new Float32Array(data);
@@ -78,6 +79,7 @@ export class VolumeRenderer {
     f[8] = s.depthWeight;
     f[9] = s.klWeight;
     f[10] = 1 / Math.max(rays, 1);
+    u[11] = samples;
     return createUniformBuffer(this.cache.device, new Uint8Array(data), `volume render params (${rays})`);
   }
 

@@ -4,6 +4,7 @@ import { readBuffer, uploadBuffer, createStorageBuffer } from '../../src/gpu/buf
 import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { expectNoGpuErrors, getTestGpu } from '../helpers/node-gpu.ts';
 import { backwardReference, encodeReference } from '../helpers/reference/hash-grid-reference.ts';
+import { toFeatureMajor, toSampleMajor } from '../helpers/layout.ts';
 
 // Small enough to check every parameter, large enough to have dense and hashed levels.
 const SMALL: HashGridConfig = { levels: 6, featuresPerLevel: 2, log2TableSize: 10, baseResolution: 4, finestResolution: 64 };
@@ -58,7 +59,7 @@ describe('hash grid kernels (WGSL) against the CPU reference', () => {
       const upstream = Float32Array.from({ length: n * dims }, (_, i) => Math.sin(i * 0.37));
       const positions = uploadBuffer(device, points, 'points');
       const features = createStorageBuffer(device, n * dims * 4, 'features');
-      const dFeatures = uploadBuffer(device, upstream, 'd features');
+      const dFeatures = uploadBuffer(device, toFeatureMajor(upstream, dims), 'd features');
       const params = grid.paramsFor(n);
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass();
@@ -72,7 +73,7 @@ describe('hash grid kernels (WGSL) against the CPU reference', () => {
         table,
         points,
         upstream,
-        features: new Float32Array(await readBuffer(device, features)),
+        features: toSampleMajor(new Float32Array(await readBuffer(device, features)), dims),
         grad: new Float32Array(await readBuffer(device, grid.grad, grid.layout.parameterCount * 4)),
       };
     });

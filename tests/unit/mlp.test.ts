@@ -4,6 +4,7 @@ import { createStorageBuffer, readBuffer, uploadBuffer } from '../../src/gpu/buf
 import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { expectNoGpuErrors, getTestGpu } from '../helpers/node-gpu.ts';
 import { backwardReference, forwardReference } from '../helpers/reference/mlp-reference.ts';
+import { toFeatureMajor, toSampleMajor } from '../helpers/layout.ts';
 
 function values(n: number, seed: number, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed * 78.233) * scale);
@@ -27,14 +28,14 @@ async function runMlp(dims: number[], n: number) {
     const dOut = values(n * outDim, 2);
     const params = mlp.paramsFor(n);
     const batch = mlp.batchBuffers(n);
-    const inBuf = uploadBuffer(device, inputs, 'in');
+    const inBuf = uploadBuffer(device, toFeatureMajor(inputs, inDim), 'in');
     const outBuf = createStorageBuffer(device, n * outDim * 4, 'out');
-    const dOutBuf = uploadBuffer(device, dOut, 'dout');
+    const dOutBuf = uploadBuffer(device, toFeatureMajor(dOut, outDim), 'dout');
     const dInBuf = createStorageBuffer(device, n * inDim * 4, 'din');
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     mlp.forward(pass, params, n, inBuf, outBuf, batch.activations);
-    mlp.backward(pass, params, n, dOutBuf, batch, dInBuf);
+    mlp.backward(pass, params, n, inBuf, dOutBuf, batch, dInBuf);
     pass.end();
     device.queue.submit([encoder.finish()]);
     return {
@@ -42,8 +43,8 @@ async function runMlp(dims: number[], n: number) {
       weights: initialWeights(mlp.layout, 5),
       inputs,
       dOut,
-      outputs: new Float32Array(await readBuffer(device, outBuf)),
-      dInputs: new Float32Array(await readBuffer(device, dInBuf)),
+      outputs: toSampleMajor(new Float32Array(await readBuffer(device, outBuf)), outDim),
+      dInputs: toSampleMajor(new Float32Array(await readBuffer(device, dInBuf)), inDim),
       dWeights: new Float32Array(await readBuffer(device, mlp.grad)),
     };
   });

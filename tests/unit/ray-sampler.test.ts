@@ -100,8 +100,9 @@ describe('ray sampler (WGSL)', () => {
           expect(r.positions[s * 3 + a]).toBeGreaterThanOrEqual(-1e-5);
           expect(r.positions[s * 3 + a]).toBeLessThanOrEqual(1 + 1e-5);
         }
-        expect(r.colourInput[s * 32 + 16]).toBeCloseTo(0.28209479177387814, 6);
-        expect(r.colourInput[s * 32 + 18]).toBeCloseTo(0.48860251190291987 * d[2]!, 6);
+        // SH rows 16.. of the feature-major colour input.
+        expect(r.colourInput[16 * settings.capacity + s]).toBeCloseTo(0.28209479177387814, 6);
+        expect(r.colourInput[18 * settings.capacity + s]).toBeCloseTo(0.48860251190291987 * d[2]!, 6);
       }
     }
     expect(next).toBeGreaterThan(settings.rays * 10);

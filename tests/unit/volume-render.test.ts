@@ -7,6 +7,7 @@ import { DEFAULT_RENDER_LOSS, renderedStride, targetStride, VolumeRenderer, type
 import { createStorageBuffer, readBuffer, uploadBuffer } from '../../src/gpu/buffer-io.ts';
 import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { expectNoGpuErrors, getTestGpu } from '../helpers/node-gpu.ts';
+import { toFeatureMajor, toSampleMajor } from '../helpers/layout.ts';
 
 const K = 5;
 const settings: RenderLossSettings = { ...DEFAULT_RENDER_LOSS, background: [0.2, 0.5, 0.9], depthWeight: 0.3, klWeight: 0.5, earlyStop: 1e-6 };
@@ -107,7 +108,7 @@ async function gpuRun(b: Batch) {
       range: uploadBuffer(device, Uint32Array.from(interleave(b.offsets, b.counts)), 'range'),
       geom: f(interleave(b.t, b.dt), 'geom'),
       raw: f(b.density.flatMap((d, s) => [d, b.rgb[s * 3]!, b.rgb[s * 3 + 1]!, b.rgb[s * 3 + 2]!]), 'raw'),
-      logits: f(b.logits, 'logits'),
+      logits: uploadBuffer(device, toFeatureMajor(b.logits, K), 'logits'),
     };
     const rendered = createStorageBuffer(device, rays * renderedStride(K) * 4, 'rendered');
     const targets = Array.from({ length: rays }, (_, r) => [...b.targetRgbd.slice(r * 4, r * 4 + 4), ...b.targetLogits.slice(r * K, r * K + K)]).flat();
@@ -117,7 +118,7 @@ async function gpuRun(b: Batch) {
       rayLosses: createStorageBuffer(device, rays * 12, 'losses'),
     };
     const grads = { dRaw: createStorageBuffer(device, samples * 16, 'd raw'), dLogits: createStorageBuffer(device, samples * K * 4, 'd logits') };
-    const params = renderer.paramsFor(rays, K, settings);
+    const params = renderer.paramsFor(rays, K, samples, settings);
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     renderer.encodeComposite(pass, params, rays, sampleBuffers, rendered);
@@ -132,7 +133,7 @@ async function gpuRun(b: Batch) {
       rayLosses: await read(loss.rayLosses),
       dDensity: dRaw.filter((_, i) => i % 4 === 0),
       dRgb: dRaw.filter((_, i) => i % 4 !== 0),
-      dLogits: await read(grads.dLogits),
+      dLogits: Array.from(toSampleMajor(await read(grads.dLogits), K)),
     };
   });
 }

@@ -1,0 +1,138 @@
+/**
+ * The Embedding-NeRF: a hash grid and three tiny networks. Density and the semantic embedding
+ * depend on position only; colour also on the view direction (NeurNCD §3, with instant-ngp's
+ * encoding and network sizes). Runs forward and backward over a batch of samples on the GPU.
+ * Per-sample arrays are feature-major (value j of sample s at j * count + s), as the MLPs want.
+ */
+import glue from '../../shaders/field-glue.wgsl?raw';
+import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
+import { ComputeKernel } from '../gpu/compute-kernel.ts';
+import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+import { HashGrid, type HashGridConfig } from './hash-grid.ts';
+import { Mlp } from './mlp.ts';
+
+export interface FieldConfig {
+  hashGrid: HashGridConfig;
+  /** Hidden width of every network (instant-ngp: 64). */
+  width: number;
+  colourHiddenLayers: number;
+  /** Embedding channels (the segmenter's classes). */
+  k: number;
+  seed: number;
+}
+
+const GEOMETRY = 16;
+const WORKGROUP = 64;
+
+/** Per-sample buffers of one batch size. */
+interface Batch {
+  count: number;
+  hashParams: GPUBuffer;
+  features: GPUBuffer;
+  densityParams: GPUBuffer;
+  densityOut: GPUBuffer;
+  densityScratch: { activations: GPUBuffer; deltas: GPUBuffer };
+  colourParams: GPUBuffer;
+  colourOut: GPUBuffer;
+  colourScratch: { activations: GPUBuffer; deltas: GPUBuffer };
+  embeddingParams: GPUBuffer;
+  logits: GPUBuffer;
+  embeddingScratch: { activations: GPUBuffer; deltas: GPUBuffer };
+  raw: GPUBuffer;
+  glueParams: GPUBuffer;
+  dColourOut: GPUBuffer;
+  dColourIn: GPUBuffer;
+  dEmbeddingIn: GPUBuffer;
+  dDensityOut: GPUBuffer;
+  dFeatures: GPUBuffer;
+}
+
+export class EmbeddingField {
+  readonly grid: HashGrid;
+  readonly density: Mlp;
+  readonly colour: Mlp;
+  readonly embedding: Mlp;
+  private readonly kernels: Record<'gather' | 'pack' | 'splitColour' | 'sumDensity', ComputeKernel>;
+  private readonly device: GPUDevice;
+
+  constructor(
+    cache: PipelineCache,
+    readonly config: FieldConfig,
+  ) {
+    this.device = cache.device;
+    this.grid = new HashGrid(cache, config.hashGrid, { seed: config.seed, range: 1e-4 });
+    const inputs = this.grid.layout.outputDims;
+    this.density = new Mlp(cache, 'density net', [inputs, config.width, GEOMETRY], config.seed + 1);
+    this.colour = new Mlp(cache, 'colour net', [2 * GEOMETRY, ...Array<number>(config.colourHiddenLayers).fill(config.width), 3], config.seed + 2);
+    this.embedding = new Mlp(cache, 'embedding net', [GEOMETRY, config.width, config.k], config.seed + 3);
+    this.kernels = {
+      gather: new ComputeKernel(cache, 'field-glue', glue, 'gather_geometry'),
+      pack: new ComputeKernel(cache, 'field-glue', glue, 'pack_raw'),
+      splitColour: new ComputeKernel(cache, 'field-glue', glue, 'split_colour_grad'),
+      sumDensity: new ComputeKernel(cache, 'field-glue', glue, 'sum_density_grad'),
+    };
+  }
+
+  /** Parameter and gradient buffers with their float counts, for the optimiser. */
+  parameters(): { weights: GPUBuffer; grad: GPUBuffer; count: number; isNetwork: boolean }[] {
+    return [
+      { weights: this.grid.table, grad: this.grid.grad, count: this.grid.layout.parameterCount, isNetwork: false },
+      ...[this.density, this.colour, this.embedding].map((m) => ({ weights: m.weights, grad: m.grad, count: m.layout.weightCount, isNetwork: true })),
+    ];
+  }
+
+  createBatch(count: number): Batch {
+    const d = this.device;
+    const buf = (floats: number, label: string): GPUBuffer => createStorageBuffer(d, count * floats * 4, label);
+    const glueParams = new Uint32Array([count, workgroupGrid(d, Math.ceil(count / WORKGROUP))[0], 0, 0]);
+    return {
+      count,
+      hashParams: this.grid.paramsFor(count),
+      features: buf(this.grid.layout.outputDims, 'hash features'),
+      densityParams: this.density.paramsFor(count),
+      densityOut: buf(GEOMETRY, 'density net output'),
+      densityScratch: this.density.batchBuffers(count),
+      colourParams: this.colour.paramsFor(count),
+      colourOut: buf(3, 'colour net output'),
+      colourScratch: this.colour.batchBuffers(count),
+      embeddingParams: this.embedding.paramsFor(count),
+      logits: buf(this.config.k, 'embedding logits'),
+      embeddingScratch: this.embedding.batchBuffers(count),
+      raw: buf(4, 'raw density and colour'),
+      glueParams: createUniformBuffer(d, glueParams, 'field glue params'),
+      dColourOut: buf(3, 'd colour output'),
+      dColourIn: buf(2 * GEOMETRY, 'd colour input'),
+      dEmbeddingIn: buf(GEOMETRY, 'd embedding input'),
+      dDensityOut: buf(GEOMETRY, 'd density output'),
+      dFeatures: buf(this.grid.layout.outputDims, 'd hash features'),
+    };
+  }
+
+  /** raw (density, rgb) and logits of every sample at `positions`; `colourInput` already holds the SH half. */
+  forward(pass: GPUComputePassEncoder, b: Batch, positions: GPUBuffer, colourInput: GPUBuffer): void {
+    const n = b.count;
+    const groups = Math.ceil(n / WORKGROUP);
+    this.grid.encode(pass, b.hashParams, n, positions, b.features);
+    this.density.forward(pass, b.densityParams, n, b.features, b.densityOut, b.densityScratch.activations);
+    const g = this.kernels;
+    g.gather.dispatch(pass, g.gather.bind({ 0: b.glueParams, 1: b.densityOut, 2: colourInput }), groups);
+    this.colour.forward(pass, b.colourParams, n, colourInput, b.colourOut, b.colourScratch.activations);
+    this.embedding.forward(pass, b.embeddingParams, n, b.densityOut, b.logits, b.embeddingScratch.activations);
+    g.pack.dispatch(pass, g.pack.bind({ 0: b.glueParams, 1: b.densityOut, 3: b.colourOut, 4: b.raw }), groups);
+  }
+
+  /** Accumulates every parameter's gradient from d(loss)/d(raw) and d(loss)/d(logits). */
+  backward(pass: GPUComputePassEncoder, b: Batch, positions: GPUBuffer, colourInput: GPUBuffer, dRaw: GPUBuffer, dLogits: GPUBuffer): void {
+    const n = b.count;
+    const groups = Math.ceil(n / WORKGROUP);
+    const g = this.kernels;
+    g.splitColour.dispatch(pass, g.splitColour.bind({ 0: b.glueParams, 5: dRaw, 6: b.dColourOut }), groups);
+    this.colour.backward(pass, b.colourParams, n, colourInput, b.dColourOut, b.colourScratch, b.dColourIn);
+    this.embedding.backward(pass, b.embeddingParams, n, b.densityOut, dLogits, b.embeddingScratch, b.dEmbeddingIn);
+    g.sumDensity.dispatch(pass, g.sumDensity.bind({ 0: b.glueParams, 5: dRaw, 7: b.dColourIn, 8: b.dEmbeddingIn, 9: b.dDensityOut }), groups);
+    this.density.backward(pass, b.densityParams, n, b.features, b.dDensityOut, b.densityScratch, b.dFeatures);
+    this.grid.backward(pass, b.hashParams, n, positions, b.dFeatures);
+  }
+}
+
+export type FieldBatch = Batch;

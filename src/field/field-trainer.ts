@@ -1,0 +1,117 @@
+/**
+ * One training step of the Embedding-NeRF, entirely on the GPU: draw rays and samples, run the
+ * field, render, take the losses, back-propagate, and let Adam update every parameter. Nothing is
+ * read back per step; losses are read when asked (every N steps).
+ */
+import { createStorageBuffer, readBuffer } from '../gpu/buffer-io.ts';
+import type { PipelineCache } from '../gpu/pipeline-cache.ts';
+import { Adam, type AdamSettings } from './adam.ts';
+import { EmbeddingField, type FieldBatch, type FieldConfig } from './embedding-field.ts';
+import { RaySampler, type SamplerSettings } from './ray-sampler.ts';
+import type { TrainingFrames } from './training-frames.ts';
+import { renderedStride, targetStride, VolumeRenderer, type RenderLossSettings } from './volume-renderer.ts';
+
+export interface TrainerSettings {
+  field: FieldConfig;
+  sampler: SamplerSettings;
+  render: RenderLossSettings;
+  adam: AdamSettings;
+  /** L2 on network weights (instant-ngp: 1e-6). */
+  networkWeightDecay: number;
+}
+
+export interface BatchLosses {
+  colour: number;
+  depth: number;
+  kl: number;
+  /** PSNR of the batch's rendered colours against their pixels. */
+  psnr: number;
+}
+
+export class FieldTrainer {
+  readonly field: EmbeddingField;
+  readonly sampler: RaySampler;
+  private readonly renderer: VolumeRenderer;
+  private readonly adam: Adam;
+  private readonly batch: FieldBatch;
+  private readonly renderParams: GPUBuffer;
+  private readonly rendered: GPUBuffer;
+  private readonly loss: { targets: GPUBuffer; dRendered: GPUBuffer; rayLosses: GPUBuffer };
+  private readonly grads: { dRaw: GPUBuffer; dLogits: GPUBuffer };
+  private readonly device: GPUDevice;
+  steps = 0;
+
+  constructor(
+    cache: PipelineCache,
+    readonly settings: TrainerSettings,
+    frames: TrainingFrames,
+    occupancy: GPUBuffer,
+    gridRes: number,
+  ) {
+    this.device = cache.device;
+    const { rays, capacity } = settings.sampler;
+    const k = settings.field.k;
+    if (frames.k !== k) throw new RangeError(`the field has ${k} embedding channels but the targets have ${frames.k}`);
+    this.field = new EmbeddingField(cache, settings.field);
+    this.sampler = new RaySampler(cache, settings.sampler, frames, occupancy, gridRes);
+    this.renderer = new VolumeRenderer(cache);
+    this.batch = this.field.createBatch(capacity);
+    this.renderParams = this.renderer.paramsFor(rays, k, capacity, settings.render);
+    this.rendered = createStorageBuffer(this.device, rays * renderedStride(k) * 4, 'rendered rays');
+    this.loss = {
+      targets: this.sampler.batch.targets,
+      dRendered: createStorageBuffer(this.device, rays * targetStride(k) * 4, 'd rendered'),
+      rayLosses: createStorageBuffer(this.device, rays * 12, 'ray losses'),
+    };
+    this.grads = {
+      dRaw: createStorageBuffer(this.device, capacity * 16, 'd raw'),
+      dLogits: createStorageBuffer(this.device, capacity * k * 4, 'd logits'),
+    };
+    this.adam = new Adam(cache, settings.adam);
+    for (const p of this.field.parameters()) this.adam.add(p.weights, p.grad, p.count, p.isNetwork ? settings.networkWeightDecay : 0);
+  }
+
+  step(): void {
+    const { rays } = this.settings.sampler;
+    const s = this.sampler.batch;
+    const samples = { range: s.range, geom: s.geom, raw: this.batch.raw, logits: this.batch.logits };
+    const encoder = this.device.createCommandEncoder({ label: `training step ${this.steps}` });
+    this.sampler.encode(encoder, this.steps * 2654435761 + 1);
+    // Samples past this batch's total keep last step's values: their gradients must be zero.
+    encoder.clearBuffer(this.grads.dRaw);
+    encoder.clearBuffer(this.grads.dLogits);
+    const pass = encoder.beginComputePass({ label: 'field forward and backward' });
+    this.field.forward(pass, this.batch, s.positions, s.colourInput);
+    this.renderer.encodeComposite(pass, this.renderParams, rays, samples, this.rendered);
+    this.renderer.encodeLoss(pass, this.renderParams, rays, this.rendered, this.loss);
+    this.renderer.encodeBackward(pass, this.renderParams, rays, samples, this.rendered, this.loss, this.grads);
+    this.field.backward(pass, this.batch, s.positions, s.colourInput, this.grads.dRaw, this.grads.dLogits);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    this.adam.update();
+    this.steps++;
+  }
+
+  /** The last batch's mean losses and PSNR (one read-back: call every N steps, not every step). */
+  async lastLosses(): Promise<BatchLosses> {
+    const { rays } = this.settings.sampler;
+    const k = this.settings.field.k;
+    const [losses, rendered, targets] = await Promise.all([
+      readBuffer(this.device, this.loss.rayLosses),
+      readBuffer(this.device, this.rendered),
+      readBuffer(this.device, this.loss.targets),
+    ]).then((b) => b.map((x) => new Float32Array(x)));
+    let colour = 0;
+    let depth = 0;
+    let kl = 0;
+    let se = 0;
+    for (let r = 0; r < rays; r++) {
+      colour += losses![r * 3]!;
+      depth += losses![r * 3 + 1]!;
+      kl += losses![r * 3 + 2]!;
+      for (let c = 0; c < 3; c++) se += (rendered![r * renderedStride(k) + c]! - targets![r * targetStride(k) + c]!) ** 2;
+    }
+    const mse = se / (rays * 3);
+    return { colour: colour / rays, depth: depth / rays, kl: kl / rays, psnr: -10 * Math.log10(Math.max(mse, 1e-12)) };
+  }
+}
