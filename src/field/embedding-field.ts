@@ -24,6 +24,15 @@ export interface FieldConfig {
 const GEOMETRY = 16;
 const WORKGROUP = 64;
 
+export interface DensityBatch {
+  count: number;
+  hashParams: GPUBuffer;
+  features: GPUBuffer;
+  densityParams: GPUBuffer;
+  densityOut: GPUBuffer;
+  activations: GPUBuffer;
+}
+
 /** Per-sample buffers of one batch size. */
 interface Batch {
   count: number;
@@ -106,6 +115,24 @@ export class EmbeddingField {
       dDensityOut: buf(GEOMETRY, 'd density output'),
       dFeatures: buf(this.grid.layout.outputDims, 'd hash features'),
     };
+  }
+
+  /** Buffers for evaluating density alone (the occupancy grid's updates). */
+  createDensityBatch(count: number): DensityBatch {
+    return {
+      count,
+      hashParams: this.grid.paramsFor(count),
+      features: createStorageBuffer(this.device, count * this.grid.layout.outputDims * 4, 'density-only hash features'),
+      densityParams: this.density.paramsFor(count),
+      densityOut: createStorageBuffer(this.device, count * GEOMETRY * 4, 'density-only output'),
+      activations: this.density.batchBuffers(count).activations,
+    };
+  }
+
+  /** The density network's outputs (feature-major: raw density of point i at i) at `positions`. */
+  densityForward(pass: GPUComputePassEncoder, b: DensityBatch, positions: GPUBuffer): void {
+    this.grid.encode(pass, b.hashParams, b.count, positions, b.features);
+    this.density.forward(pass, b.densityParams, b.count, b.features, b.densityOut, b.activations);
   }
 
   /** raw (density, rgb) and logits of every sample at `positions`; `colourInput` already holds the SH half. */

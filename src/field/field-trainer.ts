@@ -6,7 +6,8 @@
 import { createStorageBuffer, readBuffer } from '../gpu/buffer-io.ts';
 import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { Adam, type AdamSettings } from './adam.ts';
-import { EmbeddingField, type FieldBatch, type FieldConfig } from './embedding-field.ts';
+import { EmbeddingField, type DensityBatch, type FieldBatch, type FieldConfig } from './embedding-field.ts';
+import { OccupancyGrid, type OccupancySettings } from './occupancy-grid.ts';
 import { RaySampler, type SamplerSettings } from './ray-sampler.ts';
 import type { TrainingFrames } from './training-frames.ts';
 import { renderedStride, targetStride, VolumeRenderer, type RenderLossSettings } from './volume-renderer.ts';
@@ -14,6 +15,8 @@ import { renderedStride, targetStride, VolumeRenderer, type RenderLossSettings }
 export interface TrainerSettings {
   field: FieldConfig;
   sampler: SamplerSettings;
+  /** The grid of empty space to skip, updated every `updateEvery` steps. */
+  occupancy: Omit<OccupancySettings, 'step'> & { updateEvery: number };
   render: RenderLossSettings;
   adam: AdamSettings;
   /** L2 on network weights (instant-ngp: 1e-6). */
@@ -31,6 +34,8 @@ export interface BatchLosses {
 export class FieldTrainer {
   readonly field: EmbeddingField;
   readonly sampler: RaySampler;
+  readonly occupancy: OccupancyGrid;
+  private readonly occupancyBatch: DensityBatch;
   private readonly renderer: VolumeRenderer;
   private readonly adam: Adam;
   private readonly batch: FieldBatch;
@@ -45,15 +50,15 @@ export class FieldTrainer {
     cache: PipelineCache,
     readonly settings: TrainerSettings,
     frames: TrainingFrames,
-    occupancy: GPUBuffer,
-    gridRes: number,
   ) {
     this.device = cache.device;
     const { rays, capacity } = settings.sampler;
     const k = settings.field.k;
     if (frames.k !== k) throw new RangeError(`the field has ${k} embedding channels but the targets have ${frames.k}`);
     this.field = new EmbeddingField(cache, settings.field);
-    this.sampler = new RaySampler(cache, settings.sampler, frames, occupancy, gridRes);
+    this.occupancy = new OccupancyGrid(cache, { ...settings.occupancy, step: settings.sampler.step });
+    this.occupancyBatch = this.field.createDensityBatch(settings.occupancy.cellsPerUpdate);
+    this.sampler = new RaySampler(cache, settings.sampler, frames, this.occupancy.bits, settings.occupancy.res);
     this.renderer = new VolumeRenderer(cache);
     this.batch = this.field.createBatch(capacity);
     this.renderParams = this.renderer.paramsFor(rays, k, capacity, settings.render);
@@ -72,6 +77,7 @@ export class FieldTrainer {
   }
 
   step(): void {
+    if (this.steps % this.settings.occupancy.updateEvery === 0) this.updateOccupancy();
     const { rays } = this.settings.sampler;
     const s = this.sampler.batch;
     const samples = { range: s.range, geom: s.geom, raw: this.batch.raw, logits: this.batch.logits };
@@ -90,6 +96,16 @@ export class FieldTrainer {
     this.device.queue.submit([encoder.finish()]);
     this.adam.update();
     this.steps++;
+  }
+
+  private updateOccupancy(): void {
+    const encoder = this.device.createCommandEncoder({ label: 'occupancy update' });
+    this.occupancy.beginUpdate(encoder);
+    const pass = encoder.beginComputePass({ label: 'occupancy density' });
+    this.field.densityForward(pass, this.occupancyBatch, this.occupancy.points);
+    pass.end();
+    this.occupancy.finishUpdate(encoder, this.occupancyBatch.densityOut);
+    this.device.queue.submit([encoder.finish()]);
   }
 
   /** The last batch's mean losses and PSNR (one read-back: call every N steps, not every step). */

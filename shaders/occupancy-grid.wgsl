@@ -1,0 +1,96 @@
+// The occupancy grid that lets the ray sampler skip empty space (instant-ngp §4): res^3 cells over
+// the unit cube, each with a decaying estimate of the field's density, and one bit per cell set
+// where a sample of that density would be visible.
+//
+// An update visits `count` cells in round-robin order (first_cell, first_cell + 1, ...), so every
+// cell is visited once every res^3 / count updates:
+//   cell_points  a random point inside each visited cell (for the field to evaluate)
+//   update_cells density[c] = max(density[c] * decay, sigma at the point)
+//   pack_bits    bit c = density[c] * step > threshold (opacity of one marching step, approx.)
+//
+// Workgroup layout (all): 64 threads along x, one cell (pack_bits: one 32-cell word) each, folded
+// into y past 65535.
+
+struct Params {
+  count: u32,
+  groups_x: u32,
+  res: u32,
+  first_cell: u32,
+  seed: u32,
+  decay: f32,
+  threshold: f32,
+  step: f32,
+  raw_stride: u32,   // the density network's output is feature-major: raw density of point i at i
+  words: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+
+fn index(wid: vec3u, lid: u32) -> u32 {
+  return (wid.x + wid.y * params.groups_x) * 64u + lid;
+}
+
+fn visited_cell(i: u32) -> u32 {
+  return (params.first_cell + i) % (params.res * params.res * params.res);
+}
+
+fn hash(x: u32) -> u32 {
+  var s = x * 747796405u + 2891336453u;
+  let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
+  return (w >> 22u) ^ w;
+}
+
+fn random(i: u32, draw: u32) -> f32 {
+  return f32(hash(hash(params.seed ^ (i * 0x9e3779b9u)) + draw) >> 8u) / 16777216.0;
+}
+
+@group(0) @binding(1) var<storage, read_write> points: array<f32>;
+
+@compute @workgroup_size(64)
+fn cell_points(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, lid);
+  if (i >= params.count) {
+    return;
+  }
+  let res = params.res;
+  let c = visited_cell(i);
+  let cell = vec3f(f32(c % res), f32((c / res) % res), f32(c / (res * res)));
+  let p = (cell + vec3f(random(i, 0u), random(i, 1u), random(i, 2u))) / f32(res);
+  points[i * 3u] = p.x;
+  points[i * 3u + 1u] = p.y;
+  points[i * 3u + 2u] = p.z;
+}
+
+@group(0) @binding(2) var<storage, read> raw_density: array<f32>;
+@group(0) @binding(3) var<storage, read_write> density: array<f32>;
+
+@compute @workgroup_size(64)
+fn update_cells(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, lid);
+  if (i >= params.count) {
+    return;
+  }
+  let sigma = exp(clamp(raw_density[i], -15.0, 15.0));
+  let c = visited_cell(i);
+  density[c] = max(density[c] * params.decay, sigma);
+}
+
+@group(0) @binding(4) var<storage, read> density_in: array<f32>;
+@group(0) @binding(5) var<storage, read_write> bits: array<u32>;
+
+@compute @workgroup_size(64)
+fn pack_bits(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let w = index(wid, lid);
+  if (w >= params.words) {
+    return;
+  }
+  var word = 0u;
+  for (var b = 0u; b < 32u; b++) {
+    if (density_in[w * 32u + b] * params.step > params.threshold) {
+      word |= 1u << b;
+    }
+  }
+  bits[w] = word;
+}

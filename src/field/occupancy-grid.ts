@@ -1,0 +1,101 @@
+/**
+ * Where the field is not empty: a res^3 grid of decaying density estimates and its bitfield, which
+ * the ray sampler reads. Each update evaluates the field's density at a random point in each of a
+ * round-robin share of the cells.
+ */
+import shader from '../../shaders/occupancy-grid.wgsl?raw';
+import { createStorageBuffer } from '../gpu/buffer-io.ts';
+import { ComputeKernel } from '../gpu/compute-kernel.ts';
+import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+
+export interface OccupancySettings {
+  /** Cells per axis (instant-ngp: 128). */
+  res: number;
+  /** Cells visited per update. */
+  cellsPerUpdate: number;
+  decay: number;
+  /** Opacity of one marching step above which a cell counts as occupied. */
+  threshold: number;
+  /** The sampler's marching step. */
+  step: number;
+}
+
+const WORKGROUP = 64;
+
+export class OccupancyGrid {
+  readonly density: GPUBuffer;
+  readonly bits: GPUBuffer;
+  /** Random points of the cells visited by the current update (cellsPerUpdate x 3). */
+  readonly points: GPUBuffer;
+  readonly cells: number;
+  private readonly kernels: Record<'points' | 'update' | 'pack', ComputeKernel>;
+  private readonly params: GPUBuffer;
+  private nextCell = 0;
+  private visited = 0;
+  updates = 0;
+
+  constructor(
+    private readonly cache: PipelineCache,
+    readonly settings: OccupancySettings,
+  ) {
+    const d = cache.device;
+    const { res, cellsPerUpdate } = settings;
+    if (!Number.isInteger(res) || res < 4 || res % 4 !== 0) throw new RangeError('the occupancy grid needs a resolution that is a multiple of 4');
+    this.cells = res ** 3;
+    this.density = createStorageBuffer(d, this.cells * 4, 'occupancy density');
+    this.bits = createStorageBuffer(d, (this.cells / 32) * 4, 'occupancy bits');
+    this.points = createStorageBuffer(d, cellsPerUpdate * 12, 'occupancy points');
+    // Until every cell has been seen once, everything counts as occupied (bits stay set).
+    d.queue.writeBuffer(this.bits, 0, new Uint32Array(this.cells / 32).fill(0xffffffff));
+    this.params = d.createBuffer({ label: 'occupancy params', size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.kernels = {
+      points: new ComputeKernel(cache, 'occupancy-grid', shader, 'cell_points'),
+      update: new ComputeKernel(cache, 'occupancy-grid', shader, 'update_cells'),
+      pack: new ComputeKernel(cache, 'occupancy-grid', shader, 'pack_bits'),
+    };
+  }
+
+  private writeParams(count: number, words: number): void {
+    const s = this.settings;
+    const data = new ArrayBuffer(48);
+    const u = new Uint32Array(data);
+    const f = new Float32Array(data);
+    u.set([count, workgroupGrid(this.cache.device, Math.ceil(Math.max(count, words) / WORKGROUP))[0], s.res, this.nextCell, (this.updates * 2654435761 + 7) >>> 0]);
+    f.set([s.decay, s.threshold, s.step], 5);
+    u.set([count, words], 8);
+    this.cache.device.queue.writeBuffer(this.params, 0, data);
+  }
+
+  /**
+   * Records the first half of an update: the points to evaluate. The caller runs the field's
+   * density at `points` (feature-major output, raw density first) and then calls `finishUpdate`.
+   */
+  beginUpdate(encoder: GPUCommandEncoder): void {
+    const count = this.settings.cellsPerUpdate;
+    this.writeParams(count, this.cells / 32);
+    const pass = encoder.beginComputePass({ label: 'occupancy points' });
+    this.kernels.points.dispatch(pass, this.kernels.points.bind({ 0: this.params, 1: this.points }), Math.ceil(count / WORKGROUP));
+    pass.end();
+  }
+
+  /** Folds the densities at `points` into the grid and rebuilds the bitfield. */
+  finishUpdate(encoder: GPUCommandEncoder, rawDensity: GPUBuffer): void {
+    const count = this.settings.cellsPerUpdate;
+    const pass = encoder.beginComputePass({ label: 'occupancy update' });
+    this.kernels.update.dispatch(pass, this.kernels.update.bind({ 0: this.params, 2: rawDensity, 3: this.density }), Math.ceil(count / WORKGROUP));
+    this.visited += count;
+    if (this.visited >= this.cells) {
+      this.kernels.pack.dispatch(pass, this.kernels.pack.bind({ 0: this.params, 4: this.density, 5: this.bits }), Math.ceil(this.cells / 32 / WORKGROUP));
+    }
+    pass.end();
+    this.nextCell = (this.nextCell + count) % this.cells;
+    this.updates++;
+  }
+
+  destroy(): void {
+    this.density.destroy();
+    this.bits.destroy();
+    this.points.destroy();
+    this.params.destroy();
+  }
+}
