@@ -8,6 +8,8 @@
 //   update_cells density[c] = max(density[c] * decay, sigma at the point)
 //   pack_bits    bit c = density[c] * step > threshold (opacity of one marching step, approx.)
 //
+// Needs random.wgsl prepended.
+//
 // Workgroup layout (all): 64 threads along x, one cell (pack_bits: one 32-cell word) each, folded
 // into y past 65535.
 
@@ -36,14 +38,8 @@ fn visited_cell(i: u32) -> u32 {
   return (params.first_cell + i) % (params.res * params.res * params.res);
 }
 
-fn hash(x: u32) -> u32 {
-  var s = x * 747796405u + 2891336453u;
-  let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
-  return (w >> 22u) ^ w;
-}
-
 fn random(i: u32, draw: u32) -> f32 {
-  return f32(hash(hash(params.seed ^ (i * 0x9e3779b9u)) + draw) >> 8u) / 16777216.0;
+  return random_uniform(params.seed, i, draw);
 }
 
 @group(0) @binding(1) var<storage, read_write> points: array<f32>;

@@ -9,6 +9,8 @@
 //                  the ray's view-direction encoding for each sample, and its (first, count), cut
 //                  at the sample capacity.
 //
+// Needs random.wgsl prepended.
+//
 // Workgroup layout (both): 64 threads along x, one ray each (folded into y past 65535).
 //
 // Camera records: row-major camera-to-world rows 0..2 (OpenCV axes, normalised scene), then
@@ -47,15 +49,8 @@ fn ray_index(wid: vec3u, lid: u32) -> u32 {
   return (wid.x + wid.y * params.groups_x) * 64u + lid;
 }
 
-// PCG-style hash: independent streams per (seed, ray, draw).
-fn hash(x: u32) -> u32 {
-  var s = x * 747796405u + 2891336453u;
-  let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
-  return (w >> 22u) ^ w;
-}
-
 fn random(ray: u32, draw: u32) -> f32 {
-  return f32(hash(hash(params.seed ^ (ray * 0x9e3779b9u)) + draw) >> 8u) / 16777216.0;
+  return random_uniform(params.seed, ray, draw);
 }
 
 fn occupied(p: vec3f) -> bool {

@@ -3,7 +3,8 @@
  * the ray sampler reads. Each update evaluates the field's density at a random point in each of a
  * round-robin share of the cells.
  */
-import shader from '../../shaders/occupancy-grid.wgsl?raw';
+import random from '../../shaders/random.wgsl?raw';
+import kernels from '../../shaders/occupancy-grid.wgsl?raw';
 import { createStorageBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
@@ -20,6 +21,7 @@ export interface OccupancySettings {
   step: number;
 }
 
+const shader = `${random}\n${kernels}`;
 const WORKGROUP = 64;
 
 export class OccupancyGrid {

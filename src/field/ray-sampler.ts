@@ -2,7 +2,8 @@
  * Draws a batch of training rays and their compacted samples on the GPU (ray-sampler.wgsl around
  * a prefix sum). The batch buffers are sized once: `rays` rays, at most `capacity` samples.
  */
-import shader from '../../shaders/ray-sampler.wgsl?raw';
+import random from '../../shaders/random.wgsl?raw';
+import kernels from '../../shaders/ray-sampler.wgsl?raw';
 import { createStorageBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
@@ -30,6 +31,7 @@ export interface SampleBatch {
   colourInput: GPUBuffer;
 }
 
+const shader = `${random}\n${kernels}`;
 const WORKGROUP = 64;
 
 export class RaySampler {

@@ -1,0 +1,14 @@
+// Stateless random numbers for kernels (prepended to the kernels that draw): a PCG-style hash
+// gives independent streams per (seed, item, draw), so two passes that draw for the same item
+// with the same seed get the same numbers without storing them.
+
+fn pcg_hash(x: u32) -> u32 {
+  let s = x * 747796405u + 2891336453u;
+  let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
+  return (w >> 22u) ^ w;
+}
+
+// Uniform in [0, 1), 24 bits.
+fn random_uniform(seed: u32, item: u32, draw: u32) -> f32 {
+  return f32(pcg_hash(pcg_hash(seed ^ (item * 0x9e3779b9u)) + draw) >> 8u) / 16777216.0;
+}
