@@ -9,7 +9,7 @@ import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
 import { HashGrid, type HashGridConfig } from './hash-grid.ts';
-import { Mlp } from './mlp.ts';
+import { Mlp, type MlpBatch } from './mlp.ts';
 
 export interface FieldConfig {
   hashGrid: HashGridConfig;
@@ -28,9 +28,8 @@ export interface DensityBatch {
   count: number;
   hashParams: GPUBuffer;
   features: GPUBuffer;
-  densityParams: GPUBuffer;
+  density: MlpBatch;
   densityOut: GPUBuffer;
-  activations: GPUBuffer;
 }
 
 /** Per-sample buffers of one batch size. */
@@ -38,15 +37,12 @@ interface Batch {
   count: number;
   hashParams: GPUBuffer;
   features: GPUBuffer;
-  densityParams: GPUBuffer;
+  density: MlpBatch;
   densityOut: GPUBuffer;
-  densityScratch: { activations: GPUBuffer; deltas: GPUBuffer };
-  colourParams: GPUBuffer;
+  colour: MlpBatch;
   colourOut: GPUBuffer;
-  colourScratch: { activations: GPUBuffer; deltas: GPUBuffer };
-  embeddingParams: GPUBuffer;
+  embedding: MlpBatch;
   logits: GPUBuffer;
-  embeddingScratch: { activations: GPUBuffer; deltas: GPUBuffer };
   raw: GPUBuffer;
   glueParams: GPUBuffer;
   dColourOut: GPUBuffer;
@@ -90,6 +86,7 @@ export class EmbeddingField {
     ];
   }
 
+  /** Buffers for batches of `count` samples (a multiple of 16, the MLPs' sample tile). */
   createBatch(count: number): Batch {
     const d = this.device;
     const buf = (floats: number, label: string): GPUBuffer => createStorageBuffer(d, count * floats * 4, label);
@@ -98,15 +95,12 @@ export class EmbeddingField {
       count,
       hashParams: this.grid.paramsFor(count),
       features: buf(this.grid.layout.outputDims, 'hash features'),
-      densityParams: this.density.paramsFor(count),
+      density: this.density.createBatch(count),
       densityOut: buf(GEOMETRY, 'density net output'),
-      densityScratch: this.density.batchBuffers(count),
-      colourParams: this.colour.paramsFor(count),
+      colour: this.colour.createBatch(count),
       colourOut: buf(3, 'colour net output'),
-      colourScratch: this.colour.batchBuffers(count),
-      embeddingParams: this.embedding.paramsFor(count),
+      embedding: this.embedding.createBatch(count),
       logits: buf(this.config.k, 'embedding logits'),
-      embeddingScratch: this.embedding.batchBuffers(count),
       raw: buf(4, 'raw density and colour'),
       glueParams: createUniformBuffer(d, glueParams, 'field glue params'),
       dColourOut: buf(3, 'd colour output'),
@@ -123,16 +117,15 @@ export class EmbeddingField {
       count,
       hashParams: this.grid.paramsFor(count),
       features: createStorageBuffer(this.device, count * this.grid.layout.outputDims * 4, 'density-only hash features'),
-      densityParams: this.density.paramsFor(count),
+      density: this.density.createBatch(count),
       densityOut: createStorageBuffer(this.device, count * GEOMETRY * 4, 'density-only output'),
-      activations: this.density.batchBuffers(count).activations,
     };
   }
 
   /** The density network's outputs (feature-major: raw density of point i at i) at `positions`. */
   densityForward(pass: GPUComputePassEncoder, b: DensityBatch, positions: GPUBuffer): void {
     this.grid.encode(pass, b.hashParams, b.count, positions, b.features);
-    this.density.forward(pass, b.densityParams, b.count, b.features, b.densityOut, b.activations);
+    this.density.forward(pass, b.density, b.features, b.densityOut);
   }
 
   /** raw (density, rgb) and logits of every sample at `positions`; `colourInput` already holds the SH half. */
@@ -140,11 +133,11 @@ export class EmbeddingField {
     const n = b.count;
     const groups = Math.ceil(n / WORKGROUP);
     this.grid.encode(pass, b.hashParams, n, positions, b.features);
-    this.density.forward(pass, b.densityParams, n, b.features, b.densityOut, b.densityScratch.activations);
+    this.density.forward(pass, b.density, b.features, b.densityOut);
     const g = this.kernels;
     g.gather.dispatch(pass, g.gather.bind({ 0: b.glueParams, 1: b.densityOut, 2: colourInput }), groups);
-    this.colour.forward(pass, b.colourParams, n, colourInput, b.colourOut, b.colourScratch.activations);
-    this.embedding.forward(pass, b.embeddingParams, n, b.densityOut, b.logits, b.embeddingScratch.activations);
+    this.colour.forward(pass, b.colour, colourInput, b.colourOut);
+    this.embedding.forward(pass, b.embedding, b.densityOut, b.logits);
     g.pack.dispatch(pass, g.pack.bind({ 0: b.glueParams, 1: b.densityOut, 3: b.colourOut, 4: b.raw }), groups);
   }
 
@@ -154,10 +147,10 @@ export class EmbeddingField {
     const groups = Math.ceil(n / WORKGROUP);
     const g = this.kernels;
     g.splitColour.dispatch(pass, g.splitColour.bind({ 0: b.glueParams, 5: dRaw, 6: b.dColourOut }), groups);
-    this.colour.backward(pass, b.colourParams, n, colourInput, b.dColourOut, b.colourScratch, b.dColourIn);
-    this.embedding.backward(pass, b.embeddingParams, n, b.densityOut, dLogits, b.embeddingScratch, b.dEmbeddingIn);
+    this.colour.backward(pass, b.colour, colourInput, b.dColourOut, b.dColourIn);
+    this.embedding.backward(pass, b.embedding, b.densityOut, dLogits, b.dEmbeddingIn);
     g.sumDensity.dispatch(pass, g.sumDensity.bind({ 0: b.glueParams, 5: dRaw, 7: b.dColourIn, 8: b.dEmbeddingIn, 9: b.dDensityOut }), groups);
-    this.density.backward(pass, b.densityParams, n, b.features, b.dDensityOut, b.densityScratch, b.dFeatures);
+    this.density.backward(pass, b.density, b.features, b.dDensityOut, b.dFeatures);
     this.grid.backward(pass, b.hashParams, n, positions, b.dFeatures);
   }
 }

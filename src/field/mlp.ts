@@ -1,9 +1,8 @@
 /**
- * A tiny MLP on the GPU (no biases, ReLU hidden layers, linear output), with the buffers one
- * training batch needs: hidden activations and deltas are kept between forward and backward.
- * Per-sample arrays are feature-major (see shaders/mlp.wgsl).
+ * A tiny MLP on the GPU (no biases, ReLU hidden layers, linear output), one pipeline per layer and
+ * kernel, with the buffers one batch needs: hidden activations and deltas are kept between forward
+ * and backward. Per-sample arrays are feature-major, weights padded row-major (see shaders/mlp.wgsl).
  */
-import atomics from '../../shaders/float-atomics.wgsl?raw';
 import shader from '../../shaders/mlp.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
@@ -12,33 +11,105 @@ import { uniformInit } from './hash-grid.ts';
 
 export const MLP_MAX_LAYERS = 6;
 export const MLP_MAX_WIDTH = 64;
-const SAMPLES_PER_GROUP = 64;
-const CHUNK = 256;
+/** Batch sizes must be a multiple of this (one thread's sample tile). */
+export const MLP_SAMPLE_ALIGNMENT = 16;
+const TILES_PER_GROUP = 64;
+const CHUNK = 1024;
 
 export interface MlpLayout {
   /** Units per layer boundary: [inputs, hidden..., outputs]. */
   dims: number[];
+  /** Stored inputs of each layer (rounded up to 16). */
+  inPad: number[];
+  /** Stored outputs of each layer (rounded up to 16). */
+  outPad: number[];
+  /** First stored weight of each layer, in floats. */
   weightOffsets: number[];
+  /** Stored floats, padding included. */
   weightCount: number;
-  /** Rows (floats per sample) of the kept hidden activations, and of their deltas. */
-  hiddenRows: number;
+  /** Weights that are real parameters (no padding). */
+  parameterCount: number;
 }
+
+const roundUp16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 export function mlpLayout(dims: number[]): MlpLayout {
   if (dims.length < 2 || dims.length - 1 > MLP_MAX_LAYERS) throw new RangeError(`an MLP has 1..${MLP_MAX_LAYERS} layers`);
   for (const d of dims) if (!Number.isInteger(d) || d < 1 || d > MLP_MAX_WIDTH) throw new RangeError(`layer widths must be 1..${MLP_MAX_WIDTH}, got ${d}`);
+  for (const d of dims.slice(0, -1)) if (d % 4 !== 0) throw new RangeError(`input and hidden widths must be multiples of 4 (vec4 loads), got ${d}`);
   const weightOffsets: number[] = [];
+  const inPad: number[] = [];
+  const outPad: number[] = [];
   let w = 0;
+  let parameters = 0;
   for (let l = 0; l + 1 < dims.length; l++) {
     weightOffsets.push(w);
-    w += dims[l]! * dims[l + 1]!;
+    inPad.push(roundUp16(dims[l]!));
+    outPad.push(roundUp16(dims[l + 1]!));
+    w += inPad[l]! * outPad[l]!;
+    parameters += dims[l]! * dims[l + 1]!;
   }
-  return {
-    dims,
-    weightOffsets,
-    weightCount: w,
-    hiddenRows: dims.slice(1, -1).reduce((a, b) => a + b, 0),
-  };
+  return { dims, inPad, outPad, weightOffsets, weightCount: w, parameterCount: parameters };
+}
+
+/** Where W_l[o][k] is stored: 4 x 4 blocks (one mat4x4f each, column = 4 inputs of one output). */
+function storedIndex(layout: MlpLayout, l: number, o: number, k: number): number {
+  const blocksPerRow = layout.inPad[l]! / 4;
+  return layout.weightOffsets[l]! + ((o >> 2) * blocksPerRow + (k >> 2)) * 16 + (o & 3) * 4 + (k & 3);
+}
+
+/** Stored (blocked, padded) weights from plain row-major W_l[out][in], layer after layer. */
+export function packWeights(layout: MlpLayout, plain: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(layout.weightCount);
+  let at = 0;
+  for (let l = 0; l + 1 < layout.dims.length; l++) {
+    for (let o = 0; o < layout.dims[l + 1]!; o++) {
+      for (let k = 0; k < layout.dims[l]!; k++) out[storedIndex(layout, l, o, k)] = plain[at++]!;
+    }
+  }
+  return out;
+}
+
+/** Plain row-major W_l[out][in], layer after layer, from stored weights. */
+export function unpackWeights(layout: MlpLayout, stored: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(layout.parameterCount);
+  let at = 0;
+  for (let l = 0; l + 1 < layout.dims.length; l++) {
+    for (let o = 0; o < layout.dims[l + 1]!; o++) {
+      for (let k = 0; k < layout.dims[l]!; k++) out[at++] = stored[storedIndex(layout, l, o, k)]!;
+    }
+  }
+  return out;
+}
+
+/** He-uniform initialisation per layer (ReLU networks), deterministic per seed, stored layout. */
+export function initialWeights(layout: MlpLayout, seed: number): Float32Array {
+  const plain: number[] = [];
+  for (let l = 0; l + 1 < layout.dims.length; l++) {
+    const fanIn = layout.dims[l]!;
+    plain.push(...uniformInit(fanIn * layout.dims[l + 1]!, seed * 31 + l + 1, Math.sqrt(6 / fanIn)));
+  }
+  return packWeights(layout, plain);
+}
+
+/** Buffers for batches of `count` samples. */
+export interface MlpBatch {
+  count: number;
+  /** Uniforms per layer. */
+  params: GPUBuffer[];
+  /** Outputs of the hidden layers (after ReLU), one buffer each, feature-major. */
+  activations: GPUBuffer[];
+  /** d(loss)/d(pre-activation) of the hidden layers. */
+  deltas: GPUBuffer[];
+  /** Per-chunk weight-gradient partial sums of one layer at a time. */
+  partials: GPUBuffer;
+}
+
+interface LayerKernels {
+  forward: ComputeKernel;
+  backwardData: ComputeKernel;
+  weightGrad: ComputeKernel;
+  reduceGrad: ComputeKernel;
 }
 
 export class Mlp {
@@ -46,7 +117,7 @@ export class Mlp {
   readonly weights: GPUBuffer;
   readonly grad: GPUBuffer;
   private readonly device: GPUDevice;
-  private readonly kernels: { forward: ComputeKernel; backward: ComputeKernel; weightGrad: ComputeKernel };
+  private readonly layers: LayerKernels[];
 
   constructor(
     cache: PipelineCache,
@@ -59,83 +130,82 @@ export class Mlp {
     this.weights = createStorageBuffer(this.device, this.layout.weightCount * 4, `${label} weights`);
     this.grad = createStorageBuffer(this.device, this.layout.weightCount * 4, `${label} weight gradient`);
     this.device.queue.writeBuffer(this.weights, 0, initialWeights(this.layout, seed));
-    const code = `${atomics}\n${shader}`;
-    this.kernels = {
-      forward: new ComputeKernel(cache, 'mlp', code, 'forward'),
-      backward: new ComputeKernel(cache, 'mlp', code, 'backward_data'),
-      weightGrad: new ComputeKernel(cache, 'mlp', code, 'weight_grad_kernel'),
-    };
+    const last = dims.length - 2;
+    this.layers = this.layout.inPad.map((_, l) => {
+      const constants = {
+        IN: dims[l]!,
+        OUT: dims[l + 1]!,
+        W_OFFSET: this.layout.weightOffsets[l]! / 16,
+        RELU_OUT: l < last ? 1 : 0,
+        RELU_IN: l > 0 ? 1 : 0,
+      };
+      const kernel = (entry: string): ComputeKernel => new ComputeKernel(cache, `${label} layer ${l}`, shader, entry, constants);
+      return { forward: kernel('forward'), backwardData: kernel('backward_data'), weightGrad: kernel('weight_grad'), reduceGrad: kernel('reduce_grad') };
+    });
   }
 
-  /** Uniforms for batches of `count` samples. */
-  paramsFor(count: number): GPUBuffer {
+  /** Floating-point operations of one forward pass over `count` samples (2 per multiply-add). */
+  forwardFlops(count: number): number {
+    return 2 * count * this.layout.parameterCount;
+  }
+
+  /** Of one backward pass: input gradients and weight gradients, one multiply-add per weight each. */
+  backwardFlops(count: number): number {
+    return 4 * count * this.layout.parameterCount;
+  }
+
+  createBatch(count: number): MlpBatch {
+    if (count % MLP_SAMPLE_ALIGNMENT !== 0) throw new RangeError(`${this.label}: batch size ${count} is not a multiple of ${MLP_SAMPLE_ALIGNMENT}`);
     const l = this.layout;
-    const data = new Uint32Array(4 + MLP_MAX_LAYERS * 8);
-    data.set([count, l.dims.length - 1, workgroupGrid(this.device, Math.ceil(count / SAMPLES_PER_GROUP))[0]]);
-    // Hidden outputs are stored one after another; layer i reads the rows layer i - 1 wrote.
-    let row = 0;
-    for (let i = 0; i + 1 < l.dims.length; i++) {
-      const inputs = l.dims[i]!;
-      const outputs = l.dims[i + 1]!;
-      const inRow = i === 0 ? 0 : row - inputs;
-      data.set([inputs, outputs, l.weightOffsets[i]!, inRow, row, Math.ceil(inputs / 16)], 4 + i * 8);
-      if (i + 2 < l.dims.length) row += outputs;
-    }
-    return createUniformBuffer(this.device, data, `${this.label} params (${count})`);
-  }
-
-  /** Scratch for one batch: kept hidden activations and their deltas (feature-major). */
-  batchBuffers(count: number): { activations: GPUBuffer; deltas: GPUBuffer } {
+    const chunks = Math.max(1, Math.ceil(count / CHUNK));
+    const tileGroups = workgroupGrid(this.device, Math.ceil(count / MLP_SAMPLE_ALIGNMENT / TILES_PER_GROUP))[0];
+    const params = l.inPad.map((_, i) => {
+      const gradThreads = chunks * (l.outPad[i]! / 16) * (l.inPad[i]! / 16);
+      const gradGroups = workgroupGrid(this.device, Math.ceil(gradThreads / 64))[0];
+      return createUniformBuffer(this.device, new Uint32Array([count, tileGroups, gradGroups, chunks]), `${this.label} layer ${i} params (${count})`);
+    });
+    const hidden = l.dims.slice(1, -1);
+    let partialFloats = 0;
+    for (let i = 0; i < l.inPad.length; i++) partialFloats = Math.max(partialFloats, l.inPad[i]! * l.outPad[i]!);
     return {
-      activations: createStorageBuffer(this.device, count * this.layout.hiddenRows * 4, `${this.label} activations`),
-      deltas: createStorageBuffer(this.device, count * this.layout.hiddenRows * 4, `${this.label} deltas`),
+      count,
+      params,
+      activations: hidden.map((w, i) => createStorageBuffer(this.device, count * w * 4, `${this.label} activations ${i + 1}`)),
+      deltas: hidden.map((w, i) => createStorageBuffer(this.device, count * w * 4, `${this.label} deltas ${i + 1}`)),
+      partials: createStorageBuffer(this.device, chunks * partialFloats * 4, `${this.label} weight-gradient partials`),
     };
   }
 
   /** outputs from inputs, feature-major (value j of sample s at j * count + s). */
-  forward(pass: GPUComputePassEncoder, params: GPUBuffer, count: number, inputs: GPUBuffer, outputs: GPUBuffer, activations: GPUBuffer): void {
-    const k = this.kernels.forward;
-    k.dispatch(pass, k.bind({ 0: params, 1: this.weights, 2: inputs, 3: outputs, 4: activations }), Math.ceil(count / SAMPLES_PER_GROUP));
+  forward(pass: GPUComputePassEncoder, batch: MlpBatch, inputs: GPUBuffer, outputs: GPUBuffer): void {
+    const tiles = Math.ceil(batch.count / MLP_SAMPLE_ALIGNMENT / TILES_PER_GROUP);
+    this.layers.forEach((k, i) => {
+      const x = i === 0 ? inputs : batch.activations[i - 1]!;
+      const y = i === this.layers.length - 1 ? outputs : batch.activations[i]!;
+      k.forward.dispatch(pass, k.forward.bind({ 0: batch.params[i]!, 1: this.weights, 2: x, 3: y }), tiles, this.layout.outPad[i]! / 16);
+    });
   }
 
   /** d(loss)/d(inputs) from d(loss)/d(outputs); adds d(loss)/d(weights) to `grad`. All feature-major. */
-  backward(
-    pass: GPUComputePassEncoder,
-    params: GPUBuffer,
-    count: number,
-    inputs: GPUBuffer,
-    dOutputs: GPUBuffer,
-    batch: { activations: GPUBuffer; deltas: GPUBuffer },
-    dInputs: GPUBuffer,
-  ): void {
-    const data = this.kernels.backward;
-    data.dispatch(
-      pass,
-      data.bind({ 0: params, 1: this.weights, 5: dOutputs, 6: batch.activations, 7: batch.deltas, 8: dInputs }),
-      Math.ceil(count / SAMPLES_PER_GROUP),
-    );
-    const wg = this.kernels.weightGrad;
-    const dims = this.layout.dims;
-    let tiles = 0;
-    for (let i = 0; i + 1 < dims.length; i++) tiles = Math.max(tiles, Math.ceil(dims[i]! / 16) * Math.ceil(dims[i + 1]! / 16));
-    pass.setPipeline(wg.pipeline);
-    pass.setBindGroup(0, wg.bind({ 0: params, 2: inputs, 5: dOutputs, 6: batch.activations, 9: batch.deltas, 10: this.grad }));
-    pass.dispatchWorkgroups(tiles, Math.max(1, Math.ceil(count / CHUNK)), dims.length - 1);
+  backward(pass: GPUComputePassEncoder, batch: MlpBatch, inputs: GPUBuffer, dOutputs: GPUBuffer, dInputs: GPUBuffer): void {
+    const l = this.layout;
+    const tiles = Math.ceil(batch.count / MLP_SAMPLE_ALIGNMENT / TILES_PER_GROUP);
+    const chunks = Math.max(1, Math.ceil(batch.count / CHUNK));
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const k = this.layers[i]!;
+      const params = batch.params[i]!;
+      const x = i === 0 ? inputs : batch.activations[i - 1]!;
+      const dy = i === this.layers.length - 1 ? dOutputs : batch.deltas[i]!;
+      const dx = i === 0 ? dInputs : batch.deltas[i - 1]!;
+      k.backwardData.dispatch(pass, k.backwardData.bind({ 0: params, 1: this.weights, 2: x, 4: dy, 5: dx }), tiles, l.inPad[i]! / 16);
+      const gradThreads = chunks * (l.outPad[i]! / 16) * (l.inPad[i]! / 16);
+      k.weightGrad.dispatch(pass, k.weightGrad.bind({ 0: params, 2: x, 4: dy, 6: batch.partials }), Math.ceil(gradThreads / 64));
+      k.reduceGrad.dispatch(pass, k.reduceGrad.bind({ 0: params, 6: batch.partials, 7: this.grad }), Math.ceil((l.outPad[i]! * l.inPad[i]!) / 4 / 64));
+    }
   }
 
   destroy(): void {
     this.weights.destroy();
     this.grad.destroy();
   }
-}
-
-/** He-uniform initialisation per layer (ReLU networks), deterministic per seed. */
-export function initialWeights(layout: MlpLayout, seed: number): Float32Array {
-  const out = new Float32Array(layout.weightCount);
-  for (let l = 0; l + 1 < layout.dims.length; l++) {
-    const fanIn = layout.dims[l]!;
-    const n = fanIn * layout.dims[l + 1]!;
-    out.set(uniformInit(n, seed * 31 + l + 1, Math.sqrt(6 / fanIn)), layout.weightOffsets[l]!);
-  }
-  return out;
 }

@@ -1,5 +1,14 @@
-/** A plain CPU MLP (f64), the same network as shaders/mlp.wgsl, with its exact backward pass. */
+/**
+ * A plain CPU MLP (f64), the same network as shaders/mlp.wgsl, with its exact backward pass.
+ * Weights are plain row-major W_l[out][in], layer after layer (unpackWeights of the stored ones).
+ */
 import type { MlpLayout } from '../../../src/field/mlp.ts';
+
+function plainOffset(layout: MlpLayout, layer: number): number {
+  let at = 0;
+  for (let l = 0; l < layer; l++) at += layout.dims[l]! * layout.dims[l + 1]!;
+  return at;
+}
 
 export function forwardReference(layout: MlpLayout, w: Float32Array, input: ArrayLike<number>): { output: number[]; acts: number[][] } {
   let a = Array.from(input);
@@ -12,7 +21,7 @@ export function forwardReference(layout: MlpLayout, w: Float32Array, input: Arra
     const next: number[] = [];
     for (let o = 0; o < outDim; o++) {
       let sum = 0;
-      for (let k = 0; k < inDim; k++) sum += w[layout.weightOffsets[l]! + o * inDim + k]! * a[k]!;
+      for (let k = 0; k < inDim; k++) sum += w[plainOffset(layout, l) + o * inDim + k]! * a[k]!;
       next.push(l + 1 === L ? sum : Math.max(sum, 0));
     }
     a = next;
@@ -31,7 +40,7 @@ export function backwardReference(
   const outDim = layout.dims[layout.dims.length - 1]!;
   const n = inputs.length / inDim;
   const dInputs = new Float64Array(inputs.length);
-  const dWeights = new Float64Array(layout.weightCount);
+  const dWeights = new Float64Array(layout.parameterCount);
   for (let s = 0; s < n; s++) {
     const { acts } = forwardReference(layout, w, inputs.subarray(s * inDim, (s + 1) * inDim));
     let d = Array.from(dOutputs.subarray(s * outDim, (s + 1) * outDim));
@@ -42,8 +51,8 @@ export function backwardReference(
       const prev: number[] = new Array(i).fill(0);
       for (let r = 0; r < o; r++) {
         for (let k = 0; k < i; k++) {
-          dWeights[layout.weightOffsets[l]! + r * i + k] += d[r]! * a[k]!;
-          prev[k] += w[layout.weightOffsets[l]! + r * i + k]! * d[r]!;
+          dWeights[plainOffset(layout, l) + r * i + k] += d[r]! * a[k]!;
+          prev[k] += w[plainOffset(layout, l) + r * i + k]! * d[r]!;
         }
       }
       d = prev.map((v, k) => (l > 0 && !(a[k]! > 0) ? 0 : v));
