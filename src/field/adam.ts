@@ -4,6 +4,7 @@
  */
 import shader from '../../shaders/adam.wgsl?raw';
 import { createStorageBuffer } from '../gpu/buffer-io.ts';
+import type { PassTimer } from '../gpu/pass-timer.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
 
@@ -59,13 +60,13 @@ export class Adam {
    * Submits one step for every group. It submits by itself because its uniforms are written
    * through the queue: a step recorded into a shared encoder would see a later step's values.
    */
-  update(): void {
+  update(timer: PassTimer | null = null): void {
     this.steps++;
     const encoder = this.cache.device.createCommandEncoder({ label: 'adam' });
     const { learningRate, beta1, beta2, epsilon } = this.settings;
     const c2 = Math.sqrt(1 - beta2 ** this.steps);
     const lrT = (learningRate * c2) / (1 - beta1 ** this.steps);
-    const pass = encoder.beginComputePass({ label: 'adam' });
+    const pass = encoder.beginComputePass({ label: 'adam', ...(timer && { timestampWrites: timer.pass('adam') }) });
     for (const g of this.groups) {
       const groups = Math.ceil(g.count / WORKGROUP);
       const data = new ArrayBuffer(32);

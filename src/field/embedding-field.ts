@@ -7,6 +7,7 @@
 import glue from '../../shaders/field-glue.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
+import type { ComputePasses } from '../gpu/compute-passes.ts';
 import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
 import { HashGrid, type HashGridConfig } from './hash-grid.ts';
 import { Mlp, type MlpBatch } from './mlp.ts';
@@ -22,6 +23,15 @@ export interface FieldConfig {
 }
 
 const GEOMETRY = 16;
+
+/** Profile labels of the field's kernels (see ComputePasses). */
+export const FIELD_STAGES = {
+  hashForward: 'hash grid forward',
+  mlpForward: 'mlp forward',
+  glue: 'field glue',
+  mlpBackward: 'mlp backward',
+  hashBackward: 'hash grid backward',
+} as const;
 const WORKGROUP = 64;
 
 export interface DensityBatch {
@@ -129,29 +139,38 @@ export class EmbeddingField {
   }
 
   /** raw (density, rgb) and logits of every sample at `positions`; `colourInput` already holds the SH half. */
-  forward(pass: GPUComputePassEncoder, b: Batch, positions: GPUBuffer, colourInput: GPUBuffer): void {
+  forward(passes: ComputePasses, b: Batch, positions: GPUBuffer, colourInput: GPUBuffer): void {
     const n = b.count;
     const groups = Math.ceil(n / WORKGROUP);
-    this.grid.encode(pass, b.hashParams, n, positions, b.features);
-    this.density.forward(pass, b.density, b.features, b.densityOut);
+    this.grid.encode(passes.stage(FIELD_STAGES.hashForward), b.hashParams, n, positions, b.features);
+    this.density.forward(passes.stage(FIELD_STAGES.mlpForward), b.density, b.features, b.densityOut);
     const g = this.kernels;
-    g.gather.dispatch(pass, g.gather.bind({ 0: b.glueParams, 1: b.densityOut, 2: colourInput }), groups);
-    this.colour.forward(pass, b.colour, colourInput, b.colourOut);
-    this.embedding.forward(pass, b.embedding, b.densityOut, b.logits);
-    g.pack.dispatch(pass, g.pack.bind({ 0: b.glueParams, 1: b.densityOut, 3: b.colourOut, 4: b.raw }), groups);
+    g.gather.dispatch(passes.stage(FIELD_STAGES.glue), g.gather.bind({ 0: b.glueParams, 1: b.densityOut, 2: colourInput }), groups);
+    this.colour.forward(passes.stage(FIELD_STAGES.mlpForward), b.colour, colourInput, b.colourOut);
+    this.embedding.forward(passes.stage(FIELD_STAGES.mlpForward), b.embedding, b.densityOut, b.logits);
+    g.pack.dispatch(passes.stage(FIELD_STAGES.glue), g.pack.bind({ 0: b.glueParams, 1: b.densityOut, 3: b.colourOut, 4: b.raw }), groups);
+  }
+
+  /** Multiply-adds x 2 of the three networks over one batch, forward and backward. */
+  mlpFlops(count: number): { forward: number; backward: number } {
+    const nets = [this.density, this.colour, this.embedding];
+    return {
+      forward: nets.reduce((s, m) => s + m.forwardFlops(count), 0),
+      backward: nets.reduce((s, m) => s + m.backwardFlops(count), 0),
+    };
   }
 
   /** Accumulates every parameter's gradient from d(loss)/d(raw) and d(loss)/d(logits). */
-  backward(pass: GPUComputePassEncoder, b: Batch, positions: GPUBuffer, colourInput: GPUBuffer, dRaw: GPUBuffer, dLogits: GPUBuffer): void {
+  backward(passes: ComputePasses, b: Batch, positions: GPUBuffer, colourInput: GPUBuffer, dRaw: GPUBuffer, dLogits: GPUBuffer): void {
     const n = b.count;
     const groups = Math.ceil(n / WORKGROUP);
     const g = this.kernels;
-    g.splitColour.dispatch(pass, g.splitColour.bind({ 0: b.glueParams, 5: dRaw, 6: b.dColourOut }), groups);
-    this.colour.backward(pass, b.colour, colourInput, b.dColourOut, b.dColourIn);
-    this.embedding.backward(pass, b.embedding, b.densityOut, dLogits, b.dEmbeddingIn);
-    g.sumDensity.dispatch(pass, g.sumDensity.bind({ 0: b.glueParams, 5: dRaw, 7: b.dColourIn, 8: b.dEmbeddingIn, 9: b.dDensityOut }), groups);
-    this.density.backward(pass, b.density, b.features, b.dDensityOut, b.dFeatures);
-    this.grid.backward(pass, b.hashParams, n, positions, b.dFeatures);
+    g.splitColour.dispatch(passes.stage(FIELD_STAGES.glue), g.splitColour.bind({ 0: b.glueParams, 5: dRaw, 6: b.dColourOut }), groups);
+    this.colour.backward(passes.stage(FIELD_STAGES.mlpBackward), b.colour, colourInput, b.dColourOut, b.dColourIn);
+    this.embedding.backward(passes.stage(FIELD_STAGES.mlpBackward), b.embedding, b.densityOut, dLogits, b.dEmbeddingIn);
+    g.sumDensity.dispatch(passes.stage(FIELD_STAGES.glue), g.sumDensity.bind({ 0: b.glueParams, 5: dRaw, 7: b.dColourIn, 8: b.dEmbeddingIn, 9: b.dDensityOut }), groups);
+    this.density.backward(passes.stage(FIELD_STAGES.mlpBackward), b.density, b.features, b.dDensityOut, b.dFeatures);
+    this.grid.backward(passes.stage(FIELD_STAGES.hashBackward), b.hashParams, n, positions, b.dFeatures);
   }
 }
 

@@ -4,6 +4,8 @@
  * read back per step; losses are read when asked (every N steps).
  */
 import { createStorageBuffer, readBuffer } from '../gpu/buffer-io.ts';
+import { ComputePasses } from '../gpu/compute-passes.ts';
+import type { PassTimer } from '../gpu/pass-timer.ts';
 import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { Adam, type AdamSettings } from './adam.ts';
 import { EmbeddingField, type DensityBatch, type FieldBatch, type FieldConfig } from './embedding-field.ts';
@@ -22,6 +24,9 @@ export interface TrainerSettings {
   /** L2 on network weights (instant-ngp: 1e-6). */
   networkWeightDecay: number;
 }
+
+/** Profile labels of the trainer's own stages (the field, sampler, occupancy grid and Adam have theirs). */
+export const TRAINER_STAGES = { render: 'volume render', renderBackward: 'volume render backward' } as const;
 
 export interface BatchLosses {
   colour: number;
@@ -76,35 +81,41 @@ export class FieldTrainer {
     for (const p of this.field.parameters()) this.adam.add(p.weights, p.grad, p.count, p.isNetwork ? settings.networkWeightDecay : 0);
   }
 
-  step(): void {
-    if (this.steps % this.settings.occupancy.updateEvery === 0) this.updateOccupancy();
+  /** One step; with a timer, every stage runs in its own timed pass (for profiles, not for speed). */
+  step(timer: PassTimer | null = null): void {
+    if (this.steps % this.settings.occupancy.updateEvery === 0) this.updateOccupancy(timer);
     const { rays } = this.settings.sampler;
     const s = this.sampler.batch;
     const samples = { range: s.range, geom: s.geom, raw: this.batch.raw, logits: this.batch.logits };
     const encoder = this.device.createCommandEncoder({ label: `training step ${this.steps}` });
-    this.sampler.encode(encoder, this.steps * 2654435761 + 1);
+    this.sampler.encode(encoder, this.steps * 2654435761 + 1, timer);
     // Samples past this batch's total keep last step's values: their gradients must be zero.
     encoder.clearBuffer(this.grads.dRaw);
     encoder.clearBuffer(this.grads.dLogits);
-    const pass = encoder.beginComputePass({ label: 'field forward and backward' });
-    this.field.forward(pass, this.batch, s.positions, s.colourInput);
-    this.renderer.encodeComposite(pass, this.renderParams, rays, samples, this.rendered);
-    this.renderer.encodeLoss(pass, this.renderParams, rays, this.rendered, this.loss);
-    this.renderer.encodeBackward(pass, this.renderParams, rays, samples, this.rendered, this.loss, this.grads);
-    this.field.backward(pass, this.batch, s.positions, s.colourInput, this.grads.dRaw, this.grads.dLogits);
-    pass.end();
+    const passes = new ComputePasses(encoder, timer);
+    this.field.forward(passes, this.batch, s.positions, s.colourInput);
+    this.renderer.encodeComposite(passes.stage(TRAINER_STAGES.render), this.renderParams, rays, samples, this.rendered);
+    this.renderer.encodeLoss(passes.stage(TRAINER_STAGES.render), this.renderParams, rays, this.rendered, this.loss);
+    this.renderer.encodeBackward(passes.stage(TRAINER_STAGES.renderBackward), this.renderParams, rays, samples, this.rendered, this.loss, this.grads);
+    this.field.backward(passes, this.batch, s.positions, s.colourInput, this.grads.dRaw, this.grads.dLogits);
+    passes.end();
     this.device.queue.submit([encoder.finish()]);
-    this.adam.update();
+    this.adam.update(timer);
     this.steps++;
   }
 
-  private updateOccupancy(): void {
+  /** Floating-point operations of the MLP kernels in one step (they run over the batch capacity). */
+  mlpFlopsPerStep(): { forward: number; backward: number } {
+    return this.field.mlpFlops(this.batch.count);
+  }
+
+  private updateOccupancy(timer: PassTimer | null): void {
     const encoder = this.device.createCommandEncoder({ label: 'occupancy update' });
-    this.occupancy.beginUpdate(encoder);
+    this.occupancy.beginUpdate(encoder, timer);
     const pass = encoder.beginComputePass({ label: 'occupancy density' });
     this.field.densityForward(pass, this.occupancyBatch, this.occupancy.points);
     pass.end();
-    this.occupancy.finishUpdate(encoder, this.occupancyBatch.densityOut);
+    this.occupancy.finishUpdate(encoder, this.occupancyBatch.densityOut, timer);
     this.device.queue.submit([encoder.finish()]);
   }
 
@@ -129,5 +140,15 @@ export class FieldTrainer {
     }
     const mse = se / (rays * 3);
     return { colour: colour / rays, depth: depth / rays, kl: kl / rays, psnr: -10 * Math.log10(Math.max(mse, 1e-12)) };
+  }
+
+  /** The optimiser (moments and step count), for checkpoints. */
+  get optimiser(): Adam {
+    return this.adam;
+  }
+
+  /** The device every buffer lives on, for checkpoints. */
+  get gpuDevice(): GPUDevice {
+    return this.device;
   }
 }

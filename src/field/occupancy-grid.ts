@@ -6,8 +6,12 @@
 import random from '../../shaders/random.wgsl?raw';
 import kernels from '../../shaders/occupancy-grid.wgsl?raw';
 import { createStorageBuffer } from '../gpu/buffer-io.ts';
+import type { PassTimer } from '../gpu/pass-timer.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+
+/** Profile label of the whole update (points, density, fold). */
+export const OCCUPANCY_STAGE = 'occupancy update';
 
 export interface OccupancySettings {
   /** Cells per axis (instant-ngp: 128). */
@@ -72,18 +76,18 @@ export class OccupancyGrid {
    * Records the first half of an update: the points to evaluate. The caller runs the field's
    * density at `points` (feature-major output, raw density first) and then calls `finishUpdate`.
    */
-  beginUpdate(encoder: GPUCommandEncoder): void {
+  beginUpdate(encoder: GPUCommandEncoder, timer: PassTimer | null = null): void {
     const count = this.settings.cellsPerUpdate;
     this.writeParams(count, this.cells / 32);
-    const pass = encoder.beginComputePass({ label: 'occupancy points' });
+    const pass = encoder.beginComputePass({ label: 'occupancy points', ...(timer && { timestampWrites: timer.begin(OCCUPANCY_STAGE) }) });
     this.kernels.points.dispatch(pass, this.kernels.points.bind({ 0: this.params, 1: this.points }), Math.ceil(count / WORKGROUP));
     pass.end();
   }
 
   /** Folds the densities at `points` into the grid and rebuilds the bitfield. */
-  finishUpdate(encoder: GPUCommandEncoder, rawDensity: GPUBuffer): void {
+  finishUpdate(encoder: GPUCommandEncoder, rawDensity: GPUBuffer, timer: PassTimer | null = null): void {
     const count = this.settings.cellsPerUpdate;
-    const pass = encoder.beginComputePass({ label: 'occupancy update' });
+    const pass = encoder.beginComputePass({ label: 'occupancy update', ...(timer && { timestampWrites: timer.end(OCCUPANCY_STAGE) }) });
     this.kernels.update.dispatch(pass, this.kernels.update.bind({ 0: this.params, 2: rawDensity, 3: this.density }), Math.ceil(count / WORKGROUP));
     this.visited += count;
     if (this.visited >= this.cells) {
@@ -100,4 +104,26 @@ export class OccupancyGrid {
     this.points.destroy();
     this.params.destroy();
   }
+
+  /** Where the round-robin update stands (it seeds the points and decides when to pack), for checkpoints. */
+  get cursor(): OccupancyCursor {
+    return { nextCell: this.nextCell, visited: this.visited, updates: this.updates };
+  }
+
+  set cursor(c: OccupancyCursor) {
+    for (const [key, value] of Object.entries(c)) {
+      if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`occupancy cursor: ${key} must be a non-negative integer, got ${value}`);
+    }
+    if (c.nextCell >= this.cells) throw new RangeError(`occupancy cursor: nextCell ${c.nextCell} is past the grid's ${this.cells} cells`);
+    this.nextCell = c.nextCell;
+    this.visited = c.visited;
+    this.updates = c.updates;
+  }
+}
+
+export interface OccupancyCursor {
+  nextCell: number;
+  /** Cells visited so far (the bits are packed once this reaches every cell). */
+  visited: number;
+  updates: number;
 }

@@ -7,6 +7,7 @@ import kernels from '../../shaders/ray-sampler.wgsl?raw';
 import { createStorageBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+import type { PassTimer } from '../gpu/pass-timer.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
 import type { TrainingFrames } from './training-frames.ts';
 
@@ -32,6 +33,8 @@ export interface SampleBatch {
 }
 
 const shader = `${random}\n${kernels}`;
+/** Profile label of a whole batch draw (rays, prefix sum, samples). */
+export const SAMPLER_STAGE = 'sample rays';
 const WORKGROUP = 64;
 
 export class RaySampler {
@@ -67,7 +70,7 @@ export class RaySampler {
   }
 
   /** Records one batch drawn with `seed`; writes its uniforms through the queue first. */
-  encode(encoder: GPUCommandEncoder, seed: number): void {
+  encode(encoder: GPUCommandEncoder, seed: number, timer: PassTimer | null = null): void {
     const s = this.settings;
     const data = new ArrayBuffer(48);
     const u = new Uint32Array(data);
@@ -76,7 +79,7 @@ export class RaySampler {
     this.cache.device.queue.writeBuffer(this.params, 0, data);
     const b = this.batch;
     const groups = Math.ceil(s.rays / WORKGROUP);
-    let pass = encoder.beginComputePass({ label: 'generate rays' });
+    let pass = encoder.beginComputePass({ label: 'generate rays', ...(timer && { timestampWrites: timer.begin(SAMPLER_STAGE) }) });
     this.generate.dispatch(
       pass,
       this.generate.bind({ 0: this.params, 1: this.frames.cameras, 2: this.occupancy, 3: b.rays, 4: this.frames.pixelWords, 5: this.frames.depths, 6: b.targets, 7: b.count, 8: this.frames.classChannel }),
@@ -85,7 +88,7 @@ export class RaySampler {
     pass.end();
     encoder.copyBufferToBuffer(b.count, 0, b.firstSample, 0, s.rays * 4);
     this.scan.encode(encoder, b.firstSample);
-    pass = encoder.beginComputePass({ label: 'write samples' });
+    pass = encoder.beginComputePass({ label: 'write samples', ...(timer && { timestampWrites: timer.end(SAMPLER_STAGE) }) });
     this.write.dispatch(
       pass,
       this.write.bind({ 0: this.params, 2: this.occupancy, 9: b.firstSample, 10: b.range, 11: b.positions, 12: b.geom, 13: b.colourInput, 14: b.rays, 15: b.count }),
