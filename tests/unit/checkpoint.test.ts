@@ -1,0 +1,261 @@
+/**
+ * Checkpoints of the whole trained state: a trainer restored from one takes the same next steps as
+ * the trainer that was saved (so the optimiser and the occupancy grid came back, not only the
+ * weights), the format round-trips byte for byte, bad files are refused with a message that names
+ * the problem, and the header is plain JSON. A small network and grid, a few steps: the kernels are
+ * the same at any size.
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
+import { INSTANT_NGP_ADAM } from '../../src/field/adam.ts';
+import {
+  CHECKPOINT_MAGIC,
+  CheckpointError,
+  compareSettings,
+  encodeCheckpoint,
+  loadCheckpoint,
+  restoreCheckpoint,
+  saveCheckpoint,
+  trainerFromCheckpoint,
+  type Checkpoint,
+  type CheckpointHeader,
+} from '../../src/field/checkpoint.ts';
+import { FieldTrainer, type TrainerSettings } from '../../src/field/field-trainer.ts';
+import { hashGridLayout } from '../../src/field/hash-grid.ts';
+import { uploadTrainingFrames, type TrainingFrames } from '../../src/field/training-frames.ts';
+import { DEFAULT_RENDER_LOSS } from '../../src/field/volume-renderer.ts';
+import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
+import { loadScan } from '../../src/scan/load-scan.ts';
+import { MemorySource } from '../../src/scan/scan-source.ts';
+import { getTestGpu } from '../helpers/node-gpu.ts';
+import { makeFixture } from '../helpers/scan-fixtures.ts';
+
+const KNOWN = [1, 2, 4, 5, 6, 7, 9, 10, 12];
+/** Steps before the save and after it. With an occupancy update every 2 steps over a quarter of
+ * the cells, the first full sweep (when the bits are first packed) falls after the save. */
+const BEFORE = 6;
+const AFTER = 6;
+/** Training on the GPU is not bit-reproducible (hash-grid gradients are summed by float atomics in
+ * whatever order threads arrive): two identical runs differ by ~1e-7 after 12 steps. */
+const TOLERANCE = 1e-6;
+const META = { scan: 'tiny generated room', frames: 4 };
+
+const settings = (overrides: { seed?: number; log2TableSize?: number } = {}): TrainerSettings => ({
+  field: {
+    hashGrid: { levels: 4, featuresPerLevel: 2, log2TableSize: overrides.log2TableSize ?? 12, baseResolution: 4, finestResolution: 32 },
+    width: 16,
+    colourHiddenLayers: 1,
+    k: KNOWN.length,
+    seed: overrides.seed ?? 1,
+  },
+  sampler: { rays: 128, capacity: 128 * 16, maxSamplesPerRay: 16, step: Math.sqrt(3) / 16 },
+  occupancy: { res: 16, cellsPerUpdate: 16 ** 3 / 4, decay: 0.5, threshold: 0.01, updateEvery: 2 },
+  render: DEFAULT_RENDER_LOSS,
+  adam: INSTANT_NGP_ADAM,
+  networkWeightDecay: 1e-6,
+});
+
+interface Setup {
+  cache: PipelineCache;
+  frames: TrainingFrames;
+  /** Trained for BEFORE steps, then saved. */
+  trainer: FieldTrainer;
+  bytes: Uint8Array;
+}
+
+let setup: Promise<Setup> | undefined;
+function trained(): Promise<Setup> {
+  setup ??= (async () => {
+    const { device } = await getTestGpu();
+    const scan = await loadScan(new MemorySource('tiny', makeFixture(4, 32, 24, 5).files), { decodeImage: decodeImageNode });
+    const cache = new PipelineCache(device);
+    const frames = uploadTrainingFrames(device, scan, scan.frames.map((_, i) => i), KNOWN);
+    const trainer = new FieldTrainer(cache, settings(), frames);
+    for (let i = 0; i < BEFORE; i++) trainer.step();
+    return { cache, frames, trainer, bytes: await saveCheckpoint(trainer, META) };
+  })();
+  return setup;
+}
+
+/** Largest difference between two sections, relative to the value where it exceeds 1. */
+function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(a[i]!)));
+  return worst;
+}
+
+function headerOf(bytes: Uint8Array): { header: CheckpointHeader; json: string } {
+  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+  const json = new TextDecoder().decode(bytes.subarray(12, 12 + length));
+  return { header: JSON.parse(json) as CheckpointHeader, json };
+}
+
+/** The same file with `from` replaced by `to` (same length) in its header. */
+function patchHeader(bytes: Uint8Array, from: string, to: string): Uint8Array {
+  expect(to.length).toBe(from.length);
+  const { json } = headerOf(bytes);
+  expect(json).toContain(from);
+  const out = bytes.slice();
+  out.set(new TextEncoder().encode(json.replace(from, to)), 12);
+  return out;
+}
+
+/** The same file with element `index` of section `name` set to `value`. */
+function poke(bytes: Uint8Array, name: string, index: number, value: number): Uint8Array {
+  const section = headerOf(bytes).header.sections.find((s) => s.name === name)!;
+  const out = bytes.slice();
+  new DataView(out.buffer).setFloat32(section.offset + index * 4, value, true);
+  return out;
+}
+
+const refusal = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(CheckpointError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a CheckpointError');
+};
+
+describe('checkpoint (whole trained state)', () => {
+  it(`resumes exactly: restored, it takes the same ${AFTER} next steps as the trainer it was saved from`, async () => {
+    const started = performance.now();
+    const { cache, frames, trainer, bytes } = await trained();
+    const saved = loadCheckpoint(bytes);
+    expect(saved.steps).toBe(BEFORE);
+    expect(saved.adamSteps).toBe(BEFORE);
+    expect(saved.occupancy).toEqual({ nextCell: (3 * 16 ** 3) / 4, visited: (3 * 16 ** 3) / 4, updates: 3 });
+
+    // Restored into a trainer initialised differently: the seed is not structural, only reported.
+    const restored = new FieldTrainer(cache, settings({ seed: 7 }), frames);
+    expect(restoreCheckpoint(restored, bytes).differences).toEqual(['field.seed is 1 in the checkpoint but 7 in the trainer']);
+
+    // Controls: the same restore with one piece of state dropped must not resume the same way, or
+    // the comparison below would prove nothing about that piece.
+    const drop = (c: Checkpoint, prefix: string, fill: (n: number) => Float32Array | Uint32Array): Map<string, Float32Array | Uint32Array> =>
+      new Map([...c.sections].map(([name, data]) => [name, name.startsWith(prefix) ? fill(data.length) : data]));
+    const controls: { what: string; checkpoint: Checkpoint; diverges: string }[] = [
+      { what: 'Adam moments and step count', checkpoint: { ...saved, adamSteps: 0, sections: drop(saved, 'adam/', (n) => new Float32Array(n)) }, diverges: 'params/hashGrid' },
+      { what: 'the trainer step count (batch seeds)', checkpoint: { ...saved, steps: 0 }, diverges: 'params/hashGrid' },
+      { what: 'the occupancy cursor', checkpoint: { ...saved, occupancy: { nextCell: 0, visited: 0, updates: 0 } }, diverges: 'occupancy/density' },
+      {
+        what: 'the occupancy densities',
+        checkpoint: { ...saved, sections: new Map([...saved.sections].map(([n, d]) => [n, n === 'occupancy/density' ? new Float32Array(d.length) : d])) },
+        diverges: 'occupancy/density',
+      },
+    ];
+    const controlTrainers = controls.map((c) => {
+      const t = new FieldTrainer(cache, settings(), frames);
+      restoreCheckpoint(t, c.checkpoint);
+      return t;
+    });
+
+    for (let i = 0; i < AFTER; i++) {
+      for (const t of [trainer, restored, ...controlTrainers]) t.step();
+    }
+    const [a, b, ...c] = await Promise.all([trainer, restored, ...controlTrainers].map((t) => saveCheckpoint(t).then(loadCheckpoint)));
+    expect(b!.steps).toBe(BEFORE + AFTER);
+    expect(b!.adamSteps).toBe(a!.adamSteps);
+    expect(b!.occupancy).toEqual(a!.occupancy);
+    // The occupancy grid's first full sweep (and packing of its bits) happened after the restore.
+    expect(a!.occupancy.visited).toBeGreaterThanOrEqual(16 ** 3);
+
+    const report: string[] = [];
+    for (const [name, data] of a!.sections) {
+      const other = b!.sections.get(name)!;
+      if (data instanceof Uint32Array) {
+        expect(Array.from(other), name).toEqual(Array.from(data));
+      } else {
+        const d = maxDifference(data, other);
+        report.push(`${name} ${d.toExponential(1)}`);
+        expect(d, name).toBeLessThanOrEqual(TOLERANCE);
+      }
+    }
+    // Training moved the parameters after the save by far more than the tolerance.
+    expect(maxDifference(saved.sections.get('params/hashGrid')!, a!.sections.get('params/hashGrid')!)).toBeGreaterThan(1e-3);
+    controls.forEach((control, i) => {
+      const d = maxDifference(a!.sections.get(control.diverges)!, c[i]!.sections.get(control.diverges)!);
+      report.push(`without ${control.what}: ${control.diverges} ${d.toExponential(1)}`);
+      expect(d, `without ${control.what}`).toBeGreaterThan(100 * TOLERANCE);
+    });
+    console.log(`[checkpoint] ${(bytes.length / 1024).toFixed(0)} KiB; largest difference after ${AFTER} more steps:\n  ${report.join('\n  ')}`);
+    console.log(`[checkpoint] resume test ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }, 120_000);
+
+  it('save -> load -> save gives the same bytes', async () => {
+    const { cache, frames, bytes } = await trained();
+    const loaded = loadCheckpoint(bytes);
+    expect(loaded.meta).toEqual(META);
+    expect(encodeCheckpoint(loaded)).toEqual(bytes);
+    const again = await saveCheckpoint(trainerFromCheckpoint(cache, bytes, frames), loaded.meta);
+    expect(again.length).toBe(bytes.length);
+    expect(Buffer.from(again).equals(Buffer.from(bytes))).toBe(true);
+    // Loading does not depend on where the bytes sit in memory.
+    const shifted = new Uint8Array(bytes.length + 3);
+    shifted.set(bytes, 3);
+    expect(encodeCheckpoint(loadCheckpoint(shifted.subarray(3)))).toEqual(bytes);
+  }, 60_000);
+
+  it('refuses bad input with a message that names the problem', async () => {
+    const { cache, frames, trainer, bytes } = await trained();
+    const zip = bytes.slice();
+    zip.set([0x50, 0x4b, 0x03, 0x04], 0);
+    expect(refusal(() => loadCheckpoint(zip))).toMatch(/^not a NeurNCD checkpoint: the file starts with "PK\\x03\\x04KPT1", not "NCDCKPT1"/);
+    expect(refusal(() => loadCheckpoint(new Uint8Array(0)))).toMatch(/^not a NeurNCD checkpoint/);
+
+    expect(refusal(() => loadCheckpoint(patchHeader(bytes, '"version": 1', '"version": 2')))).toBe(
+      'unsupported checkpoint version 2: this build reads version 1',
+    );
+
+    expect(refusal(() => loadCheckpoint(bytes.subarray(0, bytes.length - 100)))).toBe(
+      `truncated checkpoint: section occupancy/bits ends at byte ${bytes.length} but the file has ${bytes.length - 100} bytes`,
+    );
+    expect(refusal(() => loadCheckpoint(bytes.subarray(0, 200)))).toMatch(/^truncated checkpoint: the header ends at byte \d+ but the file has 200 bytes$/);
+
+    expect(refusal(() => loadCheckpoint(poke(bytes, 'params/densityNet', 5, NaN)))).toMatch(/^checkpoint section params\/densityNet holds NaN at element 5/);
+    expect(refusal(() => loadCheckpoint(poke(bytes, 'adam/hashGrid/v', 17, Infinity)))).toMatch(/^checkpoint section adam\/hashGrid\/v holds an infinity at element 17/);
+
+    // Settings that fix a buffer's shape must match: each is named with both values.
+    const bigger = new FieldTrainer(cache, settings({ log2TableSize: 13 }), frames);
+    expect(refusal(() => restoreCheckpoint(bigger, bytes))).toBe(
+      'checkpoint does not fit this trainer: field.hashGrid.log2TableSize is 12 in the checkpoint but 13 in the trainer',
+    );
+    const other = { ...settings(), field: { ...settings().field, k: 13 }, occupancy: { ...settings().occupancy, res: 32 } };
+    expect(refusal(() => compareSettings(settings(), other))).toBe(
+      'checkpoint does not fit this trainer: field.k is 9 in the checkpoint but 13 in the trainer; occupancy.res is 16 in the checkpoint but 32 in the trainer',
+    );
+    // A refused restore leaves the trainer as it was.
+    expect(bigger.steps).toBe(0);
+    expect(trainer.steps).toBeGreaterThanOrEqual(BEFORE);
+  }, 60_000);
+
+  it('has a header of plain JSON with the full settings and a table of aligned sections', async () => {
+    const { bytes } = await trained();
+    expect(new TextDecoder().decode(bytes.subarray(0, 8))).toBe(CHECKPOINT_MAGIC);
+    const { header, json } = headerOf(bytes);
+    expect(json.startsWith('{')).toBe(true);
+    expect(header.format).toBe('NeurNCD-web checkpoint');
+    expect(header.version).toBe(1);
+    expect(header.settings).toEqual(settings());
+    expect(header.meta).toEqual(META);
+    expect(header.steps).toBe(BEFORE);
+    expect(header.adam.steps).toBe(BEFORE);
+    const names = header.sections.map((s) => s.name);
+    for (const g of ['hashGrid', 'densityNet', 'colourNet', 'embeddingNet']) expect(names).toEqual(expect.arrayContaining([`params/${g}`, `adam/${g}/m`, `adam/${g}/v`]));
+    expect(names).toEqual(expect.arrayContaining(['occupancy/density', 'occupancy/bits']));
+    let end = 12 + new TextEncoder().encode(json).length;
+    for (const s of header.sections) {
+      expect(s.offset % 16, s.name).toBe(0);
+      expect(s.offset, s.name).toBeGreaterThanOrEqual(end);
+      expect(s.byteLength).toBe(s.count * 4);
+      expect(['f32', 'u32']).toContain(s.type);
+      end = s.offset + s.byteLength;
+    }
+    expect(end).toBe(bytes.length);
+    expect(header.sections.find((s) => s.name === 'params/hashGrid')).toMatchObject({ type: 'f32', count: hashGridLayout(settings().field.hashGrid).parameterCount });
+    expect(header.sections.find((s) => s.name === 'occupancy/density')).toMatchObject({ type: 'f32', count: 16 ** 3 });
+    expect(header.sections.find((s) => s.name === 'occupancy/bits')).toMatchObject({ type: 'u32', count: 16 ** 3 / 32 });
+  }, 60_000);
+});
