@@ -5,6 +5,7 @@ import { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
 import { generateScanInBrowser } from '../synth/generate-in-browser.ts';
 import type { SynthOptions } from '../synth/synth-options.ts';
+import { runBenchmark, type BenchmarkOptions, type BenchmarkResult } from './benchmark.ts';
 
 /**
  * `window.neurncd`: the page's scripting surface. The headless commands and the end-to-end tests
@@ -41,6 +42,8 @@ export interface NeurncdAutomation {
     /** Generates a synthetic scan in Web Workers; returns each file's SHA-256 (hex) by path. */
     digest(options: Partial<SynthOptions>): Promise<Record<string, string>>;
   };
+  /** The training benchmark (progress on the console, prefixed `[bench]`). */
+  bench(options: BenchmarkOptions): Promise<BenchmarkResult>;
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -110,6 +113,11 @@ export function createAutomationApi(state: {
         for (const [path, bytes] of files) digests[path] = await sha256Hex(bytes);
         return digests;
       },
+    },
+    async bench(options) {
+      const ctx = state.context();
+      if (!ctx) throw new Error(state.error() ?? 'no GPU device');
+      return runBenchmark(ctx, options, (line) => console.log(`[bench] ${line}`));
     },
   };
 }

@@ -3,7 +3,6 @@ const [command] = process.argv.slice(2);
 const owner: Record<string, string> = {
   'inspect-scan': 'the scan loaders (issue "Drop a scan folder")',
   discover: 'novel class discovery (issue "Novel class discovery")',
-  bench: 'the Embedding-NeRF engine (issue "Embedding-NeRF in WGSL")',
 };
 console.error(`error: \`npm run ${command}\` is not built yet; it arrives with ${owner[command ?? ''] ?? 'a later issue'}.`);
 process.exit(1);

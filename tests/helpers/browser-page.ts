@@ -3,22 +3,9 @@
  * when the machine has no GPU), a fresh profile, no background networking. Every browser test
  * gets its page from here and can check what the page fetched.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, inject } from 'vitest';
-
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-default-apps',
-  '--disable-extensions',
-];
+import { launchChromium } from '../../src/cli/chromium.ts';
 
 export interface TestPage {
   page: Page;
@@ -31,22 +18,6 @@ export interface TestPage {
   /** Requests that went anywhere but the page's own origin. */
   foreignRequests(): string[];
   close(): Promise<void>;
-}
-
-/** WebGPU is behind a flag in Chromium on Linux; without it (and with the feature off) it is a browser without WebGPU. */
-const WEBGPU_ON = ['--enable-unsafe-webgpu'];
-const WEBGPU_OFF = ['--disable-features=WebGPU'];
-
-export async function launchChromium(options: { webgpu?: boolean; extraArgs?: string[] } = {}): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`No Chromium at ${CHROMIUM_PATH}: apt-get install chromium, or set CHROMIUM_PATH`);
-  }
-  // Playwright gives each launch a new temporary profile (--user-data-dir).
-  const gpuArgs = options.webgpu === false ? WEBGPU_OFF : WEBGPU_ON;
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [...CHROMIUM_ARGS, ...gpuArgs, ...(options.extraArgs ?? [])],
-  });
 }
 
 export async function openPage(

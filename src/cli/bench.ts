@@ -1,0 +1,46 @@
+/**
+ * npm run bench -- [--preset bench] [--seed N] [--seconds S] [--eval-every S] --json OUT.json
+ *
+ * Trains the Embedding-NeRF in headless Chromium on a generated scene for S seconds and writes the
+ * figures (see src/app/benchmark.ts for every key).
+ */
+import { writeFile } from 'node:fs/promises';
+import type { BenchmarkResult } from '../app/benchmark.ts';
+import { PRESETS, type PresetName } from '../synth/synth-options.ts';
+import { intOption, parseArgs, runCommand, stringOption, UsageError } from './args.ts';
+import { NoChromiumError } from './chromium.ts';
+import { NoWebGpuError, openHeadlessPage } from './headless-page.ts';
+
+await runCommand(
+  async () => {
+    const args = parseArgs(process.argv.slice(2), { values: ['preset', 'seed', 'seconds', 'eval-every', 'json'], flags: [] });
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
+    const preset = (stringOption(args, 'preset') ?? 'bench') as PresetName;
+    if (!(preset in PRESETS)) throw new UsageError(`unknown preset '${preset}' (${Object.keys(PRESETS).join(', ')})`);
+    const seed = intOption(args, 'seed', 0, 0xffffffff) ?? 1;
+    const seconds = intOption(args, 'seconds', 1, 24 * 3600) ?? 120;
+    const evalEvery = intOption(args, 'eval-every', 1, 24 * 3600);
+    const out = stringOption(args, 'json');
+    if (!out) throw new UsageError('--json OUT.json is required');
+    const started = Date.now();
+    const headless = await openHeadlessPage({ progressPrefix: '[bench]', onProgress: (line) => console.log(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${line}`) });
+    try {
+      const options = { preset, seed, seconds, ...(evalEvery !== undefined && { evalEverySeconds: evalEvery }) };
+      const result = await headless.page.evaluate((o) => window.neurncd.bench(o), options);
+      await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+      summarise(result);
+      console.log(`wrote ${out}`);
+    } finally {
+      await headless.close();
+    }
+  },
+  (e) => e instanceof NoChromiumError || e instanceof NoWebGpuError,
+);
+
+function summarise(r: BenchmarkResult): void {
+  const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+  console.log(`adapter ${[r.adapter.vendor, r.adapter.architecture, r.adapter.description].filter(Boolean).join(' ')}${r.software_adapter ? ' (software)' : ''}`);
+  console.log(`peak ${r.peak_gflops.toFixed(2)} GFLOP/s; MLPs ${r.mlp_gflops.toFixed(2)} GFLOP/s (${pct(r.mlp_fraction_of_peak)} of peak)`);
+  console.log(`${r.ms_per_step.toFixed(1)} ms/step, ${Math.round(r.train_rays_per_s)} rays/s, ${Math.round(r.train_samples_per_s)} samples/s over ${r.steps} steps`);
+  console.log(`held-out PSNR ${r.psnr.toFixed(2)} dB; to 20 dB: ${r.seconds_to_psnr_20 ?? 'not reached'} s; to 25 dB: ${r.seconds_to_psnr_25 ?? 'not reached'} s`);
+}
