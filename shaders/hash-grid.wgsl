@@ -11,7 +11,8 @@
 //   (feature-major, as the MLPs read them)
 //             (float atomics: several points share corners)
 //
-// Bindings: 0 params, 1 positions; encode: 2 table, 3 features; backward: 4 d_features, 5 grad.
+// Bindings: 0 params, 1 positions; encode: 2 table (and 6, the same as vec2), 3 features;
+// backward: 4 d_features, 5 grad.
 // Needs float-atomics.wgsl prepended.
 
 override F: u32 = 2u;
@@ -39,10 +40,12 @@ fn point_index(wid: vec3u, lid: u32) -> u32 {
   return (wid.x + wid.y * params.groups_x) * 64u + lid;
 }
 
-fn corner_entry(level: u32, corner: vec3u) -> u32 {
-  let lv = params.level[level];
+// Loads a software adapter pays per access, so each kernel reads its level's record once, the
+// point once, and (for the usual F = 2) one vec2 per corner.
+
+fn corner_entry(lv: Level, dense: bool, corner: vec3u) -> u32 {
   var index: u32;
-  if (level < params.dense_levels) {
+  if (dense) {
     index = corner.x + lv.resolution * (corner.y + lv.resolution * corner.z);
   } else {
     // instant-ngp's spatial hash; the size is a power of two.
@@ -56,9 +59,9 @@ struct Cell {
   frac: vec3f,
 }
 
-fn cell_of(level: u32, point: u32) -> Cell {
+fn cell_of(lv: Level, point: u32) -> Cell {
   let p = vec3f(positions[point * 3u], positions[point * 3u + 1u], positions[point * 3u + 2u]);
-  let x = clamp(p, vec3f(0.0), vec3f(1.0)) * params.level[level].scale + 0.5;
+  let x = clamp(p, vec3f(0.0), vec3f(1.0)) * lv.scale + 0.5;
   let cell = floor(x);
   return Cell(vec3u(cell), x - cell);
 }
@@ -74,26 +77,40 @@ fn corner_offset(c: u32) -> vec3u {
 }
 
 @group(0) @binding(2) var<storage, read> table: array<f32>;
+// The same table as pairs, for F = 2.
+@group(0) @binding(6) var<storage, read> table2: array<vec2f>;
 @group(0) @binding(3) var<storage, read_write> features: array<f32>;
 
 @compute @workgroup_size(64)
 fn encode(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let point = point_index(wid, lid);
   let level = wid.z;
-  if (point >= params.count) {
+  let n = params.count;
+  if (point >= n) {
     return;
   }
-  let cell = cell_of(level, point);
+  let lv = params.level[level];
+  let dense = level < params.dense_levels;
+  let cell = cell_of(lv, point);
+  if (F == 2u) {
+    var acc = vec2f();
+    for (var c = 0u; c < 8u; c++) {
+      acc += corner_weight(cell.frac, c) * table2[corner_entry(lv, dense, cell.base + corner_offset(c))];
+    }
+    features[level * 2u * n + point] = acc.x;
+    features[(level * 2u + 1u) * n + point] = acc.y;
+    return;
+  }
   var acc: array<f32, 8>;
   for (var c = 0u; c < 8u; c++) {
     let w = corner_weight(cell.frac, c);
-    let entry = corner_entry(level, cell.base + corner_offset(c));
+    let entry = corner_entry(lv, dense, cell.base + corner_offset(c));
     for (var f = 0u; f < F; f++) {
       acc[f] += w * table[entry * F + f];
     }
   }
   for (var f = 0u; f < F; f++) {
-    features[(level * F + f) * params.count + point] = acc[f];
+    features[(level * F + f) * n + point] = acc[f];
   }
 }
 
@@ -104,15 +121,28 @@ fn encode(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li
 fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let point = point_index(wid, lid);
   let level = wid.z;
-  if (point >= params.count) {
+  let n = params.count;
+  if (point >= n) {
     return;
   }
-  let cell = cell_of(level, point);
+  let lv = params.level[level];
+  let dense = level < params.dense_levels;
+  let cell = cell_of(lv, point);
+  var d: array<f32, 8>;
+  var any = false;
+  for (var f = 0u; f < F; f++) {
+    d[f] = d_features[(level * F + f) * n + point];
+    any = any || d[f] != 0.0;
+  }
+  // Samples past the batch's total (and rays that hit nothing) have no gradient: no atomics.
+  if (!any) {
+    return;
+  }
   for (var c = 0u; c < 8u; c++) {
     let w = corner_weight(cell.frac, c);
-    let entry = corner_entry(level, cell.base + corner_offset(c));
+    let entry = corner_entry(lv, dense, cell.base + corner_offset(c));
     for (var f = 0u; f < F; f++) {
-      let g = w * d_features[(level * F + f) * params.count + point];
+      let g = w * d[f];
       if (g != 0.0) {
         atomic_add_f32(&grad[entry * F + f], g);
       }

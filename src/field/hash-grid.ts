@@ -128,7 +128,7 @@ export class HashGrid {
 
   /** features[count x outputDims] from positions[count x 3] in [0,1]. */
   encode(pass: GPUComputePassEncoder, params: GPUBuffer, count: number, positions: GPUBuffer, features: GPUBuffer): void {
-    const group = this.encodeKernel.bind({ 0: params, 1: positions, 2: this.table, 3: features });
+    const group = this.encodeKernel.bind({ 0: params, 1: positions, 2: this.table, 3: features, 6: this.table });
     this.encodeKernel.dispatch(pass, group, Math.ceil(count / WORKGROUP), this.layout.level.length);
   }
 
