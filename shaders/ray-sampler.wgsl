@@ -9,12 +9,9 @@
 //                  the ray's view-direction encoding for each sample, and its (first, count), cut
 //                  at the sample capacity.
 //
-// Needs random.wgsl prepended.
+// Needs random.wgsl and ray-march.wgsl (camera records, unit cube, occupancy test, SH) prepended.
 //
 // Workgroup layout (both): 64 threads along x, one ray each (folded into y past 65535).
-//
-// Camera records: row-major camera-to-world rows 0..2 (OpenCV axes, normalised scene), then
-// (fx, fy, cx, cy), then (width, height, first pixel, 0) as bits.
 
 struct Params {
   rays: u32,
@@ -31,14 +28,6 @@ struct Params {
   _pad2: f32,
 }
 
-struct Camera {
-  row0: vec4f,
-  row1: vec4f,
-  row2: vec4f,
-  k: vec4f,
-  size: vec4u,
-}
-
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> cameras: array<Camera>;
 @group(0) @binding(2) var<storage, read> occupancy: array<u32>;
@@ -51,23 +40,6 @@ fn ray_index(wid: vec3u, lid: u32) -> u32 {
 
 fn random(ray: u32, draw: u32) -> f32 {
   return random_uniform(params.seed, ray, draw);
-}
-
-fn occupied(p: vec3f) -> bool {
-  let res = params.grid_res;
-  let c = min(vec3u(max(p, vec3f(0.0)) * f32(res)), vec3u(res - 1u));
-  let cell = c.x + res * (c.y + res * c.z);
-  return (occupancy[cell >> 5u] & (1u << (cell & 31u))) != 0u;
-}
-
-// Entry and exit of the unit cube; empty when t_far <= t_near.
-fn unit_cube(o: vec3f, d: vec3f) -> vec2f {
-  let inv = 1.0 / d;
-  let a = (vec3f(0.0) - o) * inv;
-  let b = (vec3f(1.0) - o) * inv;
-  let lo = min(a, b);
-  let hi = max(a, b);
-  return vec2f(max(max(max(lo.x, lo.y), lo.z), 0.0), min(min(hi.x, hi.y), hi.z));
 }
 
 @group(0) @binding(4) var<storage, read> pixels: array<u32>;       // rgba8, a = class id
@@ -92,12 +64,10 @@ fn generate_rays(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
   let h = cam.size.y;
   let px = min(u32(random(r, 1u) * f32(w)), w - 1u);
   let py = min(u32(random(r, 2u) * f32(h)), h - 1u);
-  // Through the pixel centre: the pixel's colour is the mean over it, its depth at its centre.
-  let dc = vec3f((f32(px) + 0.5 - cam.k.z) / cam.k.x, (f32(py) + 0.5 - cam.k.w) / cam.k.y, 1.0);
-  let dw = vec3f(dot(cam.row0.xyz, dc), dot(cam.row1.xyz, dc), dot(cam.row2.xyz, dc));
-  let len = length(dw);
-  let d = dw / len;
-  let o = vec3f(cam.row0.w, cam.row1.w, cam.row2.w);
+  let ray = pixel_ray(cam, px, py);
+  let len = ray.len;
+  let d = ray.dir;
+  let o = ray.origin;
   let span = unit_cube(o, d);
   rays[r * 2u] = vec4f(o, span.x);
   rays[r * 2u + 1u] = vec4f(d, span.y);
@@ -119,7 +89,7 @@ fn generate_rays(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
   var count = 0u;
   var s = span.x + random(r, 3u) * params.step;
   while (s < span.y && count < params.max_samples) {
-    if (occupied(o + s * d)) {
+    if (occupied(o + s * d, params.grid_res)) {
       count++;
     }
     s += params.step;
@@ -136,34 +106,6 @@ fn generate_rays(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
 @group(0) @binding(13) var<storage, read_write> colour_input: array<f32>;
 @group(0) @binding(14) var<storage, read> rays_in: array<vec4f>;
 @group(0) @binding(15) var<storage, read> sample_count_in: array<u32>;
-
-// Real spherical harmonics up to degree 3 (16 coefficients) of a unit direction.
-fn sh16(d: vec3f) -> array<f32, 16> {
-  let x = d.x;
-  let y = d.y;
-  let z = d.z;
-  let xx = x * x;
-  let yy = y * y;
-  let zz = z * z;
-  return array<f32, 16>(
-    0.28209479177387814,
-    -0.48860251190291987 * y,
-    0.48860251190291987 * z,
-    -0.48860251190291987 * x,
-    1.0925484305920792 * x * y,
-    -1.0925484305920792 * y * z,
-    0.94617469575755997 * zz - 0.31539156525251999,
-    -1.0925484305920792 * x * z,
-    0.54627421529603959 * (xx - yy),
-    0.59004358992664352 * y * (-3.0 * xx + yy),
-    2.8906114426405538 * x * y * z,
-    0.45704579946446572 * y * (1.0 - 5.0 * zz),
-    0.3731763325901154 * z * (5.0 * zz - 3.0),
-    0.45704579946446572 * x * (1.0 - 5.0 * zz),
-    1.4453057213202769 * z * (xx - yy),
-    0.59004358992664352 * x * (-xx + 3.0 * yy),
-  );
-}
 
 @compute @workgroup_size(64)
 fn write_samples(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -187,7 +129,7 @@ fn write_samples(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
   var s = a.w + random(r, 3u) * params.step;
   while (s < b.w && written < count) {
     let p = o + s * d;
-    if (occupied(p)) {
+    if (occupied(p, params.grid_res)) {
       let i = first + written;
       positions[i * 3u] = p.x;
       positions[i * 3u + 1u] = p.y;

@@ -2,6 +2,7 @@
  * Draws a batch of training rays and their compacted samples on the GPU (ray-sampler.wgsl around
  * a prefix sum). The batch buffers are sized once: `rays` rays, at most `capacity` samples.
  */
+import march from '../../shaders/ray-march.wgsl?raw';
 import random from '../../shaders/random.wgsl?raw';
 import kernels from '../../shaders/ray-sampler.wgsl?raw';
 import { createStorageBuffer } from '../gpu/buffer-io.ts';
@@ -32,7 +33,7 @@ export interface SampleBatch {
   colourInput: GPUBuffer;
 }
 
-const shader = `${random}\n${kernels}`;
+const shader = `${random}\n${march}\n${kernels}`;
 /** Profile label of a whole batch draw (rays, prefix sum, samples). */
 export const SAMPLER_STAGE = 'sample rays';
 const WORKGROUP = 64;

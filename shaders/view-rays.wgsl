@@ -1,0 +1,191 @@
+// A whole view of the field, one tile of pixels at a time: every pixel's ray, its samples in the
+// occupied cells, the field's input for them, and, once the volume renderer has composited the
+// tile, each pixel's output record. Needs ray-march.wgsl prepended.
+//
+// A tile is `rays` consecutive pixels (row-major) from `first_pixel`; rays past the view's last
+// pixel are empty. Samples sit in the middle of each marching step, not at a random offset as in
+// training, so a view renders the same every time, with the mean of training's sample positions.
+// Unlike training, no ray is ever cut: the tile's sample arrays hold rays x max_samples.
+//
+//   view_rays      per ray: its occupied samples (at most max_samples)
+//   (host)         exclusive prefix sum of the counts -> each ray's first sample; the tile's total
+//   write_samples  per ray: its (first, count), and per sample (t, dt) and its ray
+//   chunk_inputs   per sample of one chunk: position and the view direction's SH, as the field's
+//                  input. The field runs on chunks of `chunk.count` samples, only as many chunks
+//                  as the tile has samples, so empty space costs no field work.
+//   finish_pixels  per ray: the composited record -> the pixel's output record (below)
+//
+// Rays are not stored: each kernel rebuilds its ray from the camera (the same arithmetic, so the
+// same ray), which keeps the tile's buffers to what is per sample.
+//
+// Workgroup layout (all): 64 threads along x, one ray (chunk_inputs: one sample of the chunk)
+// each, folded into y past 65535.
+
+struct Params {
+  rays: u32,           // per tile
+  groups_x: u32,       // of the per-ray dispatches
+  first_pixel: u32,
+  pixels: u32,         // width * height
+  max_samples: u32,    // per ray
+  grid_res: u32,       // occupancy cells per axis
+  step: f32,           // marching step in the unit cube
+  k: u32,              // embedding channels
+  total: u32,          // samples of this tile (set once the prefix sum has been read)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+struct Chunk {
+  base: u32,           // first tile sample of the chunk
+  count: u32,          // samples per chunk, the stride of the field's feature-major input
+  groups_x: u32,
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<uniform> camera: Camera;
+@group(0) @binding(2) var<storage, read> occupancy: array<u32>;
+@group(0) @binding(3) var<storage, read_write> sample_count: array<u32>;
+
+fn ray_index(wid: vec3u, lid: u32, groups_x: u32) -> u32 {
+  return (wid.x + wid.y * groups_x) * 64u + lid;
+}
+
+fn tile_ray(r: u32) -> PixelRay {
+  let pixel = params.first_pixel + r;
+  let w = camera.size.x;
+  return pixel_ray(camera, pixel % w, pixel / w);
+}
+
+// The march's first sample: the middle of the first step inside the cube.
+fn first_t(span: vec2f) -> f32 {
+  return span.x + 0.5 * params.step;
+}
+
+@compute @workgroup_size(64)
+fn view_rays(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let r = ray_index(wid, lid, params.groups_x);
+  if (r >= params.rays) {
+    return;
+  }
+  var count = 0u;
+  if (params.first_pixel + r < params.pixels) {
+    let ray = tile_ray(r);
+    let span = unit_cube(ray.origin, ray.dir);
+    var s = first_t(span);
+    while (s < span.y && count < params.max_samples) {
+      if (occupied(ray.origin + s * ray.dir, params.grid_res)) {
+        count++;
+      }
+      s += params.step;
+    }
+  }
+  sample_count[r] = count;
+}
+
+@group(0) @binding(4) var<storage, read> first_sample: array<u32>;
+@group(0) @binding(5) var<storage, read_write> sample_range: array<vec2u>;
+@group(0) @binding(6) var<storage, read_write> sample_geom: array<vec2f>;
+@group(0) @binding(7) var<storage, read_write> sample_ray: array<u32>;
+
+@compute @workgroup_size(64)
+fn write_samples(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let r = ray_index(wid, lid, params.groups_x);
+  if (r >= params.rays) {
+    return;
+  }
+  let first = first_sample[r];
+  let count = sample_count[r];
+  sample_range[r] = vec2u(first, count);
+  if (count == 0u) {
+    return;
+  }
+  let ray = tile_ray(r);
+  let span = unit_cube(ray.origin, ray.dir);
+  var written = 0u;
+  var s = first_t(span);
+  while (s < span.y && written < count) {
+    if (occupied(ray.origin + s * ray.dir, params.grid_res)) {
+      sample_geom[first + written] = vec2f(s, params.step);
+      sample_ray[first + written] = r;
+      written++;
+    }
+    s += params.step;
+  }
+}
+
+@group(0) @binding(8) var<uniform> chunk: Chunk;
+@group(0) @binding(9) var<storage, read_write> positions: array<f32>;
+// The colour network's input, feature-major over the chunk: rows 0..15 geometry features
+// (written by the field), rows 16..31 the view direction's SH.
+@group(0) @binding(10) var<storage, read_write> colour_input: array<f32>;
+
+@compute @workgroup_size(64)
+fn chunk_inputs(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let j = ray_index(wid, lid, chunk.groups_x);
+  if (j >= chunk.count) {
+    return;
+  }
+  let i = chunk.base + j;
+  // Past the tile's last sample: a valid point whose outputs nothing reads.
+  var p = vec3f(0.5);
+  var d = vec3f(0.0, 0.0, 1.0);
+  if (i < params.total) {
+    let ray = tile_ray(sample_ray[i]);
+    p = ray.origin + sample_geom[i].x * ray.dir;
+    d = ray.dir;
+  }
+  positions[j * 3u] = p.x;
+  positions[j * 3u + 1u] = p.y;
+  positions[j * 3u + 2u] = p.z;
+  let sh = sh16(d);
+  for (var c = 0u; c < 16u; c++) {
+    colour_input[(16u + c) * chunk.count + j] = sh[c];
+  }
+}
+
+// The volume renderer's record per ray: [r, g, b, depth (distance along the ray), opacity, logits(K)].
+@group(0) @binding(11) var<storage, read> rendered: array<f32>;
+// Per ray: [r, g, b, z-depth, opacity, entropy, entropy / log K, probabilities(K)].
+@group(0) @binding(12) var<storage, read_write> pixel_out: array<f32>;
+
+@compute @workgroup_size(64)
+fn finish_pixels(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let r = ray_index(wid, lid, params.groups_x);
+  if (r >= params.rays || params.first_pixel + r >= params.pixels) {
+    return;
+  }
+  let k = params.k;
+  let src = r * (5u + k);
+  let dst = r * (7u + k);
+  pixel_out[dst] = rendered[src];
+  pixel_out[dst + 1u] = rendered[src + 1u];
+  pixel_out[dst + 2u] = rendered[src + 2u];
+  // Training composites distance along the unit direction; a depth map holds z-depth.
+  pixel_out[dst + 3u] = rendered[src + 3u] / tile_ray(r).len;
+  pixel_out[dst + 4u] = rendered[src + 4u];
+  // Softmax of the composited logits (as the KL loss sees them) and its entropy, in nats:
+  // H = log Z - sum p_k x_k with x_k = logit - max, Z = sum exp(x_k).
+  var top = -3.0e38;
+  for (var c = 0u; c < k; c++) {
+    top = max(top, rendered[src + 5u + c]);
+  }
+  var z = 0.0;
+  var weighted = 0.0;
+  for (var c = 0u; c < k; c++) {
+    let x = rendered[src + 5u + c] - top;
+    let e = exp(x);
+    z += e;
+    weighted += e * x;
+  }
+  var entropy = 0.0;
+  if (k > 0u) {
+    entropy = max(log(z) - weighted / z, 0.0);
+  }
+  pixel_out[dst + 5u] = entropy;
+  pixel_out[dst + 6u] = select(0.0, entropy / log(f32(k)), k > 1u);
+  for (var c = 0u; c < k; c++) {
+    pixel_out[dst + 7u + c] = exp(rendered[src + 5u + c] - top) / z;
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * Renders a whole view of the trained field at any camera (shaders/view-rays.wgsl around the field
+ * and the volume renderer), a tile of pixels at a time so that the page stays responsive while it
+ * trains. A tile is two short submissions, each followed by a small read-back: the tile's sample
+ * total (which sizes the field's work), then its pixels. Per pixel: RGB on the background,
+ * expected z-depth, opacity, class probabilities (softmax of the composited logits), entropy.
+ */
+import march from '../../shaders/ray-march.wgsl?raw';
+import kernels from '../../shaders/view-rays.wgsl?raw';
+import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
+import { ComputeKernel } from '../gpu/compute-kernel.ts';
+import { ComputePasses } from '../gpu/compute-passes.ts';
+import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+import { PrefixSum } from '../gpu/prefix-sum.ts';
+import type { EmbeddingField, FieldBatch } from './embedding-field.ts';
+import type { TrainerSettings } from './field-trainer.ts';
+import { CAMERA_FLOATS } from './training-frames.ts';
+import { DEFAULT_RENDER_LOSS, renderedStride, VolumeRenderer } from './volume-renderer.ts';
+
+/** A pinhole camera in the training cameras' convention (a `ScanFrame` is one). */
+export interface ViewCamera {
+  /** Camera-to-world, row-major 3x4 or 4x4, OpenCV axes (x right, y down, z forward), normalised scene. */
+  c2w: ArrayLike<number>;
+  /** In pixels, continuous coordinates (pixel centres at +0.5). */
+  intrinsics: { fx: number; fy: number; cx: number; cy: number };
+  width: number;
+  height: number;
+}
+
+export interface ViewSettings {
+  /** Rays per tile; one tile is one short GPU submission. */
+  tileRays: number;
+  /** Samples per pass of the field (a multiple of 16); only as many passes run as a tile has samples. */
+  chunk: number;
+  /** The training sampler's: the march is the same. */
+  maxSamplesPerRay: number;
+  step: number;
+  /** sRGB 0..1, what transparent pixels show. */
+  background: [number, number, number];
+  /** Transmittance below which compositing stops. */
+  earlyStop: number;
+}
+
+/**
+ * The view settings that march as `trainer` trains (step, samples per ray, background), with tiles
+ * of at most `tileRays` rays, fewer where a tile's sample buffers would not fit one binding.
+ */
+export function viewSettingsFor(trainer: Pick<TrainerSettings, 'sampler' | 'render' | 'field'>, device: GPUDevice, tileRays = 4096, chunk = 16384): ViewSettings {
+  const { maxSamplesPerRay, step } = trainer.sampler;
+  const perSample = Math.max(trainer.field.k, 4) * 4;
+  let rays = tileRays;
+  while (rays > 64 && tileCapacity(rays, maxSamplesPerRay, chunk) * perSample > device.limits.maxStorageBufferBindingSize) rays /= 2;
+  return { tileRays: Math.floor(rays), chunk, maxSamplesPerRay, step, background: trainer.render.background, earlyStop: trainer.render.earlyStop };
+}
+
+/** Sample slots of a tile: room for every ray's maximum, so that no ray is ever cut. */
+const tileCapacity = (rays: number, maxSamplesPerRay: number, chunk: number): number => Math.ceil((rays * maxSamplesPerRay) / chunk) * chunk;
+
+/** One tile's pixels: `pixels` records from pixel `firstPixel` (row-major), `pixelStride(k)` floats each. */
+export interface RenderedTile {
+  index: number;
+  firstPixel: number;
+  pixels: number;
+  /** Per pixel: [r, g, b, depth, opacity, entropy, entropy / log K, probabilities(K)]. */
+  data: Float32Array;
+}
+
+export interface RenderedView {
+  width: number;
+  height: number;
+  /** Classes (embedding channels). */
+  k: number;
+  /** sRGB 0..1, composited on the background; 3 per pixel, row-major. */
+  rgb: Float32Array;
+  /**
+   * Expected z-depth (along the optical axis, as scan depth maps hold it) in normalised scene
+   * units: sum of w_i t_i, not divided by the opacity (as the training loss sees it), so it falls
+   * towards 0 where the opacity does. `depthInSceneUnits` converts.
+   */
+  depth: Float32Array;
+  opacity: Float32Array;
+  /** Softmax of the composited logits, K per pixel. */
+  probs: Float32Array;
+  /** -sum p log p, in nats: 0 (certain) .. log K (uniform). */
+  entropy: Float32Array;
+  /** entropy / log K: 0 .. 1 (0 when K = 1). */
+  entropyNormalised: Float32Array;
+}
+
+export interface RenderViewOptions {
+  /** After each tile, with the view filled so far (for progressive display). */
+  onTile?: (tile: RenderedTile, view: RenderedView) => void;
+  /** Stops between tiles (throws the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** Floats per pixel of a tile record. */
+export const pixelStride = (k: number): number => 7 + k;
+
+/** Depth of the normalised scene in the scan's own units (metres for the formats with depth): p_normalised = (p - offset) * scale. */
+export function depthInSceneUnits(depth: Float32Array, normalisation: { scale: number }): Float32Array {
+  return depth.map((d) => d / normalisation.scale);
+}
+
+const shader = `${march}\n${kernels}`;
+const WORKGROUP = 64;
+const PARAMS_BYTES = 48;
+
+/** Throws a RangeError naming what is wrong with `camera`. */
+export function checkViewCamera(camera: ViewCamera): void {
+  const fail = (why: string): never => {
+    throw new RangeError(`view camera: ${why}`);
+  };
+  if (typeof camera !== 'object' || camera === null) fail('not a camera record');
+  const { width, height, c2w, intrinsics: k } = camera;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) fail(`width and height must be positive integers, got ${width} x ${height}`);
+  if (width * height > 2 ** 31) fail(`${width} x ${height} pixels is too many`);
+  if (!c2w || (c2w.length !== 12 && c2w.length !== 16)) fail(`c2w must be a row-major 3x4 or 4x4 matrix (12 or 16 numbers), got ${c2w?.length ?? 'none'}`);
+  for (let i = 0; i < 12; i++) if (!Number.isFinite(c2w[i])) fail(`c2w[${i}] is ${c2w[i]}, not a finite number`);
+  const m = (r: number, c: number): number => c2w[r * 4 + c]!;
+  const det =
+    m(0, 0) * (m(1, 1) * m(2, 2) - m(1, 2) * m(2, 1)) - m(0, 1) * (m(1, 0) * m(2, 2) - m(1, 2) * m(2, 0)) + m(0, 2) * (m(1, 0) * m(2, 1) - m(1, 1) * m(2, 0));
+  if (!(Math.abs(det) > 1e-9)) fail('the rotation part of c2w is singular');
+  if (!k || typeof k !== 'object') fail('intrinsics (fx, fy, cx, cy) are missing');
+  for (const name of ['fx', 'fy', 'cx', 'cy'] as const) if (!Number.isFinite(k[name])) fail(`intrinsics.${name} is ${k[name]}, not a finite number`);
+  if (!(k.fx > 0 && k.fy > 0)) fail(`focal lengths must be positive, got fx ${k.fx}, fy ${k.fy}`);
+}
+
+/** The camera record ray-march.wgsl reads (first pixel 0). */
+function cameraRecord(c: ViewCamera): ArrayBuffer {
+  const data = new ArrayBuffer(CAMERA_FLOATS * 4);
+  const f = new Float32Array(data);
+  for (let i = 0; i < 12; i++) f[i] = c.c2w[i]!;
+  f.set([c.intrinsics.fx, c.intrinsics.fy, c.intrinsics.cx, c.intrinsics.cy], 12);
+  new Uint32Array(data).set([c.width, c.height, 0, 0], 16);
+  return data;
+}
+
+function checkSettings(s: ViewSettings): void {
+  const positiveInt = (v: number): boolean => Number.isInteger(v) && v >= 1;
+  if (!positiveInt(s.tileRays)) throw new RangeError(`view renderer: tileRays must be a positive integer, got ${s.tileRays}`);
+  if (!positiveInt(s.chunk) || s.chunk % 16 !== 0) throw new RangeError(`view renderer: chunk must be a positive multiple of 16 (the networks' sample tile), got ${s.chunk}`);
+  if (!positiveInt(s.maxSamplesPerRay)) throw new RangeError(`view renderer: maxSamplesPerRay must be a positive integer, got ${s.maxSamplesPerRay}`);
+  if (!(s.step > 0)) throw new RangeError(`view renderer: step must be positive, got ${s.step}`);
+}
+
+export class ViewRenderer {
+  /** Sample slots of a tile: enough for every ray's maximum, so no ray is ever cut. */
+  readonly capacity: number;
+  private readonly device: GPUDevice;
+  private readonly k: number;
+  private readonly kernels: Record<'rays' | 'write' | 'inputs' | 'finish', ComputeKernel>;
+  private readonly scan: PrefixSum;
+  private readonly renderer: VolumeRenderer;
+  private readonly renderParams: GPUBuffer;
+  private readonly batch: FieldBatch;
+  private readonly buffers: Record<
+    'params' | 'camera' | 'count' | 'first' | 'range' | 'geom' | 'sampleRay' | 'raw' | 'logits' | 'rendered' | 'pixels' | 'positions' | 'colourInput' | 'totalRead' | 'pixelRead',
+    GPUBuffer
+  >;
+  private readonly chunkParams: GPUBuffer[];
+  private readonly groups: Record<'rays' | 'write' | 'finish', GPUBindGroup> & { inputs: GPUBindGroup[] };
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    cache: PipelineCache,
+    private readonly field: EmbeddingField,
+    occupancy: GPUBuffer,
+    private readonly gridRes: number,
+    readonly settings: ViewSettings,
+  ) {
+    checkSettings(settings);
+    const d = (this.device = cache.device);
+    const k = (this.k = field.config.k);
+    const { tileRays, chunk } = settings;
+    this.capacity = tileCapacity(tileRays, settings.maxSamplesPerRay, chunk);
+    const largest = this.capacity * Math.max(k, 4) * 4;
+    if (largest > d.limits.maxStorageBufferBindingSize) {
+      throw new RangeError(`view renderer: ${tileRays} rays x ${settings.maxSamplesPerRay} samples need ${largest} bytes in one buffer, over the adapter's ${d.limits.maxStorageBufferBindingSize}; use smaller tiles`);
+    }
+    const storage = (bytes: number, label: string): GPUBuffer => createStorageBuffer(d, bytes, `view ${label}`);
+    const reading = (bytes: number, label: string): GPUBuffer => d.createBuffer({ label: `view ${label} (read-back)`, size: bytes, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    const b = (this.buffers = {
+      params: d.createBuffer({ label: 'view params', size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+      camera: d.createBuffer({ label: 'view camera', size: CAMERA_FLOATS * 4, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+      count: storage(tileRays * 4, 'samples per ray'),
+      first: storage(tileRays * 4, 'first sample per ray'),
+      range: storage(tileRays * 8, 'sample ranges'),
+      geom: storage(this.capacity * 8, 'sample t, dt'),
+      sampleRay: storage(this.capacity * 4, 'sample rays'),
+      raw: storage(this.capacity * 16, 'raw density and colour'),
+      logits: storage(this.capacity * k * 4, 'logits'),
+      rendered: storage(tileRays * renderedStride(k) * 4, 'rendered rays'),
+      pixels: storage(tileRays * pixelStride(k) * 4, 'pixel records'),
+      positions: storage(chunk * 12, 'chunk positions'),
+      colourInput: storage(chunk * 32 * 4, 'chunk colour input'),
+      totalRead: reading(8, 'tile total'),
+      pixelRead: reading(tileRays * pixelStride(k) * 4, 'pixel records'),
+    });
+    const chunkGroups = workgroupGrid(d, Math.ceil(chunk / WORKGROUP))[0];
+    this.chunkParams = Array.from({ length: this.capacity / chunk }, (_, c) => createUniformBuffer(d, new Uint32Array([c * chunk, chunk, chunkGroups, 0]), `view chunk ${c} params`));
+    this.batch = field.createBatch(chunk);
+    this.renderer = new VolumeRenderer(cache);
+    this.renderParams = this.renderer.paramsFor(tileRays, k, this.capacity, { ...DEFAULT_RENDER_LOSS, background: settings.background, earlyStop: settings.earlyStop });
+    this.scan = new PrefixSum(cache, tileRays);
+    const kernel = (entry: string): ComputeKernel => new ComputeKernel(cache, 'view-rays', shader, entry);
+    this.kernels = { rays: kernel('view_rays'), write: kernel('write_samples'), inputs: kernel('chunk_inputs'), finish: kernel('finish_pixels') };
+    const kk = this.kernels;
+    this.groups = {
+      rays: kk.rays.bind({ 0: b.params, 1: b.camera, 2: occupancy, 3: b.count }),
+      write: kk.write.bind({ 0: b.params, 1: b.camera, 2: occupancy, 3: b.count, 4: b.first, 5: b.range, 6: b.geom, 7: b.sampleRay }),
+      inputs: this.chunkParams.map((p) => kk.inputs.bind({ 0: b.params, 1: b.camera, 6: b.geom, 7: b.sampleRay, 8: p, 9: b.positions, 10: b.colourInput })),
+      finish: kk.finish.bind({ 0: b.params, 1: b.camera, 11: b.rendered, 12: b.pixels }),
+    };
+  }
+
+  tileCount(camera: ViewCamera): number {
+    checkViewCamera(camera);
+    return Math.ceil((camera.width * camera.height) / this.settings.tileRays);
+  }
+
+  /** Renders tile `tileIndex` (pixels tileIndex x tileRays onwards, row-major). Calls queue up: one tile runs at a time. */
+  renderTile(camera: ViewCamera, tileIndex: number): Promise<RenderedTile> {
+    const tiles = this.tileCount(camera);
+    if (!Number.isInteger(tileIndex) || tileIndex < 0 || tileIndex >= tiles) throw new RangeError(`view renderer: tile ${tileIndex} is not one of the view's ${tiles} tiles`);
+    const run = this.queue.then(() => this.runTile(camera, tileIndex));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Renders every tile in turn, returning to the event loop between them (each tile's read-back). */
+  async renderView(camera: ViewCamera, options: RenderViewOptions = {}): Promise<RenderedView> {
+    const tiles = this.tileCount(camera);
+    const { width, height } = camera;
+    const n = width * height;
+    const k = this.k;
+    const view: RenderedView = {
+      width,
+      height,
+      k,
+      rgb: new Float32Array(n * 3),
+      depth: new Float32Array(n),
+      opacity: new Float32Array(n),
+      probs: new Float32Array(n * k),
+      entropy: new Float32Array(n),
+      entropyNormalised: new Float32Array(n),
+    };
+    const stride = pixelStride(k);
+    for (let t = 0; t < tiles; t++) {
+      options.signal?.throwIfAborted();
+      const tile = await this.renderTile(camera, t);
+      for (let i = 0; i < tile.pixels; i++) {
+        const p = tile.firstPixel + i;
+        const rec = tile.data.subarray(i * stride, (i + 1) * stride);
+        view.rgb.set(rec.subarray(0, 3), p * 3);
+        view.depth[p] = rec[3]!;
+        view.opacity[p] = rec[4]!;
+        view.entropy[p] = rec[5]!;
+        view.entropyNormalised[p] = rec[6]!;
+        view.probs.set(rec.subarray(7), p * k);
+      }
+      options.onTile?.(tile, view);
+    }
+    return view;
+  }
+
+  private writeParams(camera: ViewCamera, firstPixel: number, total: number): void {
+    const data = new ArrayBuffer(PARAMS_BYTES);
+    const u = new Uint32Array(data);
+    const s = this.settings;
+    u.set([s.tileRays, workgroupGrid(this.device, Math.ceil(s.tileRays / WORKGROUP))[0], firstPixel, camera.width * camera.height, s.maxSamplesPerRay, this.gridRes, 0, this.k, total]);
+    new Float32Array(data)[6] = s.step;
+    this.device.queue.writeBuffer(this.buffers.params, 0, data);
+  }
+
+  private async runTile(camera: ViewCamera, index: number): Promise<RenderedTile> {
+    const d = this.device;
+    const b = this.buffers;
+    const { tileRays, chunk } = this.settings;
+    const firstPixel = index * tileRays;
+    const groups = Math.ceil(tileRays / WORKGROUP);
+    d.queue.writeBuffer(b.camera, 0, cameraRecord(camera));
+    this.writeParams(camera, firstPixel, 0);
+
+    // Rays and their samples; the tile's sample total comes back to size the field's work.
+    let encoder = d.createCommandEncoder({ label: `view tile ${index}: samples` });
+    let passes = new ComputePasses(encoder);
+    this.kernels.rays.dispatch(passes.stage('view rays'), this.groups.rays, groups);
+    passes.end();
+    encoder.copyBufferToBuffer(b.count, 0, b.first, 0, tileRays * 4);
+    this.scan.encode(encoder, b.first);
+    passes = new ComputePasses(encoder);
+    this.kernels.write.dispatch(passes.stage('view samples'), this.groups.write, groups);
+    passes.end();
+    encoder.copyBufferToBuffer(b.first, (tileRays - 1) * 4, b.totalRead, 0, 4);
+    encoder.copyBufferToBuffer(b.count, (tileRays - 1) * 4, b.totalRead, 4, 4);
+    d.queue.submit([encoder.finish()]);
+    await b.totalRead.mapAsync(GPUMapMode.READ);
+    const [lastFirst, lastCount] = new Uint32Array(b.totalRead.getMappedRange());
+    const total = lastFirst! + lastCount!;
+    b.totalRead.unmap();
+    this.writeParams(camera, firstPixel, total);
+
+    // The field on as many chunks as there are samples, then compositing and the pixel records.
+    encoder = d.createCommandEncoder({ label: `view tile ${index}: field and pixels` });
+    for (let c = 0; c * chunk < total; c++) {
+      passes = new ComputePasses(encoder);
+      this.kernels.inputs.dispatch(passes.stage('view field input'), this.groups.inputs[c]!, Math.ceil(chunk / WORKGROUP));
+      this.field.forward(passes, this.batch, b.positions, b.colourInput);
+      passes.end();
+      encoder.copyBufferToBuffer(this.batch.raw, 0, b.raw, c * chunk * 16, chunk * 16);
+      for (let j = 0; j < this.k; j++) encoder.copyBufferToBuffer(this.batch.logits, j * chunk * 4, b.logits, (j * this.capacity + c * chunk) * 4, chunk * 4);
+    }
+    passes = new ComputePasses(encoder);
+    const pass = passes.stage('view composite');
+    this.renderer.encodeComposite(pass, this.renderParams, tileRays, { range: b.range, geom: b.geom, raw: b.raw, logits: b.logits }, b.rendered);
+    this.kernels.finish.dispatch(pass, this.groups.finish, groups);
+    passes.end();
+    encoder.copyBufferToBuffer(b.pixels, 0, b.pixelRead, 0, b.pixelRead.size);
+    d.queue.submit([encoder.finish()]);
+    await b.pixelRead.mapAsync(GPUMapMode.READ);
+    const pixels = Math.min(tileRays, camera.width * camera.height - firstPixel);
+    const data = new Float32Array(b.pixelRead.getMappedRange(), 0, pixels * pixelStride(this.k)).slice();
+    b.pixelRead.unmap();
+    return { index, firstPixel, pixels, data };
+  }
+
+  destroy(): void {
+    Object.values(this.buffers).forEach((buf) => buf.destroy());
+    this.chunkParams.forEach((buf) => buf.destroy());
+    this.renderParams.destroy();
+    this.scan.destroy();
+    destroyBuffers(this.batch);
+  }
+}
+
+function destroyBuffers(x: unknown): void {
+  if (typeof x !== 'object' || x === null) return;
+  if ('mapAsync' in x && 'destroy' in x) (x as GPUBuffer).destroy();
+  else Object.values(x).forEach(destroyBuffers);
+}
