@@ -32,6 +32,7 @@ export interface BenchmarkResult {
   peak_forms: Record<string, number>;
   timing: string;
   train_samples_per_s: number;
+  /** Rays per second over the run (the batch balancing changes rays per step). */
   train_rays_per_s: number;
   ms_per_step: number;
   /** Per step, by stage, from a separate profiled run (each stage in its own timed pass). */
@@ -55,6 +56,7 @@ export interface BenchmarkResult {
 }
 
 const KNOWN_CLASS_IDS = NYU13_CLASSES.filter((c) => c.known).map((c) => c.id);
+/** Steps between read-backs (the batch balancing reads the last step's sample total). */
 const STEPS_PER_SYNC = 4;
 const PROFILED_STEPS = 4;
 
@@ -84,6 +86,7 @@ export async function runBenchmark(ctx: GpuContext, options: BenchmarkOptions, l
   const curve: [number, number][] = [];
   const reached: Record<20 | 25, number | null> = { 20: null, 25: null };
   let trainMs = 0;
+  let raysTrained = 0;
   let nextEval = evalEvery;
   const score = async (batches: number): Promise<number> => {
     const s = await evaluator.evaluate(batches);
@@ -93,14 +96,17 @@ export async function runBenchmark(ctx: GpuContext, options: BenchmarkOptions, l
   };
   while (trainMs < options.seconds * 1000) {
     const started = performance.now();
-    for (let i = 0; i < STEPS_PER_SYNC; i++) trainer.step();
-    await device.queue.onSubmittedWorkDone();
+    for (let i = 0; i < STEPS_PER_SYNC; i++) {
+      raysTrained += trainer.activeRays;
+      trainer.step();
+    }
+    await trainer.rebalance();
     trainMs += performance.now() - started;
     if (trainMs >= nextEval) {
       nextEval += evalEvery;
       const psnr = await score(2);
       const losses = await trainer.lastLosses();
-      log(`step ${trainer.steps}, ${(trainMs / 1000).toFixed(1)} s: held-out PSNR ${psnr.toFixed(2)} dB, batch PSNR ${losses.psnr.toFixed(2)} dB`);
+      log(`step ${trainer.steps}, ${(trainMs / 1000).toFixed(1)} s: held-out PSNR ${psnr.toFixed(2)} dB, batch PSNR ${losses.psnr.toFixed(2)} dB, ${trainer.activeRays} rays x ${trainer.meanSamplesPerRay?.toFixed(1)} samples`);
     }
   }
   const steps = trainer.steps - 1;
@@ -130,7 +136,7 @@ export async function runBenchmark(ctx: GpuContext, options: BenchmarkOptions, l
     peak_forms: peak.forms,
     timing: peak.timing,
     train_samples_per_s: (settings.sampler.capacity * 1000) / msPerStep,
-    train_rays_per_s: (settings.sampler.rays * 1000) / msPerStep,
+    train_rays_per_s: (raysTrained * 1000) / trainMs,
     ms_per_step: msPerStep,
     kernel_ms: kernelMs,
     mlp_gflops: mlpGflops,

@@ -72,6 +72,8 @@ export interface CheckpointHeader {
   /** Adam's step count (its bias correction). */
   adam: { steps: number };
   occupancy: OccupancyCursor;
+  /** Rays the next batch draws (the trainer's batch balancing). */
+  batch: { activeRays: number };
   meta?: CheckpointMeta;
   sections: CheckpointSection[];
 }
@@ -83,6 +85,7 @@ export interface Checkpoint {
   steps: number;
   adamSteps: number;
   occupancy: OccupancyCursor;
+  activeRays: number;
   /** Section name -> its elements (views into the loaded bytes where aligned). */
   sections: Map<string, Float32Array | Uint32Array>;
 }
@@ -123,7 +126,7 @@ export async function saveCheckpoint(trainer: FieldTrainer, meta?: CheckpointMet
   reads.push({ name: DENSITY_SECTION, type: 'f32', buffer: occupancy.density, count: occupancy.cells });
   reads.push({ name: BITS_SECTION, type: 'u32', buffer: occupancy.bits, count: occupancy.cells / 32 });
   // The counters are taken now, with the copies submitted in the same synchronous stretch.
-  const state = { settings: trainer.settings, steps: trainer.steps, adamSteps: trainer.optimiser.steps, occupancy: occupancy.cursor };
+  const state = { settings: trainer.settings, steps: trainer.steps, adamSteps: trainer.optimiser.steps, occupancy: occupancy.cursor, activeRays: trainer.activeRays };
   const data = await Promise.all(reads.map((r) => readBuffer(device, r.buffer, r.count * 4)));
   return encodeCheckpoint({
     ...state,
@@ -138,6 +141,7 @@ export function encodeCheckpoint(state: {
   steps: number;
   adamSteps: number;
   occupancy: OccupancyCursor;
+  activeRays: number;
   meta?: CheckpointMeta | undefined;
   sections: { name: string; type: SectionType; data: Float32Array | Uint32Array }[] | Map<string, Float32Array | Uint32Array>;
 }): Uint8Array {
@@ -153,6 +157,7 @@ export function encodeCheckpoint(state: {
     steps: state.steps,
     adam: { steps: state.adamSteps },
     occupancy: { nextCell: state.occupancy.nextCell, visited: state.occupancy.visited, updates: state.occupancy.updates },
+    batch: { activeRays: state.activeRays },
     ...(state.meta === undefined ? {} : { meta: state.meta }),
   };
   // Offsets count from the file's start, so the header's length depends on them: iterate until the
@@ -214,6 +219,7 @@ export function loadCheckpoint(file: Uint8Array | ArrayBuffer): Checkpoint {
   count('steps', header.steps);
   count('adam.steps', header.adam?.steps);
   for (const key of ['nextCell', 'visited', 'updates'] as const) count(`occupancy.${key}`, header.occupancy?.[key]);
+  if (count('batch.activeRays', header.batch?.activeRays) < 1) throw new CheckpointError('checkpoint header: batch.activeRays must be at least 1');
   if (header.meta !== undefined && (typeof header.meta !== 'object' || header.meta === null)) throw new CheckpointError('checkpoint header: meta must be an object');
   if (!Array.isArray(header.sections)) throw new CheckpointError('checkpoint header has no table of sections');
 
@@ -247,6 +253,7 @@ export function loadCheckpoint(file: Uint8Array | ArrayBuffer): Checkpoint {
     steps: header.steps,
     adamSteps: header.adam.steps,
     occupancy: { nextCell: header.occupancy.nextCell, visited: header.occupancy.visited, updates: header.occupancy.updates },
+    activeRays: header.batch.activeRays,
     sections,
   };
 }
@@ -326,6 +333,9 @@ export function restoreCheckpoint(trainer: FieldTrainer, checkpoint: Checkpoint 
     if (!data) throw new CheckpointError(`checkpoint has no section ${w.name}`);
     if (data.length !== w.count) throw new CheckpointError(`checkpoint section ${w.name} holds ${data.length} elements but this trainer's buffer holds ${w.count}`);
   }
+  if (c.activeRays > trainer.settings.sampler.rays) {
+    throw new CheckpointError(`checkpoint batch.activeRays ${c.activeRays} is more than this trainer's ${trainer.settings.sampler.rays} rays`);
+  }
   if (c.occupancy.nextCell >= trainer.occupancy.cells) {
     throw new CheckpointError(`checkpoint occupancy.nextCell ${c.occupancy.nextCell} is past the grid's ${trainer.occupancy.cells} cells`);
   }
@@ -334,6 +344,7 @@ export function restoreCheckpoint(trainer: FieldTrainer, checkpoint: Checkpoint 
     device.queue.writeBuffer(w.buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
   }
   trainer.occupancy.cursor = c.occupancy;
+  trainer.activeRays = c.activeRays;
   trainer.optimiser.steps = c.adamSteps;
   trainer.steps = c.steps;
   return { differences };

@@ -49,7 +49,12 @@ export class FieldTrainer {
   private readonly loss: { targets: GPUBuffer; dRendered: GPUBuffer; rayLosses: GPUBuffer };
   private readonly grads: { dRaw: GPUBuffer; dLogits: GPUBuffer };
   private readonly device: GPUDevice;
+  private readonly totalReadback: GPUBuffer;
+  /** Rays of the last step (the batch records hold that many). */
+  private lastRays: number;
   steps = 0;
+  /** Samples per ray the last rebalance() measured (what the rays wanted, before any cut). */
+  meanSamplesPerRay: number | null = null;
 
   constructor(
     cache: PipelineCache,
@@ -66,7 +71,11 @@ export class FieldTrainer {
     this.sampler = new RaySampler(cache, settings.sampler, frames, this.occupancy.bits, settings.occupancy.res);
     this.renderer = new VolumeRenderer(cache);
     this.batch = this.field.createBatch(capacity);
-    this.renderParams = this.renderer.paramsFor(rays, k, capacity, settings.render);
+    // Until the first rebalance, as many rays as fit if each takes every sample it may.
+    this.sampler.activeRays = Math.max(1, Math.min(rays, Math.floor(capacity / settings.sampler.maxSamplesPerRay)));
+    this.lastRays = this.sampler.activeRays;
+    this.totalReadback = this.device.createBuffer({ label: 'batch sample total', size: 8, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    this.renderParams = this.renderer.paramsFor(this.sampler.activeRays, k, capacity, settings.render);
     this.rendered = createStorageBuffer(this.device, rays * renderedStride(k) * 4, 'rendered rays');
     this.loss = {
       targets: this.sampler.batch.targets,
@@ -84,7 +93,9 @@ export class FieldTrainer {
   /** One step; with a timer, every stage runs in its own timed pass (for profiles, not for speed). */
   step(timer: PassTimer | null = null): void {
     if (this.steps % this.settings.occupancy.updateEvery === 0) this.updateOccupancy(timer);
-    const { rays } = this.settings.sampler;
+    const rays = this.sampler.activeRays;
+    if (rays !== this.lastRays) this.renderer.writeParams(this.renderParams, rays, this.settings.field.k, this.settings.sampler.capacity, this.settings.render);
+    this.lastRays = rays;
     const s = this.sampler.batch;
     const samples = { range: s.range, geom: s.geom, raw: this.batch.raw, logits: this.batch.logits };
     const encoder = this.device.createCommandEncoder({ label: `training step ${this.steps}` });
@@ -104,6 +115,37 @@ export class FieldTrainer {
     this.steps++;
   }
 
+  /** Rays the next step draws. */
+  get activeRays(): number {
+    return this.sampler.activeRays;
+  }
+
+  set activeRays(rays: number) {
+    const max = this.settings.sampler.rays;
+    if (!Number.isInteger(rays) || rays < 1 || rays > max) throw new RangeError(`active rays must be 1..${max}, got ${rays}`);
+    this.sampler.activeRays = rays;
+  }
+
+  /**
+   * instant-ngp's batch balancing: reads how many samples the last step's rays wanted and sets the
+   * next steps' ray count so that they fill the sample capacity (empty space is skipped, so rays
+   * get cheaper as the occupancy grid learns where the scene is). One small read-back: call it
+   * every N steps, like lastLosses().
+   */
+  async rebalance(): Promise<void> {
+    const encoder = this.device.createCommandEncoder({ label: 'batch total' });
+    this.sampler.encodeTotal(encoder, this.totalReadback);
+    this.device.queue.submit([encoder.finish()]);
+    await this.totalReadback.mapAsync(GPUMapMode.READ);
+    const [first, count] = new Uint32Array(this.totalReadback.getMappedRange().slice(0));
+    this.totalReadback.unmap();
+    const mean = Math.max(1, (first! + count!) / this.lastRays);
+    this.meanSamplesPerRay = mean;
+    const { capacity, rays } = this.settings.sampler;
+    // A little headroom: rays differ in length, and rays past the capacity are cut.
+    this.sampler.activeRays = Math.max(1, Math.min(rays, Math.floor((0.9 * capacity) / mean)));
+  }
+
   /** Floating-point operations of the MLP kernels in one step (they run over the batch capacity). */
   mlpFlopsPerStep(): { forward: number; backward: number } {
     return this.field.mlpFlops(this.batch.count);
@@ -121,7 +163,7 @@ export class FieldTrainer {
 
   /** The last batch's mean losses and PSNR (one read-back: call every N steps, not every step). */
   async lastLosses(): Promise<BatchLosses> {
-    const { rays } = this.settings.sampler;
+    const rays = this.lastRays;
     const k = this.settings.field.k;
     const [losses, rendered, targets] = await Promise.all([
       readBuffer(this.device, this.loss.rayLosses),

@@ -13,6 +13,7 @@ import { PrefixSum } from '../gpu/prefix-sum.ts';
 import type { TrainingFrames } from './training-frames.ts';
 
 export interface SamplerSettings {
+  /** The most rays a batch draws (buffers are sized for it); see RaySampler.activeRays. */
   rays: number;
   /** Samples the batch holds; rays past it are cut. */
   capacity: number;
@@ -40,6 +41,8 @@ const WORKGROUP = 64;
 
 export class RaySampler {
   readonly batch: SampleBatch;
+  /** Rays the next batch draws, at most settings.rays (the trainer keeps the samples near capacity). */
+  activeRays: number;
   private readonly generate: ComputeKernel;
   private readonly write: ComputeKernel;
   private readonly scan: PrefixSum;
@@ -54,6 +57,7 @@ export class RaySampler {
   ) {
     const d = cache.device;
     const { rays, capacity } = settings;
+    this.activeRays = rays;
     this.batch = {
       rays: createStorageBuffer(d, rays * 32, 'rays'),
       targets: createStorageBuffer(d, rays * (4 + frames.k) * 4, 'ray targets'),
@@ -75,11 +79,13 @@ export class RaySampler {
     const s = this.settings;
     const data = new ArrayBuffer(48);
     const u = new Uint32Array(data);
-    u.set([s.rays, workgroupGrid(this.cache.device, Math.ceil(s.rays / WORKGROUP))[0], this.frames.frames, seed >>> 0, this.frames.k, s.maxSamplesPerRay, s.capacity, this.gridRes]);
+    const rays = this.activeRays;
+    if (!Number.isInteger(rays) || rays < 1 || rays > s.rays) throw new RangeError(`ray sampler: ${rays} active rays, but the batch holds 1..${s.rays}`);
+    u.set([rays, workgroupGrid(this.cache.device, Math.ceil(rays / WORKGROUP))[0], this.frames.frames, seed >>> 0, this.frames.k, s.maxSamplesPerRay, s.capacity, this.gridRes]);
     new Float32Array(data)[8] = s.step;
     this.cache.device.queue.writeBuffer(this.params, 0, data);
     const b = this.batch;
-    const groups = Math.ceil(s.rays / WORKGROUP);
+    const groups = Math.ceil(rays / WORKGROUP);
     let pass = encoder.beginComputePass({ label: 'generate rays', ...(timer && { timestampWrites: timer.begin(SAMPLER_STAGE) }) });
     this.generate.dispatch(
       pass,
@@ -87,7 +93,7 @@ export class RaySampler {
       groups,
     );
     pass.end();
-    encoder.copyBufferToBuffer(b.count, 0, b.firstSample, 0, s.rays * 4);
+    encoder.copyBufferToBuffer(b.count, 0, b.firstSample, 0, rays * 4);
     this.scan.encode(encoder, b.firstSample);
     pass = encoder.beginComputePass({ label: 'write samples', ...(timer && { timestampWrites: timer.end(SAMPLER_STAGE) }) });
     this.write.dispatch(
@@ -96,6 +102,16 @@ export class RaySampler {
       groups,
     );
     pass.end();
+  }
+
+  /**
+   * Records a copy of the last batch's sample total (what its rays wanted, cut or not) as two u32
+   * to add at `offset` of `target`: the first sample and the sample count of its last ray.
+   */
+  encodeTotal(encoder: GPUCommandEncoder, target: GPUBuffer, offset = 0): void {
+    const last = (this.activeRays - 1) * 4;
+    encoder.copyBufferToBuffer(this.batch.firstSample, last, target, offset, 4);
+    encoder.copyBufferToBuffer(this.batch.count, last, target, offset + 4, 4);
   }
 
   destroy(): void {

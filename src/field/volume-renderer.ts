@@ -67,6 +67,15 @@ export class VolumeRenderer {
 
   /** `samples`: the sample capacity, the stride of the feature-major logits. */
   paramsFor(rays: number, k: number, samples: number, s: RenderLossSettings): GPUBuffer {
+    return createUniformBuffer(this.cache.device, this.paramsData(rays, k, samples, s), `volume render params (${rays})`);
+  }
+
+  /** Rewrites uniforms from paramsFor (through the queue: takes effect for work submitted after). */
+  writeParams(params: GPUBuffer, rays: number, k: number, samples: number, s: RenderLossSettings): void {
+    this.cache.device.queue.writeBuffer(params, 0, this.paramsData(rays, k, samples, s));
+  }
+
+  private paramsData(rays: number, k: number, samples: number, s: RenderLossSettings): Uint8Array<ArrayBuffer> {
     const data = new ArrayBuffer(48);
     const u = new Uint32Array(data);
     const f = new Float32Array(data);
@@ -80,7 +89,7 @@ export class VolumeRenderer {
     f[9] = s.klWeight;
     f[10] = 1 / Math.max(rays, 1);
     u[11] = samples;
-    return createUniformBuffer(this.cache.device, new Uint8Array(data), `volume render params (${rays})`);
+    return new Uint8Array(data);
   }
 
   private sampleBindings(params: GPUBuffer, b: SampleBuffers): Record<number, GPUBuffer> {
