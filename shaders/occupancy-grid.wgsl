@@ -6,12 +6,17 @@
 // cell is visited once every res^3 / count updates:
 //   cell_points  a random point inside each visited cell (for the field to evaluate)
 //   update_cells density[c] = max(density[c] * decay, sigma at the point)
-//   pack_bits    bit c = density[c] * step > threshold (opacity of one marching step, approx.)
+//   sum_density  partial sums of density * step over blocks of cells, then mean_density: their mean
+//   pack_bits    bit c = density[c] * step > min(threshold, mean): the opacity of one marching
+//                step, approximately; capped by the grid's mean as instant-ngp does, so that a
+//                young, foggy field (every cell below the threshold) does not lose its surfaces
 //
 // Needs random.wgsl prepended.
 //
-// Workgroup layout (all): 64 threads along x, one cell (pack_bits: one 32-cell word) each, folded
-// into y past 65535.
+// Workgroup layout: 64 threads along x, one cell (pack_bits: one 32-cell word) each, folded into
+// y past 65535; sum_density: 64 threads sum SUM_CELLS cells each, then the workgroup's 64 sums
+// are reduced in shared memory to one partial per workgroup; mean_density: one workgroup of 64
+// threads over the partials.
 
 struct Params {
   count: u32,
@@ -75,6 +80,56 @@ fn update_cells(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_ind
 
 @group(0) @binding(4) var<storage, read> density_in: array<f32>;
 @group(0) @binding(5) var<storage, read_write> bits: array<u32>;
+// Per workgroup of sum_density: the sum of its cells' density * step; then [0] = the mean.
+@group(0) @binding(6) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(7) var<storage, read_write> mean: array<f32>;
+
+const SUM_CELLS: u32 = 64u;
+var<workgroup> shared_sums: array<f32, 64>;
+
+fn reduce_shared(lid: u32) {
+  for (var stride = 32u; stride > 0u; stride >>= 1u) {
+    workgroupBarrier();
+    if (lid < stride) {
+      shared_sums[lid] += shared_sums[lid + stride];
+    }
+  }
+  workgroupBarrier();
+}
+
+@compute @workgroup_size(64)
+fn sum_density(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let group = wid.x + wid.y * params.groups_x;
+  let cells = params.words * 32u;
+  let first = group * 64u * SUM_CELLS + lid;
+  var sum = 0.0;
+  for (var i = 0u; i < SUM_CELLS; i++) {
+    let c = first + i * 64u;
+    if (c < cells) {
+      sum += density_in[c] * params.step;
+    }
+  }
+  shared_sums[lid] = sum;
+  reduce_shared(lid);
+  if (lid == 0u) {
+    partials[group] = shared_sums[0];
+  }
+}
+
+@compute @workgroup_size(64)
+fn mean_density(@builtin(local_invocation_index) lid: u32) {
+  let cells = params.words * 32u;
+  let groups = (cells + 64u * SUM_CELLS - 1u) / (64u * SUM_CELLS);
+  var sum = 0.0;
+  for (var g = lid; g < groups; g += 64u) {
+    sum += partials[g];
+  }
+  shared_sums[lid] = sum;
+  reduce_shared(lid);
+  if (lid == 0u) {
+    mean[0] = shared_sums[0] / f32(cells);
+  }
+}
 
 @compute @workgroup_size(64)
 fn pack_bits(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -82,9 +137,10 @@ fn pack_bits(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index)
   if (w >= params.words) {
     return;
   }
+  let threshold = min(params.threshold, mean[0]);
   var word = 0u;
   for (var b = 0u; b < 32u; b++) {
-    if (density_in[w * 32u + b] * params.step > params.threshold) {
+    if (density_in[w * 32u + b] * params.step > threshold) {
       word |= 1u << b;
     }
   }

@@ -27,6 +27,8 @@ export interface OccupancySettings {
 
 const shader = `${random}\n${kernels}`;
 const WORKGROUP = 64;
+/** Cells each thread of sum_density adds (shaders/occupancy-grid.wgsl). */
+const SUM_CELLS = 64;
 
 export class OccupancyGrid {
   readonly density: GPUBuffer;
@@ -34,7 +36,9 @@ export class OccupancyGrid {
   /** Random points of the cells visited by the current update (cellsPerUpdate x 3). */
   readonly points: GPUBuffer;
   readonly cells: number;
-  private readonly kernels: Record<'points' | 'update' | 'pack', ComputeKernel>;
+  private readonly kernels: Record<'points' | 'update' | 'sum' | 'mean' | 'pack', ComputeKernel>;
+  /** Per-block sums of density * step, and their mean (the cap on the threshold). */
+  private readonly sums: { partials: GPUBuffer; mean: GPUBuffer };
   private readonly params: GPUBuffer;
   private nextCell = 0;
   private visited = 0;
@@ -53,10 +57,16 @@ export class OccupancyGrid {
     this.points = createStorageBuffer(d, cellsPerUpdate * 12, 'occupancy points');
     // Until every cell has been seen once, everything counts as occupied (bits stay set).
     d.queue.writeBuffer(this.bits, 0, new Uint32Array(this.cells / 32).fill(0xffffffff));
+    this.sums = {
+      partials: createStorageBuffer(d, Math.ceil(this.cells / (WORKGROUP * SUM_CELLS)) * 4, 'occupancy density partial sums'),
+      mean: createStorageBuffer(d, 4, 'occupancy mean density'),
+    };
     this.params = d.createBuffer({ label: 'occupancy params', size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.kernels = {
       points: new ComputeKernel(cache, 'occupancy-grid', shader, 'cell_points'),
       update: new ComputeKernel(cache, 'occupancy-grid', shader, 'update_cells'),
+      sum: new ComputeKernel(cache, 'occupancy-grid', shader, 'sum_density'),
+      mean: new ComputeKernel(cache, 'occupancy-grid', shader, 'mean_density'),
       pack: new ComputeKernel(cache, 'occupancy-grid', shader, 'pack_bits'),
     };
   }
@@ -91,7 +101,11 @@ export class OccupancyGrid {
     this.kernels.update.dispatch(pass, this.kernels.update.bind({ 0: this.params, 2: rawDensity, 3: this.density }), Math.ceil(count / WORKGROUP));
     this.visited += count;
     if (this.visited >= this.cells) {
-      this.kernels.pack.dispatch(pass, this.kernels.pack.bind({ 0: this.params, 4: this.density, 5: this.bits }), Math.ceil(this.cells / 32 / WORKGROUP));
+      const k = this.kernels;
+      const sumGroups = Math.ceil(this.cells / (WORKGROUP * SUM_CELLS));
+      k.sum.dispatch(pass, k.sum.bind({ 0: this.params, 4: this.density, 6: this.sums.partials }), sumGroups);
+      k.mean.dispatch(pass, k.mean.bind({ 0: this.params, 6: this.sums.partials, 7: this.sums.mean }), 1);
+      k.pack.dispatch(pass, k.pack.bind({ 0: this.params, 4: this.density, 5: this.bits, 7: this.sums.mean }), Math.ceil(this.cells / 32 / WORKGROUP));
     }
     pass.end();
     this.nextCell = (this.nextCell + count) % this.cells;
@@ -103,6 +117,8 @@ export class OccupancyGrid {
     this.bits.destroy();
     this.points.destroy();
     this.params.destroy();
+    this.sums.partials.destroy();
+    this.sums.mean.destroy();
   }
 
   /** Where the round-robin update stands (it seeds the points and decides when to pack), for checkpoints. */

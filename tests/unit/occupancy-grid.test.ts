@@ -73,4 +73,27 @@ describe('occupancy grid (WGSL)', () => {
       expect(outside).toBeGreaterThan(2000);
     });
   });
+  it('caps the threshold at the mean, so a young, foggy field keeps its denser cells', async () => {
+    const { device } = await getTestGpu();
+    await expectNoGpuErrors(device, async () => {
+      const grid = new OccupancyGrid(new PipelineCache(device), settings);
+      // Every step below the threshold (density x step = 0.002 and 0.006 < 0.01); the ball is the denser part.
+      await sweep(grid, device, (x, y, z) => Math.log(Math.hypot(x - 0.5, y - 0.5, z - 0.5) < 0.3 ? 0.6 : 0.2));
+      const bits = new Uint32Array(await readBuffer(device, grid.bits));
+      const density = new Float32Array(await readBuffer(device, grid.density));
+      const mean = density.reduce((s, d) => s + d * settings.step, 0) / grid.cells;
+      let wrong = 0;
+      let occupied = 0;
+      for (let c = 0; c < grid.cells; c++) {
+        const bit = (bits[c >> 5]! >>> (c & 31)) & 1;
+        occupied += bit;
+        if (bit !== (density[c]! * settings.step > Math.min(settings.threshold, mean) ? 1 : 0)) wrong++;
+      }
+      expect(mean).toBeLessThan(settings.threshold);
+      expect(wrong).toBe(0);
+      // The ball (about 11% of the cube) is kept, the thinner fog around it is not.
+      expect(occupied / grid.cells).toBeGreaterThan(0.08);
+      expect(occupied / grid.cells).toBeLessThan(0.2);
+    });
+  });
 });
