@@ -76,6 +76,26 @@ fn corner_offset(c: u32) -> vec3u {
   return vec3u(c & 1u, (c >> 1u) & 1u, (c >> 2u) & 1u);
 }
 
+// The point and level a thread works on, and the point's cell in that level.
+struct Located {
+  valid: bool,
+  point: u32,
+  level: u32,
+  lv: Level,
+  dense: bool,
+  cell: Cell,
+}
+
+fn locate(wid: vec3u, lid: u32) -> Located {
+  let point = point_index(wid, lid);
+  let level = wid.z;
+  let lv = params.level[level];
+  if (point >= params.count) {
+    return Located(false, point, level, lv, false, Cell(vec3u(), vec3f()));
+  }
+  return Located(true, point, level, lv, level < params.dense_levels, cell_of(lv, point));
+}
+
 @group(0) @binding(2) var<storage, read> table: array<f32>;
 // The same table as pairs, for F = 2.
 @group(0) @binding(6) var<storage, read> table2: array<vec2f>;
@@ -83,15 +103,16 @@ fn corner_offset(c: u32) -> vec3u {
 
 @compute @workgroup_size(64)
 fn encode(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let point = point_index(wid, lid);
-  let level = wid.z;
-  let n = params.count;
-  if (point >= n) {
+  let at = locate(wid, lid);
+  if (!at.valid) {
     return;
   }
-  let lv = params.level[level];
-  let dense = level < params.dense_levels;
-  let cell = cell_of(lv, point);
+  let point = at.point;
+  let level = at.level;
+  let n = params.count;
+  let lv = at.lv;
+  let dense = at.dense;
+  let cell = at.cell;
   if (F == 2u) {
     var acc = vec2f();
     for (var c = 0u; c < 8u; c++) {
@@ -119,15 +140,16 @@ fn encode(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li
 
 @compute @workgroup_size(64)
 fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let point = point_index(wid, lid);
-  let level = wid.z;
-  let n = params.count;
-  if (point >= n) {
+  let at = locate(wid, lid);
+  if (!at.valid) {
     return;
   }
-  let lv = params.level[level];
-  let dense = level < params.dense_levels;
-  let cell = cell_of(lv, point);
+  let point = at.point;
+  let level = at.level;
+  let n = params.count;
+  let lv = at.lv;
+  let dense = at.dense;
+  let cell = at.cell;
   var d: array<f32, 8>;
   var any = false;
   for (var f = 0u; f < F; f++) {
