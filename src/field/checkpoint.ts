@@ -9,7 +9,8 @@
  *     0   8 bytes   magic "NCDCKPT1"
  *     8   u32       header length H in bytes
  *     12  H bytes   UTF-8 JSON header (CheckpointHeader): format, version, settings, step counts,
- *                   occupancy cursor, the caller's meta, and the table of sections
+ *                   occupancy cursor, the batch's ray count, the caller's meta, and the
+ *                   table of sections
  *     ... zero padding to a multiple of 16
  *         sections  raw f32 / u32 arrays, each at a 16-byte-aligned offset from the file's start
  *                   (zero padding between), named and located by the header's table
