@@ -18,7 +18,8 @@ export interface PeakMeasurement {
 
 const FORMS = [
   { name: 'vec4 fma', entry: 'vec4_fma', iterations: 1024, flopsPerIteration: 32 },
-  { name: 'mat4x4 products', entry: 'mat4_fma', iterations: 256, flopsPerIteration: 8 * 128 + 16 },
+  { name: 'mat4x4 x vec4', entry: 'mat4_vec4', iterations: 1024, flopsPerIteration: 4 * 32 },
+  { name: 'mat4x4 x mat4x4', entry: 'mat4_mat4', iterations: 256, flopsPerIteration: 8 * 128 + 16 },
 ] as const;
 
 const THREADS_PER_GROUP = 64;
