@@ -5,6 +5,7 @@ import { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
 import { generateScanInBrowser } from '../synth/generate-in-browser.ts';
 import type { SynthOptions } from '../synth/synth-options.ts';
+import { createSegmentAutomation, type SegmentAutomation } from '../segment/segment-automation.ts';
 import { runBenchmark, type BenchmarkOptions, type BenchmarkResult } from './benchmark.ts';
 
 /**
@@ -42,6 +43,8 @@ export interface NeurncdAutomation {
     /** Generates a synthetic scan in Web Workers; returns each file's SHA-256 (hex) by path. */
     digest(options: Partial<SynthOptions>): Promise<Record<string, string>>;
   };
+  /** The ONNX segmenter (src/segment/). */
+  segment: SegmentAutomation;
   /** The training benchmark (progress on the console, prefixed `[bench]`). */
   bench(options: BenchmarkOptions): Promise<BenchmarkResult>;
 }
@@ -114,6 +117,10 @@ export function createAutomationApi(state: {
         return digests;
       },
     },
+    segment: createSegmentAutomation({
+      adapter: () => state.context()?.summary ?? null,
+      scan: () => state.session()?.current ?? null,
+    }),
     async bench(options) {
       const ctx = state.context();
       if (!ctx) throw new Error(state.error() ?? 'no GPU device');

@@ -1,0 +1,237 @@
+/**
+ * The page's segmenter: the main-thread side of segment-worker.ts. Loads a model (bytes, URL or
+ * a file from disk, with or without a manifest), picks the execution provider, and segments
+ * frames one at a time with progress. Each frame is segmented once per loaded model and cached
+ * by frame index for the session; loading another model empties the cache.
+ */
+import type { AdapterSummary } from '../gpu/gpu-context.ts';
+import { chooseExecutionProvider, wasmThreads, type ExecutionProvider } from './execution-provider.ts';
+import type { RgbaImage } from './preprocess.ts';
+import type {
+  LoadedModel,
+  SegmentOutput,
+  SegmentProgressStage,
+  SegmentWorkerMessage,
+  SegmentWorkerRequest,
+} from './segment-worker.ts';
+import { SegmentedFrame } from './segmented-frame.ts';
+
+export interface SegmenterInfo extends LoadedModel {
+  /** Why this provider was used (shown to the user). */
+  providerReason: string;
+}
+
+export interface ModelSource {
+  bytes: ArrayBuffer;
+  fileName: string;
+  /** Parsed manifest JSON, or null for a bare .onnx (a manifest is proposed from its metadata). */
+  manifest: unknown;
+  manifestName?: string;
+}
+
+/** Omit applied to each member of a union (plain Omit merges the members). */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+export type LoadProgress = (stage: 'download' | 'load', loaded: number, total: number) => void;
+
+const baseName = (url: string): string => decodeURIComponent(new URL(url, location.href).pathname.split('/').pop() || url);
+
+/** Fetches a file's bytes with download progress; an HTTP or network failure names the file. */
+async function fetchBytes(url: string, onProgress?: (loaded: number, total: number) => void): Promise<ArrayBuffer> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new Error(`${baseName(url)}: could not be fetched from ${url} (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (!response.ok) throw new Error(`${baseName(url)}: HTTP ${response.status} from ${url}`);
+  const total = Number(response.headers.get('Content-Length')) || 0;
+  if (!response.body) return response.arrayBuffer();
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    onProgress?.(loaded, total);
+  }
+  const bytes = new Uint8Array(loaded);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  return bytes.buffer;
+}
+
+export class Segmenter {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve: (m: SegmentWorkerMessage) => void; reject: (e: Error) => void; progress?: (stage: SegmentProgressStage) => void }
+  >();
+  private loaded: SegmenterInfo | null = null;
+  private cache = new Map<number, Promise<SegmentedFrame>>();
+
+  constructor(private readonly adapter: () => AdapterSummary | null) {
+    this.worker = new Worker(new URL('./segment-worker.ts', import.meta.url), { type: 'module', name: 'segmenter' });
+    this.worker.onmessage = (event: MessageEvent<SegmentWorkerMessage>) => {
+      const msg = event.data;
+      const waiting = this.pending.get(msg.id);
+      if (!waiting) return;
+      if (msg.type === 'progress') return waiting.progress?.(msg.stage);
+      this.pending.delete(msg.id);
+      if (msg.type === 'error') waiting.reject(new Error(msg.message));
+      else waiting.resolve(msg);
+    };
+    this.worker.onerror = (event) => {
+      const error = new Error(`the segmenter worker failed: ${event.message}`);
+      for (const p of this.pending.values()) p.reject(error);
+      this.pending.clear();
+    };
+  }
+
+  /** The loaded model, or null. */
+  get info(): SegmenterInfo | null {
+    return this.loaded;
+  }
+
+  private request(
+    message: WithoutId<SegmentWorkerRequest>,
+    transfer: Transferable[] = [],
+    progress?: (stage: SegmentProgressStage) => void,
+  ): Promise<SegmentWorkerMessage> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, progress });
+      this.worker.postMessage({ ...message, id } as SegmentWorkerRequest, transfer);
+    });
+  }
+
+  /** Loads a model; on failure the previous model (and its cache) stays. */
+  async load(source: ModelSource, options: { provider?: ExecutionProvider } = {}): Promise<SegmenterInfo> {
+    const choice = chooseExecutionProvider(this.adapter(), options.provider);
+    const reply = await this.request(
+      {
+        type: 'load',
+        bytes: source.bytes,
+        fileName: source.fileName,
+        manifest: source.manifest,
+        manifestName: source.manifestName ?? 'manifest.json',
+        provider: choice.provider,
+        numThreads: wasmThreads(globalThis.crossOriginIsolated === true, navigator.hardwareConcurrency),
+      },
+      [source.bytes],
+    );
+    if (reply.type !== 'loaded') throw new Error('the segmenter worker answered out of turn');
+    this.loaded = { ...reply.model, providerReason: choice.reason };
+    this.cache = new Map();
+    return this.loaded;
+  }
+
+  /** Fetches a model (and its manifest, if given) and loads it. */
+  async loadFromUrl(
+    modelUrl: string,
+    manifestUrl: string | null,
+    options: { provider?: ExecutionProvider; onProgress?: LoadProgress } = {},
+  ): Promise<SegmenterInfo> {
+    let manifest: unknown = null;
+    if (manifestUrl) {
+      const text = new TextDecoder().decode(await fetchBytes(manifestUrl));
+      try {
+        manifest = JSON.parse(text);
+      } catch (e) {
+        throw new Error(`${baseName(manifestUrl)}: (root) is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const bytes = await fetchBytes(modelUrl, (loaded, total) => options.onProgress?.('download', loaded, total));
+    options.onProgress?.('load', 0, 1);
+    return this.load(
+      { bytes, fileName: baseName(modelUrl), manifest, manifestName: manifestUrl ? baseName(manifestUrl) : 'manifest.json' },
+      options,
+    );
+  }
+
+  /** Loads a model the user picked from disk (a `.onnx`, optionally with its manifest). */
+  async loadFromFiles(model: File, manifest: File | null, options: { provider?: ExecutionProvider } = {}): Promise<SegmenterInfo> {
+    let json: unknown = null;
+    if (manifest) {
+      try {
+        json = JSON.parse(await manifest.text());
+      } catch (e) {
+        throw new Error(`${manifest.name}: (root) is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return this.load({ bytes: await model.arrayBuffer(), fileName: model.name, manifest: json, manifestName: manifest?.name }, options);
+  }
+
+  /** Segments one image (not cached), outputs at `outputSize` (default: the image's own size). */
+  async segmentImage(
+    image: RgbaImage,
+    options: { outputSize?: { width: number; height: number }; debug?: boolean; onProgress?: (stage: SegmentProgressStage) => void } = {},
+  ): Promise<{ frame: SegmentedFrame; debug?: SegmentOutput['debug'] }> {
+    if (!this.loaded) throw new Error('no segmenter is loaded');
+    // A copy is sent so the caller's frame stays intact.
+    const copy = { width: image.width, height: image.height, rgba: new Uint8Array(image.rgba) };
+    const reply = await this.request(
+      {
+        type: 'segment',
+        image: copy,
+        outputSize: options.outputSize ?? { width: image.width, height: image.height },
+        debug: options.debug ?? false,
+      },
+      [copy.rgba.buffer],
+      options.onProgress,
+    );
+    if (reply.type !== 'segmented') throw new Error('the segmenter worker answered out of turn');
+    return { frame: new SegmentedFrame(reply.output), debug: reply.output.debug };
+  }
+
+  /** Whether a frame's segmentation is already cached (or on its way). */
+  has(frameIndex: number): boolean {
+    return this.cache.has(frameIndex);
+  }
+
+  /**
+   * A frame's segmentation at its own (training) resolution, segmented at the first call and
+   * cached for the session; concurrent calls for one frame share the work.
+   */
+  segmentFrame(frameIndex: number, image: RgbaImage, onProgress?: (stage: SegmentProgressStage) => void): Promise<SegmentedFrame> {
+    let entry = this.cache.get(frameIndex);
+    if (!entry) {
+      const cache = this.cache;
+      entry = this.segmentImage(image, { onProgress }).then((r) => r.frame);
+      entry.catch(() => cache.get(frameIndex) === entry && cache.delete(frameIndex));
+      cache.set(frameIndex, entry);
+    }
+    return entry;
+  }
+
+  /** Forgets every cached frame (e.g. when another scan is loaded). */
+  clearCache(): void {
+    this.cache = new Map();
+  }
+
+  /** Segments frames in order, one at a time, reporting how many are done. */
+  async segmentFrames(
+    frames: { index: number; image: RgbaImage }[],
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<SegmentedFrame[]> {
+    const out: SegmentedFrame[] = [];
+    for (const f of frames) {
+      out.push(await this.segmentFrame(f.index, f.image));
+      onProgress?.(out.length, frames.length);
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.worker.terminate();
+    const error = new Error('the segmenter was disposed');
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+}
