@@ -34,6 +34,8 @@ export interface SegmentResultSummary {
   /** Wall time of the call as the page saw it. */
   ms: number;
   timings: { preprocessMs: number; inferenceMs: number; postprocessMs: number };
+  /** The progress stages the worker reported for this call, in order (none when cached). */
+  progress: string[];
   /** Float32 K x H x W, base64. */
   logits: string;
   /** Float32 K x H x W, base64. */
@@ -127,13 +129,15 @@ export function createSegmentAutomation(state: { adapter: () => AdapterSummary |
         }
         const input = { width: image.width, height: image.height, rgba };
         const started = performance.now();
+        const progress: string[] = [];
+        const onProgress = (stage: string): number => progress.push(stage);
         if (options.frameIndex !== undefined) {
           const cached = s.has(options.frameIndex);
-          const frame = await s.segmentFrame(options.frameIndex, input);
-          return result(frame, cached, performance.now() - started);
+          const frame = await s.segmentFrame(options.frameIndex, input, onProgress);
+          return result(frame, cached, performance.now() - started, progress);
         }
-        const { frame, debug } = await s.segmentImage(input, { outputSize: options.output, debug: options.debug });
-        return result(frame, false, performance.now() - started, debug);
+        const { frame, debug } = await s.segmentImage(input, { outputSize: options.output, debug: options.debug, onProgress });
+        return result(frame, false, performance.now() - started, progress, debug);
       }),
     segmentScanFrame: (index) =>
       recorded(async () => {
@@ -148,8 +152,9 @@ export function createSegmentAutomation(state: { adapter: () => AdapterSummary |
         }
         const cached = s.has(index);
         const started = performance.now();
-        const out = await s.segmentFrame(index, frame);
-        return result(out, cached, performance.now() - started);
+        const progress: string[] = [];
+        const out = await s.segmentFrame(index, frame, (stage) => progress.push(stage));
+        return result(out, cached, performance.now() - started, progress);
       }),
   };
 }
@@ -158,6 +163,7 @@ function result(
   frame: SegmentedFrame,
   cached: boolean,
   ms: number,
+  progress: string[],
   debug?: { input: Float32Array; inputDims: number[]; output: Float32Array; outputDims: number[] },
 ): SegmentResultSummary {
   return {
@@ -167,6 +173,7 @@ function result(
     cached,
     ms,
     timings: frame.timings,
+    progress,
     logits: toBase64(frame.logits.data),
     probabilities: toBase64(frame.probabilities().data),
     entropy: toBase64(frame.entropy),

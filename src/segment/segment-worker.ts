@@ -111,6 +111,7 @@ async function load(request: LoadRequest): Promise<{ session: ort.InferenceSessi
     // Only the first session decides: onnxruntime initialises its wasm module once.
     ort.env.wasm.numThreads = request.numThreads;
     ort.env.wasm.proxy = false;
+    ort.env.logLevel = 'error';
     runtimeConfigured = true;
   }
   let session: ort.InferenceSession;
@@ -118,6 +119,8 @@ async function load(request: LoadRequest): Promise<{ session: ort.InferenceSessi
     session = await ort.InferenceSession.create(new Uint8Array(bytes), {
       executionProviders: [request.provider],
       graphOptimizationLevel: 'all',
+      // Errors only: the per-session warnings (shape ops placed on the CPU) are not actionable.
+      logSeverityLevel: 3,
     });
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);

@@ -67,18 +67,29 @@ async function fetchBytes(url: string, onProgress?: (loaded: number, total: numb
 }
 
 export class Segmenter {
-  private readonly worker: Worker;
+  private worker: Worker;
+  /** The provider of the worker's first session: onnxruntime sets up its wasm module for it once. */
+  private workerProvider: ExecutionProvider | null = null;
   private nextId = 1;
   private readonly pending = new Map<
     number,
-    { resolve: (m: SegmentWorkerMessage) => void; reject: (e: Error) => void; progress?: (stage: SegmentProgressStage) => void }
+    {
+      worker: Worker;
+      resolve: (m: SegmentWorkerMessage) => void;
+      reject: (e: Error) => void;
+      progress?: (stage: SegmentProgressStage) => void;
+    }
   >();
   private loaded: SegmenterInfo | null = null;
   private cache = new Map<number, Promise<SegmentedFrame>>();
 
   constructor(private readonly adapter: () => AdapterSummary | null) {
-    this.worker = new Worker(new URL('./segment-worker.ts', import.meta.url), { type: 'module', name: 'segmenter' });
-    this.worker.onmessage = (event: MessageEvent<SegmentWorkerMessage>) => {
+    this.worker = this.startWorker();
+  }
+
+  private startWorker(): Worker {
+    const worker = new Worker(new URL('./segment-worker.ts', import.meta.url), { type: 'module', name: 'segmenter' });
+    worker.onmessage = (event: MessageEvent<SegmentWorkerMessage>) => {
       const msg = event.data;
       const waiting = this.pending.get(msg.id);
       if (!waiting) return;
@@ -87,11 +98,15 @@ export class Segmenter {
       if (msg.type === 'error') waiting.reject(new Error(msg.message));
       else waiting.resolve(msg);
     };
-    this.worker.onerror = (event) => {
+    worker.onerror = (event) => {
       const error = new Error(`the segmenter worker failed: ${event.message}`);
-      for (const p of this.pending.values()) p.reject(error);
-      this.pending.clear();
+      for (const [id, p] of this.pending) {
+        if (p.worker !== worker) continue;
+        p.reject(error);
+        this.pending.delete(id);
+      }
     };
+    return worker;
   }
 
   /** The loaded model, or null. */
@@ -103,29 +118,48 @@ export class Segmenter {
     message: WithoutId<SegmentWorkerRequest>,
     transfer: Transferable[] = [],
     progress?: (stage: SegmentProgressStage) => void,
+    worker: Worker = this.worker,
   ): Promise<SegmentWorkerMessage> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, progress });
-      this.worker.postMessage({ ...message, id } as SegmentWorkerRequest, transfer);
+      this.pending.set(id, { worker, resolve, reject, progress });
+      worker.postMessage({ ...message, id } as SegmentWorkerRequest, transfer);
     });
   }
 
   /** Loads a model; on failure the previous model (and its cache) stays. */
   async load(source: ModelSource, options: { provider?: ExecutionProvider } = {}): Promise<SegmenterInfo> {
     const choice = chooseExecutionProvider(this.adapter(), options.provider);
-    const reply = await this.request(
-      {
-        type: 'load',
-        bytes: source.bytes,
-        fileName: source.fileName,
-        manifest: source.manifest,
-        manifestName: source.manifestName ?? 'manifest.json',
-        provider: choice.provider,
-        numThreads: wasmThreads(globalThis.crossOriginIsolated === true, navigator.hardwareConcurrency),
-      },
-      [source.bytes],
-    );
+    // onnxruntime-web sets its wasm module up for the first session's provider (a WebGPU session
+    // after a wasm one fails at its first run), so another provider gets a fresh worker, which
+    // replaces the current one only once the model has loaded there.
+    const fresh = this.workerProvider !== null && this.workerProvider !== choice.provider;
+    const worker = fresh ? this.startWorker() : this.worker;
+    let reply: SegmentWorkerMessage;
+    try {
+      reply = await this.request(
+        {
+          type: 'load',
+          bytes: source.bytes,
+          fileName: source.fileName,
+          manifest: source.manifest,
+          manifestName: source.manifestName ?? 'manifest.json',
+          provider: choice.provider,
+          numThreads: wasmThreads(globalThis.crossOriginIsolated === true, navigator.hardwareConcurrency),
+        },
+        [source.bytes],
+        undefined,
+        worker,
+      );
+    } catch (e) {
+      if (fresh) worker.terminate();
+      throw e;
+    }
+    if (fresh) {
+      this.worker.terminate();
+      this.worker = worker;
+    }
+    this.workerProvider = choice.provider;
     if (reply.type !== 'loaded') throw new Error('the segmenter worker answered out of turn');
     this.loaded = { ...reply.model, providerReason: choice.reason };
     this.cache = new Map();

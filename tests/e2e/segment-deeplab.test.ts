@@ -127,6 +127,7 @@ describe('the segmenter in the page, on DeepLabV3 (PASCAL VOC)', () => {
       [{ width: frame.width, height: frame.height, rgba: b64(frame.rgba) }, W, H] as const,
     );
     console.log(`[segment] first frame: ${first.ms.toFixed(0)} ms in the page, ${JSON.stringify(first.timings)}`);
+    expect(first.progress).toEqual(['preprocess', 'inference', 'postprocess']);
     expect([first.classes, first.height, first.width]).toEqual([K, H, W]);
     const logits = f32(first.logits);
     const probs = f32(first.probabilities);
@@ -223,6 +224,7 @@ describe('the segmenter in the page, on DeepLabV3 (PASCAL VOC)', () => {
     console.log(`[segment] inference per 257x257 frame in Chromium: ${times.map((x) => x.toFixed(0)).join(', ')} ms`);
     const again = await t.page.evaluate((img) => window.neurncd.segment.segmentImage(img, { frameIndex: 10 }), image);
     expect(again.cached).toBe(true);
+    expect(again.progress).toEqual([]);
     expect(again.timings).toEqual((await t.page.evaluate((img) => window.neurncd.segment.segmentImage(img, { frameIndex: 10 }), image)).timings);
     // Same frame, same model: the cached logits are the first segmentation's.
     expect(again.logits).toBe(first.logits);
@@ -266,6 +268,24 @@ describe('the segmenter in the page, on DeepLabV3 (PASCAL VOC)', () => {
     expect(await t.page.evaluate(() => window.neurncd.segment.segmentScanFrame(5).catch((e: Error) => e.message))).toBe(
       'frame 5: the scan has 2 frames',
     );
+  });
+
+  it('runs on the WebGPU provider when the caller asks (same logits within float tolerance)', async () => {
+    const t = page();
+    const urls = { modelUrl: `${modelsUrl}model.onnx`, manifestUrl: `${modelsUrl}manifest.json`, provider: 'webgpu' as const };
+    const info = await t.page.evaluate((o) => window.neurncd.segment.load(o), urls);
+    expect(info).toMatchObject({ provider: 'webgpu', providerReason: 'chosen by the caller' });
+    const r = await t.page.evaluate(
+      ([img, w, h]) => window.neurncd.segment.segmentImage(img, { output: { width: w, height: h } }),
+      [{ width: frame.width, height: frame.height, rgba: b64(frame.rgba) }, W, H] as const,
+    );
+    console.log(`[segment] WebGPU provider on this adapter: ${r.timings.inferenceMs.toFixed(0)} ms inference`);
+    const a = f32(first.logits);
+    const b = f32(r.logits);
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    console.log(`[segment] WebGPU vs wasm logits: max |diff| = ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(0.05);
   });
 
   it('proposes a manifest for a bare .onnx from its metadata', async () => {
