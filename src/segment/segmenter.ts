@@ -156,8 +156,16 @@ export class Segmenter {
       throw e;
     }
     if (fresh) {
-      this.worker.terminate();
+      const old = this.worker;
+      old.terminate();
       this.worker = worker;
+      // Frames still queued on the old worker would never be answered.
+      const error = new Error('another segmenter was loaded before this frame was segmented');
+      for (const [id, p] of this.pending) {
+        if (p.worker !== old) continue;
+        p.reject(error);
+        this.pending.delete(id);
+      }
     }
     this.workerProvider = choice.provider;
     if (reply.type !== 'loaded') throw new Error('the segmenter worker answered out of turn');
