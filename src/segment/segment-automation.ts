@@ -7,7 +7,8 @@ import type { AdapterSummary } from '../gpu/gpu-context.ts';
 import type { Scan } from '../scan/scan.ts';
 import type { ExecutionProvider } from './execution-provider.ts';
 import type { SegmentedFrame } from './segmented-frame.ts';
-import { Segmenter, type SegmenterInfo } from './segmenter.ts';
+import { ModelStore } from './model-store.ts';
+import { Segmenter, type ModelEntry, type SegmenterInfo } from './segmenter.ts';
 
 export interface SegmenterSummary {
   name: string;
@@ -51,6 +52,13 @@ export interface SegmentResultSummary {
 export interface SegmentAutomation {
   /** Fetches and loads a model; without a manifest one is proposed. Rejects (keeping the previous model) on failure. */
   load(options: { modelUrl: string; manifestUrl?: string | null; provider?: ExecutionProvider }): Promise<SegmenterSummary>;
+  /**
+   * Loads a model-list entry: from Cache Storage if there, else downloaded, checked against the
+   * manifest's sha256 and size, and cached. Rejects (keeping the previous model) on failure.
+   */
+  loadEntry(entry: ModelEntry, options?: { provider?: ExecutionProvider }): Promise<SegmenterSummary & { fromCache: boolean; downloadProgress: number[] }>;
+  /** URLs of the models in Cache Storage. */
+  cachedModels(): Promise<string[]>;
   /** The loaded model, or null. */
   info(): SegmenterSummary | null;
   /** The message of the last failed load or segmentation, or null after a success. */
@@ -118,6 +126,17 @@ export function createSegmentAutomation(state: { adapter: () => AdapterSummary |
   return {
     load: (options) =>
       recorded(async () => summarize(await get().loadFromUrl(options.modelUrl, options.manifestUrl ?? null, { provider: options.provider }))),
+    loadEntry: (entry, options = {}) =>
+      recorded(async () => {
+        // Bytes received at each progress report, for the caller to see the download happen.
+        const downloadProgress: number[] = [];
+        const info = await get().loadEntry(entry, {
+          provider: options.provider,
+          onProgress: (stage, loaded) => stage === 'download' && downloadProgress.push(loaded),
+        });
+        return { ...summarize(info), fromCache: info.fromCache, downloadProgress };
+      }),
+    cachedModels: () => new ModelStore().list(),
     info: () => (segmenter?.info ? summarize(segmenter.info) : null),
     lastError: () => error,
     segmentImage: (image, options = {}) =>

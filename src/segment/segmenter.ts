@@ -6,6 +6,7 @@
  */
 import type { AdapterSummary } from '../gpu/gpu-context.ts';
 import { chooseExecutionProvider, wasmThreads, type ExecutionProvider } from './execution-provider.ts';
+import { fetchBytes, ModelStore } from './model-store.ts';
 import type { RgbaImage } from './preprocess.ts';
 import type {
   LoadedModel,
@@ -15,6 +16,7 @@ import type {
   SegmentWorkerRequest,
 } from './segment-worker.ts';
 import { SegmentedFrame } from './segmented-frame.ts';
+import { parseManifest } from './segmenter-manifest.ts';
 
 export interface SegmenterInfo extends LoadedModel {
   /** Why this provider was used (shown to the user). */
@@ -36,34 +38,11 @@ export type LoadProgress = (stage: 'download' | 'load', loaded: number, total: n
 
 const baseName = (url: string): string => decodeURIComponent(new URL(url, location.href).pathname.split('/').pop() || url);
 
-/** Fetches a file's bytes with download progress; an HTTP or network failure names the file. */
-async function fetchBytes(url: string, onProgress?: (loaded: number, total: number) => void): Promise<ArrayBuffer> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (e) {
-    throw new Error(`${baseName(url)}: could not be fetched from ${url} (${e instanceof Error ? e.message : String(e)})`);
-  }
-  if (!response.ok) throw new Error(`${baseName(url)}: HTTP ${response.status} from ${url}`);
-  const total = Number(response.headers.get('Content-Length')) || 0;
-  if (!response.body) return response.arrayBuffer();
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.byteLength;
-    onProgress?.(loaded, total);
-  }
-  const bytes = new Uint8Array(loaded);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
-  return bytes.buffer;
+/** An entry of a model list: where the file is, and its manifest (with the file's sha256 and size). */
+export interface ModelEntry {
+  url: string;
+  /** Manifest JSON (validated on load). */
+  manifest: unknown;
 }
 
 export class Segmenter {
@@ -195,6 +174,28 @@ export class Segmenter {
       { bytes, fileName: baseName(modelUrl), manifest, manifestName: manifestUrl ? baseName(manifestUrl) : 'manifest.json' },
       options,
     );
+  }
+
+  /**
+   * Loads a model of a model list: from the browser's cache when it is there, else downloaded
+   * (with progress), checked against the manifest's sha256 and size, cached, then loaded.
+   */
+  async loadEntry(
+    entry: ModelEntry,
+    options: { provider?: ExecutionProvider; onProgress?: LoadProgress; store?: ModelStore } = {},
+  ): Promise<SegmenterInfo & { fromCache: boolean }> {
+    const name = baseName(entry.url);
+    const manifest = parseManifest(entry.manifest, `${name} (model list)`);
+    const store = options.store ?? new ModelStore();
+    const ref = { url: entry.url, sha256: manifest.sha256, sizeBytes: manifest.sizeBytes };
+    const hit = await store.cached(ref);
+    const bytes = hit ?? (await store.download(ref, (loaded, total) => options.onProgress?.('download', loaded, total)));
+    // The worker takes the bytes; the cache gets a copy, once the model has loaded.
+    const keep = hit ? null : bytes.slice(0);
+    options.onProgress?.('load', 0, 1);
+    const info = await this.load({ bytes, fileName: name, manifest: entry.manifest, manifestName: `${name} (model list)` }, options);
+    if (keep) await store.put(ref, keep);
+    return { ...info, fromCache: hit !== null };
   }
 
   /** Loads a model the user picked from disk (a `.onnx`, optionally with its manifest). */
