@@ -1,6 +1,7 @@
 /**
- * The page's segmenter: the main-thread side of segment-worker.ts. Loads a model (bytes, URL or
- * a file from disk, with or without a manifest), picks the execution provider, and segments
+ * The page's segmenter: the main-thread side of segment-worker.ts. Loads a model (bytes, URL, a
+ * model-list entry through the browser's cache, or a file from disk; with or without a manifest),
+ * picks the execution provider, and segments
  * frames one at a time with progress. Each frame is segmented once per loaded model and cached
  * by frame index for the session; loading another model empties the cache.
  */
@@ -114,6 +115,8 @@ export class Segmenter {
     // replaces the current one only once the model has loaded there.
     const fresh = this.workerProvider !== null && this.workerProvider !== choice.provider;
     const worker = fresh ? this.startWorker() : this.worker;
+    // Even a failed load may have set the module up: the worker is committed to this provider.
+    if (!fresh) this.workerProvider = choice.provider;
     let reply: SegmentWorkerMessage;
     try {
       reply = await this.request(
@@ -135,6 +138,7 @@ export class Segmenter {
       throw e;
     }
     if (fresh) {
+      this.workerProvider = choice.provider;
       const old = this.worker;
       old.terminate();
       this.worker = worker;
@@ -146,7 +150,6 @@ export class Segmenter {
         this.pending.delete(id);
       }
     }
-    this.workerProvider = choice.provider;
     if (reply.type !== 'loaded') throw new Error('the segmenter worker answered out of turn');
     this.loaded = { ...reply.model, providerReason: choice.reason };
     this.cache = new Map();
