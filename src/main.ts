@@ -5,6 +5,8 @@ import { FORMAT_LABELS } from './scan/scan.ts';
 import { createDropZone } from './viewer/drop-zone.ts';
 import { showNoWebGpu, showNotice } from './viewer/notice.ts';
 import { ScanPanel } from './viewer/scan-panel.ts';
+import { SegmenterPanel } from './viewer/segmenter-panel.ts';
+import { Segmenter } from './segment/segmenter.ts';
 
 const app = document.getElementById('app')!;
 const status = document.querySelector<HTMLElement>('[data-testid="status"]')!;
@@ -12,6 +14,9 @@ const status = document.querySelector<HTMLElement>('[data-testid="status"]')!;
 let context: GpuContext | null = null;
 let gpuError: string | null = null;
 let session: ScanSession | null = null;
+// One segmenter for the page: the panel and the automation API share it (and its frame cache).
+let segmenter: Segmenter | null = null;
+const getSegmenter = (): Segmenter => (segmenter ??= new Segmenter(() => context?.summary ?? null));
 
 function startScanUi(ctx: GpuContext): void {
   const panel = new ScanPanel();
@@ -38,7 +43,7 @@ function startScanUi(ctx: GpuContext): void {
     },
     background: session.background,
   });
-  app.replaceChildren(zone, panel.element);
+  app.replaceChildren(zone, panel.element, new SegmenterPanel(getSegmenter()).element);
 }
 
 async function boot(): Promise<void> {
@@ -65,4 +70,5 @@ window.neurncd = createAutomationApi({
   context: () => context,
   error: () => gpuError,
   session: () => session,
+  segmenter: getSegmenter,
 });

@@ -6,6 +6,7 @@ import { PrefixSum } from '../gpu/prefix-sum.ts';
 import { generateScanInBrowser } from '../synth/generate-in-browser.ts';
 import type { SynthOptions } from '../synth/synth-options.ts';
 import { createSegmentAutomation, type SegmentAutomation } from '../segment/segment-automation.ts';
+import type { Segmenter } from '../segment/segmenter.ts';
 import { runBenchmark, type BenchmarkOptions, type BenchmarkResult } from './benchmark.ts';
 
 /**
@@ -65,6 +66,8 @@ export function createAutomationApi(state: {
   context: () => GpuContext | null;
   error: () => string | null;
   session: () => ScanSession | null;
+  /** The page's segmenter (the automation API drives the same one as the page's panel). */
+  segmenter?: () => Segmenter;
 }): NeurncdAutomation {
   let cache: PipelineCache | undefined;
   const device = (): GPUDevice => {
@@ -120,6 +123,7 @@ export function createAutomationApi(state: {
     segment: createSegmentAutomation({
       adapter: () => state.context()?.summary ?? null,
       scan: () => state.session()?.current ?? null,
+      ...(state.segmenter && { segmenter: state.segmenter }),
     }),
     async bench(options) {
       const ctx = state.context();

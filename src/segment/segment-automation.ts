@@ -107,11 +107,11 @@ function summarize(info: SegmenterInfo): SegmenterSummary {
   };
 }
 
-export function createSegmentAutomation(state: { adapter: () => AdapterSummary | null; scan: () => Scan | null }): SegmentAutomation {
+export function createSegmentAutomation(state: { adapter: () => AdapterSummary | null; scan: () => Scan | null; segmenter?: () => Segmenter }): SegmentAutomation {
   let segmenter: Segmenter | null = null;
   let error: string | null = null;
   let scanOfCache: Scan | null = null;
-  const get = (): Segmenter => (segmenter ??= new Segmenter(state.adapter));
+  const get = (): Segmenter => (segmenter ??= state.segmenter?.() ?? new Segmenter(state.adapter));
   const recorded = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       const result = await work();
@@ -137,7 +137,11 @@ export function createSegmentAutomation(state: { adapter: () => AdapterSummary |
         return { ...summarize(info), fromCache: info.fromCache, downloadProgress };
       }),
     cachedModels: () => new ModelStore().list(),
-    info: () => (segmenter?.info ? summarize(segmenter.info) : null),
+    info: () => {
+      // The page's panel may have loaded a model through the shared segmenter.
+      const info = (state.segmenter ? get() : segmenter)?.info;
+      return info ? summarize(info) : null;
+    },
     lastError: () => error,
     segmentImage: (image, options = {}) =>
       recorded(async () => {
