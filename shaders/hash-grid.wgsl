@@ -107,31 +107,25 @@ fn encode(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li
   if (!at.valid) {
     return;
   }
-  let point = at.point;
-  let level = at.level;
-  let n = params.count;
-  let lv = at.lv;
-  let dense = at.dense;
-  let cell = at.cell;
   if (F == 2u) {
     var acc = vec2f();
     for (var c = 0u; c < 8u; c++) {
-      acc += corner_weight(cell.frac, c) * table2[corner_entry(lv, dense, cell.base + corner_offset(c))];
+      acc += corner_weight(at.cell.frac, c) * table2[corner_entry(at.lv, at.dense, at.cell.base + corner_offset(c))];
     }
-    features[level * 2u * n + point] = acc.x;
-    features[(level * 2u + 1u) * n + point] = acc.y;
+    features[at.level * 2u * params.count + at.point] = acc.x;
+    features[(at.level * 2u + 1u) * params.count + at.point] = acc.y;
     return;
   }
   var acc: array<f32, 8>;
   for (var c = 0u; c < 8u; c++) {
-    let w = corner_weight(cell.frac, c);
-    let entry = corner_entry(lv, dense, cell.base + corner_offset(c));
+    let w = corner_weight(at.cell.frac, c);
+    let entry = corner_entry(at.lv, at.dense, at.cell.base + corner_offset(c));
     for (var f = 0u; f < F; f++) {
       acc[f] += w * table[entry * F + f];
     }
   }
   for (var f = 0u; f < F; f++) {
-    features[(level * F + f) * n + point] = acc[f];
+    features[(at.level * F + f) * params.count + at.point] = acc[f];
   }
 }
 
@@ -144,16 +138,10 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) 
   if (!at.valid) {
     return;
   }
-  let point = at.point;
-  let level = at.level;
-  let n = params.count;
-  let lv = at.lv;
-  let dense = at.dense;
-  let cell = at.cell;
   var d: array<f32, 8>;
   var any = false;
   for (var f = 0u; f < F; f++) {
-    d[f] = d_features[(level * F + f) * n + point];
+    d[f] = d_features[(at.level * F + f) * params.count + at.point];
     any = any || d[f] != 0.0;
   }
   // Samples past the batch's total (and rays that hit nothing) have no gradient: no atomics.
@@ -161,8 +149,8 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) 
     return;
   }
   for (var c = 0u; c < 8u; c++) {
-    let w = corner_weight(cell.frac, c);
-    let entry = corner_entry(lv, dense, cell.base + corner_offset(c));
+    let w = corner_weight(at.cell.frac, c);
+    let entry = corner_entry(at.lv, at.dense, at.cell.base + corner_offset(c));
     for (var f = 0u; f < F; f++) {
       let g = w * d[f];
       if (g != 0.0) {

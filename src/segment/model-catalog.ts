@@ -20,6 +20,24 @@ const PASCAL_VOC_CLASSES = [
   'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
 ];
 
+/** DeepLabV3's manifest, from the facts its publisher gives (tests reuse it for the same file). */
+export const DEEPLAB_V3_PASCAL_MANIFEST = {
+  name: 'DeepLabV3 MobileNetV2 (PASCAL VOC)',
+  file: 'deeplab_v3_1_default_1.onnx',
+  inputName: 'sub_7',
+  layout: 'NHWC',
+  inputSize: { width: 257, height: 257 },
+  normalization: { scale: 1 / 127.5, offset: -1 },
+  logitsOutput: 'ResizeBilinear_3',
+  featureOutput: null,
+  classes: PASCAL_VOC_CLASSES.map((name) => ({ name })),
+  knownClasses: PASCAL_VOC_CLASSES,
+  license: 'Apache-2.0',
+  sourceUrl: 'https://github.com/Kazuhito00/Image-Processing-Node-Editor',
+  sha256: '48a46b346ca7e2e96760b8a10a302046a3b5a9ce55e59d4c659c36d9cbd44118',
+  sizeBytes: 2781296,
+};
+
 export const DEEPLAB_V3_PASCAL: CatalogEntry = {
   id: 'deeplabv3-mnv2-pascal',
   title: 'DeepLabV3 MobileNetV2, PASCAL VOC (21 classes, 2.8 MB)',
@@ -29,22 +47,7 @@ export const DEEPLAB_V3_PASCAL: CatalogEntry = {
     kind: 'download',
     entry: {
       url: 'https://raw.githubusercontent.com/Kazuhito00/Image-Processing-Node-Editor/75f75b654ba4f5900db1e520d8381556cf60c410/ipn_editor/node/deep_learning_node/semantic_segmentation/deeplab_v3/model/deeplab_v3_1_default_1.onnx',
-      manifest: {
-        name: 'DeepLabV3 MobileNetV2 (PASCAL VOC)',
-        file: 'deeplab_v3_1_default_1.onnx',
-        inputName: 'sub_7',
-        layout: 'NHWC',
-        inputSize: { width: 257, height: 257 },
-        normalization: { scale: 1 / 127.5, offset: -1 },
-        logitsOutput: 'ResizeBilinear_3',
-        featureOutput: null,
-        classes: PASCAL_VOC_CLASSES.map((name) => ({ name })),
-        knownClasses: PASCAL_VOC_CLASSES,
-        license: 'Apache-2.0',
-        sourceUrl: 'https://github.com/Kazuhito00/Image-Processing-Node-Editor',
-        sha256: '48a46b346ca7e2e96760b8a10a302046a3b5a9ce55e59d4c659c36d9cbd44118',
-        sizeBytes: 2781296,
-      },
+      manifest: DEEPLAB_V3_PASCAL_MANIFEST,
     },
   },
 };

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { encode } from 'fast-png';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEEPLAB_V3_PASCAL_MANIFEST } from '../../src/segment/model-catalog.ts';
 import { startStaticServer, type StaticServer } from '../../src/cli/static-server.ts';
 import { argmax } from '../../src/segment/class-distribution.ts';
 import { resizeFeatureMap, sampleFeatures } from '../../src/segment/feature-query.ts';
@@ -68,18 +69,9 @@ describe('the segmenter in the page, on DeepLabV3 (PASCAL VOC)', () => {
     dir = mkdtempSync(join(tmpdir(), 'neurncd-segment-'));
     symlinkSync(MODEL, join(dir, 'model.onnx'));
     const manifest = {
+      ...DEEPLAB_V3_PASCAL_MANIFEST,
       name: 'DeepLabV3 MobileNetV2 PASCAL VOC',
       file: 'model.onnx',
-      inputName: 'sub_7',
-      layout: 'NHWC',
-      inputSize: { width: 257, height: 257 },
-      normalization: { scale: 1 / 127.5, offset: -1 },
-      logitsOutput: 'ResizeBilinear_3',
-      featureOutput: null,
-      classes: VOC.map((name) => ({ name })),
-      knownClasses: VOC,
-      license: 'Apache-2.0',
-      sourceUrl: 'https://tfhub.dev/tensorflow/lite-model/deeplabv3/1/default/1',
       sha256: createHash('sha256').update(model).digest('hex'),
       sizeBytes: model.byteLength,
     };

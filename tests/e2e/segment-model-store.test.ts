@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEEPLAB_V3_PASCAL_MANIFEST } from '../../src/segment/model-catalog.ts';
 import { startStaticServer, type StaticServer } from '../../src/cli/static-server.ts';
 import { usePage } from '../helpers/browser-page.ts';
 
@@ -18,23 +19,10 @@ const MODEL = '/work/shared/models/deeplabv3-mnv2-pascal/model.onnx';
 const model = readFileSync(MODEL);
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const png = encode({ width: 8, height: 8, data: new Uint8Array(8 * 8 * 3), channels: 3 });
-const VOC = [
-  'background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-  'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
-];
 const manifest = (file: string, bytes: Uint8Array, change: Record<string, unknown> = {}) => ({
+  ...DEEPLAB_V3_PASCAL_MANIFEST,
   name: 'DeepLabV3 MobileNetV2 PASCAL VOC',
   file,
-  inputName: 'sub_7',
-  layout: 'NHWC',
-  inputSize: { width: 257, height: 257 },
-  normalization: { scale: 1 / 127.5, offset: -1 },
-  logitsOutput: 'ResizeBilinear_3',
-  featureOutput: null,
-  classes: VOC,
-  knownClasses: VOC,
-  license: 'Apache-2.0',
-  sourceUrl: 'https://tfhub.dev/tensorflow/lite-model/deeplabv3/1/default/1',
   sha256: sha(bytes),
   sizeBytes: bytes.byteLength,
   ...change,

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkManifest, proposeManifest, type ModelSignature } from '../../src/segment/manifest-check.ts';
+import { DEEPLAB_V3_PASCAL_MANIFEST } from '../../src/segment/model-catalog.ts';
 import { ManifestError, parseManifest, parseManifestText, type SegmenterManifest } from '../../src/segment/segmenter-manifest.ts';
 
 const SHA = '48a46b346ca7e2e96760b8a10a302046a3b5a9ce55e59d4c659c36d9cbd44118';
@@ -15,20 +16,10 @@ const VOC = [
   'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
 ];
 const good = (): Record<string, unknown> => ({
+  ...structuredClone(DEEPLAB_V3_PASCAL_MANIFEST),
   name: 'DeepLabV3 MobileNetV2 PASCAL VOC',
   file: 'model.onnx',
-  inputName: 'sub_7',
-  layout: 'NHWC',
-  inputSize: { width: 257, height: 257 },
-  normalization: { scale: 1 / 127.5, offset: -1 },
-  logitsOutput: 'ResizeBilinear_3',
-  featureOutput: null,
-  classes: VOC.map((name) => ({ name })),
-  knownClasses: VOC,
-  license: 'Apache-2.0',
-  sourceUrl: 'https://tfhub.dev/tensorflow/lite-model/deeplabv3/1/default/1',
   sha256: SHA,
-  sizeBytes: 2781296,
 });
 const deeplab: ModelSignature = {
   inputs: [{ name: 'sub_7', type: 'float32', shape: [1, 257, 257, 3] }],
