@@ -58,13 +58,20 @@ describe('segmenter panel: the model list, downloads and models from disk', () =
     expect(await testid('model-description').textContent()).toMatch(/Apache-2\.0/);
   });
 
-  it('refuses a truncated download, naming the file, with nothing loaded', async () => {
+  it('uses the project model that ships with the page, without any download', async () => {
+    const before = tp().foreignRequests().length;
+    await useModel('neurncd-synth-seg');
+    expect(await testid('model-status').textContent()).toMatch(/^Using neurncd-synth-seg: 9 classes \(9 known\), wasm execution provider/);
+    expect(tp().foreignRequests().length).toBe(before);
+  });
+
+  it('refuses a truncated download, naming the file, and keeps the model in use', async () => {
     serve = 'truncated';
     await useModel('deeplabv3-mnv2-pascal');
     expect(await testid('model-error').textContent()).toBe(
       'deeplab_v3_1_default_1.onnx: is 1000000 bytes, but 2781296 were expected (truncated or a different file)',
     );
-    expect(await testid('model-status').textContent()).toBe('No segmenter loaded.');
+    expect(await testid('model-status').textContent()).toBe('Still using neurncd-synth-seg.');
   });
 
   it('downloads, checks, caches and uses the model, on the wasm provider of the software adapter', async () => {
