@@ -55,11 +55,14 @@ interface Batch {
   logits: GPUBuffer;
   raw: GPUBuffer;
   glueParams: GPUBuffer;
-  dColourOut: GPUBuffer;
-  dColourIn: GPUBuffer;
-  dEmbeddingIn: GPUBuffer;
-  dDensityOut: GPUBuffer;
-  dFeatures: GPUBuffer;
+  /** Gradients between the networks; null for forward-only batches (rendering, evaluation). */
+  grads: {
+    dColourOut: GPUBuffer;
+    dColourIn: GPUBuffer;
+    dEmbeddingIn: GPUBuffer;
+    dDensityOut: GPUBuffer;
+    dFeatures: GPUBuffer;
+  } | null;
 }
 
 export class EmbeddingField {
@@ -96,8 +99,12 @@ export class EmbeddingField {
     ];
   }
 
-  /** Buffers for batches of `count` samples (a multiple of 16, the MLPs' sample tile). */
-  createBatch(count: number): Batch {
+  /**
+   * Buffers for batches of `count` samples (a multiple of 16, the MLPs' sample tile); without
+   * `backward`, only what the forward pass needs.
+   */
+  createBatch(count: number, options: { backward?: boolean } = {}): Batch {
+    const backward = options.backward ?? true;
     const d = this.device;
     const buf = (floats: number, label: string): GPUBuffer => createStorageBuffer(d, count * floats * 4, label);
     const glueParams = new Uint32Array([count, workgroupGrid(d, Math.ceil(count / WORKGROUP))[0], 0, 0]);
@@ -105,19 +112,23 @@ export class EmbeddingField {
       count,
       hashParams: this.grid.paramsFor(count),
       features: buf(this.grid.layout.outputDims, 'hash features'),
-      density: this.density.createBatch(count),
+      density: this.density.createBatch(count, { backward }),
       densityOut: buf(GEOMETRY, 'density net output'),
-      colour: this.colour.createBatch(count),
+      colour: this.colour.createBatch(count, { backward }),
       colourOut: buf(3, 'colour net output'),
-      embedding: this.embedding.createBatch(count),
+      embedding: this.embedding.createBatch(count, { backward }),
       logits: buf(this.config.k, 'embedding logits'),
       raw: buf(4, 'raw density and colour'),
       glueParams: createUniformBuffer(d, glueParams, 'field glue params'),
-      dColourOut: buf(3, 'd colour output'),
-      dColourIn: buf(2 * GEOMETRY, 'd colour input'),
-      dEmbeddingIn: buf(GEOMETRY, 'd embedding input'),
-      dDensityOut: buf(GEOMETRY, 'd density output'),
-      dFeatures: buf(this.grid.layout.outputDims, 'd hash features'),
+      grads: backward
+        ? {
+            dColourOut: buf(3, 'd colour output'),
+            dColourIn: buf(2 * GEOMETRY, 'd colour input'),
+            dEmbeddingIn: buf(GEOMETRY, 'd embedding input'),
+            dDensityOut: buf(GEOMETRY, 'd density output'),
+            dFeatures: buf(this.grid.layout.outputDims, 'd hash features'),
+          }
+        : null,
     };
   }
 
@@ -127,7 +138,7 @@ export class EmbeddingField {
       count,
       hashParams: this.grid.paramsFor(count),
       features: createStorageBuffer(this.device, count * this.grid.layout.outputDims * 4, 'density-only hash features'),
-      density: this.density.createBatch(count),
+      density: this.density.createBatch(count, { backward: false }),
       densityOut: createStorageBuffer(this.device, count * GEOMETRY * 4, 'density-only output'),
     };
   }
@@ -165,12 +176,14 @@ export class EmbeddingField {
     const n = b.count;
     const groups = Math.ceil(n / WORKGROUP);
     const g = this.kernels;
-    g.splitColour.dispatch(passes.stage(FIELD_STAGES.glue), g.splitColour.bind({ 0: b.glueParams, 5: dRaw, 6: b.dColourOut }), groups);
-    this.colour.backward(passes.stage(FIELD_STAGES.mlpBackward), b.colour, colourInput, b.dColourOut, b.dColourIn);
-    this.embedding.backward(passes.stage(FIELD_STAGES.mlpBackward), b.embedding, b.densityOut, dLogits, b.dEmbeddingIn);
-    g.sumDensity.dispatch(passes.stage(FIELD_STAGES.glue), g.sumDensity.bind({ 0: b.glueParams, 5: dRaw, 7: b.dColourIn, 8: b.dEmbeddingIn, 9: b.dDensityOut }), groups);
-    this.density.backward(passes.stage(FIELD_STAGES.mlpBackward), b.density, b.features, b.dDensityOut, b.dFeatures);
-    this.grid.backward(passes.stage(FIELD_STAGES.hashBackward), b.hashParams, n, positions, b.dFeatures);
+    const d = b.grads;
+    if (!d) throw new Error('EmbeddingField.backward() on a forward-only batch');
+    g.splitColour.dispatch(passes.stage(FIELD_STAGES.glue), g.splitColour.bind({ 0: b.glueParams, 5: dRaw, 6: d.dColourOut }), groups);
+    this.colour.backward(passes.stage(FIELD_STAGES.mlpBackward), b.colour, colourInput, d.dColourOut, d.dColourIn);
+    this.embedding.backward(passes.stage(FIELD_STAGES.mlpBackward), b.embedding, b.densityOut, dLogits, d.dEmbeddingIn);
+    g.sumDensity.dispatch(passes.stage(FIELD_STAGES.glue), g.sumDensity.bind({ 0: b.glueParams, 5: dRaw, 7: d.dColourIn, 8: d.dEmbeddingIn, 9: d.dDensityOut }), groups);
+    this.density.backward(passes.stage(FIELD_STAGES.mlpBackward), b.density, b.features, d.dDensityOut, d.dFeatures);
+    this.grid.backward(passes.stage(FIELD_STAGES.hashBackward), b.hashParams, n, positions, d.dFeatures);
   }
 }
 

@@ -44,7 +44,7 @@ export class FieldEvaluator {
     const perRay = Math.ceil((1.5 * s.sampler.capacity) / s.sampler.rays);
     const capacity = Math.ceil((rays * perRay) / 16) * 16;
     this.sampler = new RaySampler(cache, { ...s.sampler, rays, capacity }, frames, trainer.occupancy.bits, s.occupancy.res);
-    this.batch = trainer.field.createBatch(capacity);
+    this.batch = trainer.field.createBatch(capacity, { backward: false });
     this.renderer = new VolumeRenderer(cache);
     this.renderParams = this.renderer.paramsFor(rays, frames.k, capacity, s.render);
     this.rendered = createStorageBuffer(this.device, rays * renderedStride(frames.k) * 4, 'held-out rendered rays');

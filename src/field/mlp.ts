@@ -103,6 +103,8 @@ export interface MlpBatch {
   deltas: GPUBuffer[];
   /** Per-chunk weight-gradient partial sums of one layer at a time. */
   partials: GPUBuffer;
+  /** False for forward-only batches (no deltas or partials: rendering, evaluation). */
+  backward: boolean;
 }
 
 interface LayerKernels {
@@ -154,7 +156,8 @@ export class Mlp {
     return 4 * count * this.layout.parameterCount;
   }
 
-  createBatch(count: number): MlpBatch {
+  createBatch(count: number, options: { backward?: boolean } = {}): MlpBatch {
+    const backward = options.backward ?? true;
     if (count % MLP_SAMPLE_ALIGNMENT !== 0) throw new RangeError(`${this.label}: batch size ${count} is not a multiple of ${MLP_SAMPLE_ALIGNMENT}`);
     const l = this.layout;
     const chunks = Math.max(1, Math.ceil(count / CHUNK));
@@ -171,8 +174,9 @@ export class Mlp {
       count,
       params,
       activations: hidden.map((w, i) => createStorageBuffer(this.device, count * w * 4, `${this.label} activations ${i + 1}`)),
-      deltas: hidden.map((w, i) => createStorageBuffer(this.device, count * w * 4, `${this.label} deltas ${i + 1}`)),
-      partials: createStorageBuffer(this.device, chunks * partialFloats * 4, `${this.label} weight-gradient partials`),
+      deltas: backward ? hidden.map((w, i) => createStorageBuffer(this.device, count * w * 4, `${this.label} deltas ${i + 1}`)) : [],
+      partials: createStorageBuffer(this.device, backward ? chunks * partialFloats * 4 : 4, `${this.label} weight-gradient partials`),
+      backward,
     };
   }
 
@@ -188,6 +192,7 @@ export class Mlp {
 
   /** d(loss)/d(inputs) from d(loss)/d(outputs); adds d(loss)/d(weights) to `grad`. All feature-major. */
   backward(pass: GPUComputePassEncoder, batch: MlpBatch, inputs: GPUBuffer, dOutputs: GPUBuffer, dInputs: GPUBuffer): void {
+    if (!batch.backward) throw new Error(`${this.label}: backward() on a forward-only batch`);
     const l = this.layout;
     const tiles = Math.ceil(batch.count / MLP_SAMPLE_ALIGNMENT / TILES_PER_GROUP);
     const chunks = Math.max(1, Math.ceil(batch.count / CHUNK));

@@ -199,7 +199,7 @@ export class ViewRenderer {
     });
     const chunkGroups = workgroupGrid(d, Math.ceil(chunk / WORKGROUP))[0];
     this.chunkParams = Array.from({ length: this.capacity / chunk }, (_, c) => createUniformBuffer(d, new Uint32Array([c * chunk, chunk, chunkGroups, 0]), `view chunk ${c} params`));
-    this.batch = field.createBatch(chunk);
+    this.batch = field.createBatch(chunk, { backward: false });
     this.renderer = new VolumeRenderer(cache);
     this.renderParams = this.renderer.paramsFor(tileRays, k, this.capacity, { ...DEFAULT_RENDER_LOSS, background: settings.background, earlyStop: settings.earlyStop });
     this.scan = new PrefixSum(cache, tileRays);

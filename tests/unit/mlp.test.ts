@@ -101,6 +101,29 @@ describe('tiny MLP (WGSL) against the CPU reference', () => {
     expect(() => mlpLayout([6, 16, 3])).toThrow(/multiples of 4/);
   });
 
+  it('a forward-only batch gives the same outputs, and refuses backward', async () => {
+    const { device } = await getTestGpu();
+    const mlp = new Mlp(new PipelineCache(device), 'forward only', [16, 64, 13], 3);
+    const n = 64;
+    const inBuf = uploadBuffer(device, values(n * 16, 7), 'in');
+    const outputs = async (batch: ReturnType<Mlp['createBatch']>): Promise<Float32Array> => {
+      const out = createStorageBuffer(device, n * 13 * 4, 'out');
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      mlp.forward(pass, batch, inBuf, out);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      return new Float32Array(await readBuffer(device, out));
+    };
+    const light = mlp.createBatch(n, { backward: false });
+    expect(light.deltas).toEqual([]);
+    expect(Array.from(await outputs(light))).toEqual(Array.from(await outputs(mlp.createBatch(n))));
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    expect(() => mlp.backward(pass, light, inBuf, inBuf, inBuf)).toThrow('forward only: backward() on a forward-only batch');
+    pass.end();
+  });
+
   it('refuses batch sizes that are not whole sample tiles', async () => {
     const { device } = await getTestGpu();
     const mlp = new Mlp(new PipelineCache(device), 'odd batch', [8, 8, 3], 1);
