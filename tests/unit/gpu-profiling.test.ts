@@ -33,11 +33,14 @@ describe('GPU profiling', () => {
       return [...times.values()].reduce((s, v) => s + v, 0);
     };
     await run(2);
-    const one = Math.min(await run(2), await run(2));
-    const two = Math.min(await run(4), await run(4));
+    // Best of three each: other processes share the CPU that runs SwiftShader.
+    const one = Math.min(await run(2), await run(2), await run(2));
+    const two = Math.min(await run(4), await run(4), await run(4));
     expect(one).toBeGreaterThan(0);
+    // About 2 (measured 1.9-2.8 on a busy 2-core machine); a timer that missed passes or counted
+    // them twice would land near 1 or 4.
     expect(two / one).toBeGreaterThan(1.4);
-    expect(two / one).toBeLessThan(2.8);
+    expect(two / one).toBeLessThan(3.3);
   });
 
   it('shares one pass between stages when nothing is timed', async () => {
