@@ -63,6 +63,8 @@ describe('segmenter panel: the model list, downloads and models from disk', () =
     await useModel('neurncd-synth-seg');
     expect(await testid('model-status').textContent()).toMatch(/^Using neurncd-synth-seg: 9 classes \(9 known\), wasm execution provider/);
     expect(tp().foreignRequests().length).toBe(before);
+    // The progress bar shows only while a model downloads or loads.
+    expect(await testid('model-progress').isHidden()).toBe(true);
   });
 
   it('refuses a truncated download, naming the file, and keeps the model in use', async () => {
