@@ -105,6 +105,10 @@ export interface MlpBatch {
   partials: GPUBuffer;
   /** False for forward-only batches (no deltas or partials: rendering, evaluation). */
   backward: boolean;
+  /** Workgroups of the forward and backward_data dispatches (before folding). */
+  tileWorkgroups: number;
+  /** Workgroups of each layer's weight_grad dispatch. */
+  gradWorkgroups: number[];
 }
 
 interface LayerKernels {
@@ -161,11 +165,13 @@ export class Mlp {
     if (count % MLP_SAMPLE_ALIGNMENT !== 0) throw new RangeError(`${this.label}: batch size ${count} is not a multiple of ${MLP_SAMPLE_ALIGNMENT}`);
     const l = this.layout;
     const chunks = Math.max(1, Math.ceil(count / CHUNK));
-    const tileGroups = workgroupGrid(this.device, Math.ceil(count / MLP_SAMPLE_ALIGNMENT / TILES_PER_GROUP))[0];
-    const params = l.inPad.map((_, i) => {
-      const gradThreads = chunks * (l.outPad[i]! / 16) * (l.inPad[i]! / 16);
-      const gradGroups = workgroupGrid(this.device, Math.ceil(gradThreads / 64))[0];
-      return createUniformBuffer(this.device, new Uint32Array([count, tileGroups, gradGroups, chunks]), `${this.label} layer ${i} params (${count})`);
+    const tileWorkgroups = Math.ceil(count / MLP_SAMPLE_ALIGNMENT / TILES_PER_GROUP);
+    const gradWorkgroups = l.inPad.map((inPad, i) => Math.ceil((chunks * (l.outPad[i]! / 16) * (inPad / 16)) / 64));
+    // The kernels rebuild their indices from the same folding the dispatches use.
+    const tileGroupsX = workgroupGrid(this.device, tileWorkgroups)[0];
+    const params = gradWorkgroups.map((groups, i) => {
+      const data = new Uint32Array([count, tileGroupsX, workgroupGrid(this.device, groups)[0], chunks]);
+      return createUniformBuffer(this.device, data, `${this.label} layer ${i} params (${count})`);
     });
     const hidden = l.dims.slice(1, -1);
     let partialFloats = 0;
@@ -177,16 +183,17 @@ export class Mlp {
       deltas: backward ? hidden.map((w, i) => createStorageBuffer(this.device, count * w * 4, `${this.label} deltas ${i + 1}`)) : [],
       partials: createStorageBuffer(this.device, backward ? chunks * partialFloats * 4 : 4, `${this.label} weight-gradient partials`),
       backward,
+      tileWorkgroups,
+      gradWorkgroups,
     };
   }
 
   /** outputs from inputs, feature-major (value j of sample s at j * count + s). */
   forward(pass: GPUComputePassEncoder, batch: MlpBatch, inputs: GPUBuffer, outputs: GPUBuffer): void {
-    const tiles = Math.ceil(batch.count / MLP_SAMPLE_ALIGNMENT / TILES_PER_GROUP);
     this.layers.forEach((k, i) => {
       const x = i === 0 ? inputs : batch.activations[i - 1]!;
       const y = i === this.layers.length - 1 ? outputs : batch.activations[i]!;
-      k.forward.dispatch(pass, k.forward.bind({ 0: batch.params[i]!, 1: this.weights, 2: x, 3: y }), tiles, this.layout.outPad[i]! / 16);
+      k.forward.dispatch(pass, k.forward.bind({ 0: batch.params[i]!, 1: this.weights, 2: x, 3: y }), batch.tileWorkgroups, this.layout.outPad[i]! / 16);
     });
   }
 
@@ -194,17 +201,14 @@ export class Mlp {
   backward(pass: GPUComputePassEncoder, batch: MlpBatch, inputs: GPUBuffer, dOutputs: GPUBuffer, dInputs: GPUBuffer): void {
     if (!batch.backward) throw new Error(`${this.label}: backward() on a forward-only batch`);
     const l = this.layout;
-    const tiles = Math.ceil(batch.count / MLP_SAMPLE_ALIGNMENT / TILES_PER_GROUP);
-    const chunks = Math.max(1, Math.ceil(batch.count / CHUNK));
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const k = this.layers[i]!;
       const params = batch.params[i]!;
       const x = i === 0 ? inputs : batch.activations[i - 1]!;
       const dy = i === this.layers.length - 1 ? dOutputs : batch.deltas[i]!;
       const dx = i === 0 ? dInputs : batch.deltas[i - 1]!;
-      k.backwardData.dispatch(pass, k.backwardData.bind({ 0: params, 1: this.weights, 2: x, 4: dy, 5: dx }), tiles, l.inPad[i]! / 16);
-      const gradThreads = chunks * (l.outPad[i]! / 16) * (l.inPad[i]! / 16);
-      k.weightGrad.dispatch(pass, k.weightGrad.bind({ 0: params, 2: x, 4: dy, 6: batch.partials }), Math.ceil(gradThreads / 64));
+      k.backwardData.dispatch(pass, k.backwardData.bind({ 0: params, 1: this.weights, 2: x, 4: dy, 5: dx }), batch.tileWorkgroups, l.inPad[i]! / 16);
+      k.weightGrad.dispatch(pass, k.weightGrad.bind({ 0: params, 2: x, 4: dy, 6: batch.partials }), batch.gradWorkgroups[i]!);
       k.reduceGrad.dispatch(pass, k.reduceGrad.bind({ 0: params, 6: batch.partials, 7: this.grad }), Math.ceil((l.outPad[i]! * l.inPad[i]!) / 4 / 64));
     }
   }
