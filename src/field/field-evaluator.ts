@@ -11,7 +11,7 @@ import type { FieldBatch } from './embedding-field.ts';
 import type { FieldTrainer } from './field-trainer.ts';
 import { RaySampler } from './ray-sampler.ts';
 import type { TrainingFrames } from './training-frames.ts';
-import { renderedStride, targetStride, VolumeRenderer } from './volume-renderer.ts';
+import { psnrFromMse, rayColourError, renderedStride, targetStride, VolumeRenderer } from './volume-renderer.ts';
 
 export interface HeldOutScore {
   /** PSNR (dB) of rendered against photographed colours over the scored pixels. */
@@ -77,7 +77,7 @@ export class FieldEvaluator {
         }
         const ro = r * renderedStride(k);
         const to = r * targetStride(k);
-        for (let c = 0; c < 3; c++) se += (rendered![ro + c]! - targets![to + c]!) ** 2;
+        se += rayColourError(rendered!, targets!, k, r);
         pixels++;
         // Known-class pixels have a one-hot target; unknown ones a uniform (all-zero) one.
         let label = -1;
@@ -94,7 +94,7 @@ export class FieldEvaluator {
     }
     const mse = se / (pixels * 3);
     return {
-      psnr: -10 * Math.log10(Math.max(mse, 1e-12)),
+      psnr: psnrFromMse(mse),
       pixels,
       labelAgreement: labelled > 0 ? agree / labelled : null,
       labelledPixels: labelled,

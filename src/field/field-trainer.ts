@@ -12,7 +12,7 @@ import { EmbeddingField, type DensityBatch, type FieldBatch, type FieldConfig } 
 import { OccupancyGrid, type OccupancySettings } from './occupancy-grid.ts';
 import { RaySampler, type SamplerSettings } from './ray-sampler.ts';
 import type { TrainingFrames } from './training-frames.ts';
-import { renderedStride, targetStride, VolumeRenderer, type RenderLossSettings } from './volume-renderer.ts';
+import { psnrFromMse, rayColourError, renderedStride, targetStride, VolumeRenderer, type RenderLossSettings } from './volume-renderer.ts';
 
 export interface TrainerSettings {
   field: FieldConfig;
@@ -121,8 +121,6 @@ export class FieldTrainer {
   }
 
   set activeRays(rays: number) {
-    const max = this.settings.sampler.rays;
-    if (!Number.isInteger(rays) || rays < 1 || rays > max) throw new RangeError(`active rays must be 1..${max}, got ${rays}`);
     this.sampler.activeRays = rays;
   }
 
@@ -178,10 +176,10 @@ export class FieldTrainer {
       colour += losses![r * 3]!;
       depth += losses![r * 3 + 1]!;
       kl += losses![r * 3 + 2]!;
-      for (let c = 0; c < 3; c++) se += (rendered![r * renderedStride(k) + c]! - targets![r * targetStride(k) + c]!) ** 2;
+      se += rayColourError(rendered!, targets!, k, r);
     }
     const mse = se / (rays * 3);
-    return { colour: colour / rays, depth: depth / rays, kl: kl / rays, psnr: -10 * Math.log10(Math.max(mse, 1e-12)) };
+    return { colour: colour / rays, depth: depth / rays, kl: kl / rays, psnr: psnrFromMse(mse) };
   }
 
   /** The optimiser (moments and step count), for checkpoints. */

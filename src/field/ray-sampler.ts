@@ -41,8 +41,7 @@ const WORKGROUP = 64;
 
 export class RaySampler {
   readonly batch: SampleBatch;
-  /** Rays the next batch draws, at most settings.rays (the trainer keeps the samples near capacity). */
-  activeRays: number;
+  private rays: number;
   private readonly generate: ComputeKernel;
   private readonly write: ComputeKernel;
   private readonly scan: PrefixSum;
@@ -57,7 +56,7 @@ export class RaySampler {
   ) {
     const d = cache.device;
     const { rays, capacity } = settings;
-    this.activeRays = rays;
+    this.rays = rays;
     this.batch = {
       rays: createStorageBuffer(d, rays * 32, 'rays'),
       targets: createStorageBuffer(d, rays * (4 + frames.k) * 4, 'ray targets'),
@@ -74,13 +73,23 @@ export class RaySampler {
     this.params = d.createBuffer({ label: 'ray sampler params', size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   }
 
+  /** Rays the next batch draws, at most settings.rays (the trainer keeps the samples near capacity). */
+  get activeRays(): number {
+    return this.rays;
+  }
+
+  set activeRays(rays: number) {
+    const max = this.settings.rays;
+    if (!Number.isInteger(rays) || rays < 1 || rays > max) throw new RangeError(`active rays must be 1..${max}, got ${rays}`);
+    this.rays = rays;
+  }
+
   /** Records one batch drawn with `seed`; writes its uniforms through the queue first. */
   encode(encoder: GPUCommandEncoder, seed: number, timer: PassTimer | null = null): void {
     const s = this.settings;
     const data = new ArrayBuffer(48);
     const u = new Uint32Array(data);
-    const rays = this.activeRays;
-    if (!Number.isInteger(rays) || rays < 1 || rays > s.rays) throw new RangeError(`ray sampler: ${rays} active rays, but the batch holds 1..${s.rays}`);
+    const rays = this.rays;
     u.set([rays, workgroupGrid(this.cache.device, Math.ceil(rays / WORKGROUP))[0], this.frames.frames, seed >>> 0, this.frames.k, s.maxSamplesPerRay, s.capacity, this.gridRes]);
     new Float32Array(data)[8] = s.step;
     this.cache.device.queue.writeBuffer(this.params, 0, data);

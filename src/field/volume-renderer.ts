@@ -52,6 +52,18 @@ export const renderedStride = (k: number): number => 5 + k;
 /** Floats per ray of the target and gradient records. */
 export const targetStride = (k: number): number => 4 + k;
 
+/** Squared colour error of ray `r`, summed over r, g, b, from read-back rendered and target records. */
+export function rayColourError(rendered: Float32Array, targets: Float32Array, k: number, r: number): number {
+  const ro = r * renderedStride(k);
+  const to = r * targetStride(k);
+  let se = 0;
+  for (let c = 0; c < 3; c++) se += (rendered[ro + c]! - targets[to + c]!) ** 2;
+  return se;
+}
+
+/** PSNR (dB) of colours in 0..1 with this mean squared error (capped at 120 dB for a perfect match). */
+export const psnrFromMse = (mse: number): number => -10 * Math.log10(Math.max(mse, 1e-12));
+
 const WORKGROUP = 64;
 
 export class VolumeRenderer {
