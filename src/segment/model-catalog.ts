@@ -20,6 +20,27 @@ const PASCAL_VOC_CLASSES = [
   'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
 ];
 
+/** ADE20K's 150 SceneParsing classes in the order of the model's logits (SegFormer's id2label). */
+const ADE20K_CLASSES = [
+  'wall', 'building', 'sky', 'floor', 'tree', 'ceiling', 'road', 'bed', 'windowpane', 'grass',
+  'cabinet', 'sidewalk', 'person', 'earth', 'door', 'table', 'mountain', 'plant', 'curtain', 'chair',
+  'car', 'water', 'painting', 'sofa', 'shelf', 'house', 'sea', 'mirror', 'rug', 'field', 'armchair',
+  'seat', 'fence', 'desk', 'rock', 'wardrobe', 'lamp', 'bathtub', 'railing', 'cushion', 'base', 'box',
+  'column', 'signboard', 'chest of drawers', 'counter', 'sand', 'sink', 'skyscraper', 'fireplace',
+  'refrigerator', 'grandstand', 'path', 'stairs', 'runway', 'case', 'pool table', 'pillow',
+  'screen door', 'stairway', 'river', 'bridge', 'bookcase', 'blind', 'coffee table', 'toilet',
+  'flower', 'book', 'hill', 'bench', 'countertop', 'stove', 'palm', 'kitchen island', 'computer',
+  'swivel chair', 'boat', 'bar', 'arcade machine', 'hovel', 'bus', 'towel', 'light', 'truck', 'tower',
+  'chandelier', 'awning', 'streetlight', 'booth', 'television receiver', 'airplane', 'dirt track',
+  'apparel', 'pole', 'land', 'bannister', 'escalator', 'ottoman', 'bottle', 'buffet', 'poster',
+  'stage', 'van', 'ship', 'fountain', 'conveyer belt', 'canopy', 'washer', 'plaything',
+  'swimming pool', 'stool', 'barrel', 'basket', 'waterfall', 'tent', 'bag', 'minibike', 'cradle',
+  'oven', 'ball', 'food', 'step', 'tank', 'trade name', 'microwave', 'pot', 'animal', 'bicycle',
+  'lake', 'dishwasher', 'screen', 'blanket', 'sculpture', 'hood', 'sconce', 'vase', 'traffic light',
+  'tray', 'ashcan', 'fan', 'pier', 'crt screen', 'plate', 'monitor', 'bulletin board', 'shower',
+  'radiator', 'glass', 'clock', 'flag',
+];
+
 /** DeepLabV3's manifest, from the facts its publisher gives (tests reuse it for the same file). */
 export const DEEPLAB_V3_PASCAL_MANIFEST = {
   name: 'DeepLabV3 MobileNetV2 (PASCAL VOC)',
@@ -52,6 +73,46 @@ export const DEEPLAB_V3_PASCAL: CatalogEntry = {
   },
 };
 
+/**
+ * SegFormer-B0 fine-tuned on ADE20K (512x512), as exported to ONNX for transformers.js by Xenova:
+ * the fp32 file at a pinned revision of the repository, so its bytes cannot change under the
+ * checksum. Size and SHA-256 are the ones several independent projects pin for this file (this
+ * machine has no internet to fetch it). Its input and output dimensions are symbolic (batch,
+ * channels, height, width / batch, labels, height/4, width/4); it was fine-tuned at 512x512, the
+ * size frames are resized to. Logits come at a quarter of the input resolution and are resized
+ * back like any other model's.
+ */
+export const SEGFORMER_B0_ADE20K_MANIFEST = {
+  name: 'SegFormer-B0 (ADE20K)',
+  file: 'model.onnx',
+  inputName: 'pixel_values',
+  layout: 'NCHW',
+  inputSize: { width: 512, height: 512 },
+  normalization: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+  logitsOutput: 'logits',
+  featureOutput: null,
+  classes: ADE20K_CLASSES.map((name) => ({ name })),
+  knownClasses: ADE20K_CLASSES,
+  license: 'NVIDIA Source Code License for SegFormer (non-commercial: research and evaluation only)',
+  sourceUrl: 'https://huggingface.co/Xenova/segformer-b0-finetuned-ade-512-512',
+  sha256: '3e5c18a4be395f16646438d54c42377ddc202edfa33d5eced0c9506de75c44c2',
+  sizeBytes: 15335446,
+};
+
+export const SEGFORMER_B0_ADE20K: CatalogEntry = {
+  id: 'segformer-b0-ade20k',
+  title: 'SegFormer-B0, ADE20K (150 classes, 15.3 MB)',
+  description:
+    'nvidia/segformer-b0-finetuned-ade-512-512 exported to ONNX (Xenova, Hugging Face). Licence: NVIDIA Source Code License for SegFormer, non-commercial use only. Indoor classes it knows include wall, floor, ceiling, bed, cabinet, door, table, chair, sofa, shelf, desk, lamp, cushion, pillow, curtain, painting, mirror, bookcase, book, television receiver, monitor, refrigerator, sink and toilet.',
+  source: {
+    kind: 'download',
+    entry: {
+      url: 'https://huggingface.co/Xenova/segformer-b0-finetuned-ade-512-512/resolve/d3e5499fa8701ff0453ca940a8dfeae39b2f1504/onnx/model.onnx',
+      manifest: SEGFORMER_B0_ADE20K_MANIFEST,
+    },
+  },
+};
+
 export const DEFAULT_SEGMENTER: CatalogEntry = {
   id: 'neurncd-synth-seg',
   title: 'NeurNCD synthetic rooms (9 known classes, ships with the page)',
@@ -60,4 +121,4 @@ export const DEFAULT_SEGMENTER: CatalogEntry = {
   source: { kind: 'bundled', modelPath: 'models/neurncd-synth-seg/model.onnx', manifestPath: 'models/neurncd-synth-seg/manifest.json' },
 };
 
-export const MODEL_CATALOG: readonly CatalogEntry[] = [DEFAULT_SEGMENTER, DEEPLAB_V3_PASCAL];
+export const MODEL_CATALOG: readonly CatalogEntry[] = [DEFAULT_SEGMENTER, DEEPLAB_V3_PASCAL, SEGFORMER_B0_ADE20K];

@@ -51,9 +51,13 @@ describe('segmenter panel: the model list, downloads and models from disk', () =
     await expect.poll(() => testid('model-use').isEnabled(), { timeout: 60_000 }).toBe(true);
   };
 
-  it('lists the project model and DeepLabV3 with what they are', async () => {
+  it('lists the project model, DeepLabV3 and SegFormer-B0 ADE20K with what they are', async () => {
     const options = await testid('model-select').locator('option').allTextContents();
-    expect(options).toEqual([expect.stringMatching(/^NeurNCD synthetic rooms/), expect.stringMatching(/^DeepLabV3 MobileNetV2, PASCAL VOC/)]);
+    expect(options).toEqual([
+      expect.stringMatching(/^NeurNCD synthetic rooms/),
+      expect.stringMatching(/^DeepLabV3 MobileNetV2, PASCAL VOC/),
+      expect.stringMatching(/^SegFormer-B0, ADE20K/),
+    ]);
     await testid('model-select').selectOption('deeplabv3-mnv2-pascal');
     expect(await testid('model-description').textContent()).toMatch(/Apache-2\.0/);
   });
