@@ -42,15 +42,17 @@ fn random(ray: u32, draw: u32) -> f32 {
   return random_uniform(params.seed, ray, draw);
 }
 
-@group(0) @binding(4) var<storage, read> pixels: array<u32>;       // rgba8, a = class id
+@group(0) @binding(4) var<storage, read> pixels: array<u32>;       // rgb8
 @group(0) @binding(5) var<storage, read> depths: array<f32>;       // z-depth, normalised units, 0 = none
 @group(0) @binding(6) var<storage, read_write> targets: array<f32>; // [r, g, b, distance, logits(K)]
 @group(0) @binding(7) var<storage, read_write> sample_count: array<u32>;
-// Target logits per class id: class_channel[id] is the embedding channel of a known class, or
-// 0xffffffff for a class the segmenter does not know (uniform target).
-@group(0) @binding(8) var<storage, read> class_channel: array<u32>;
+// Per pixel, the class distribution packed by semantic-targets.ts: four class ids (bytes, 255 =
+// none) and their probabilities (unorm8); the remaining mass is spread over the other classes.
+@group(0) @binding(8) var<storage, read> semantic_targets: array<vec2u>;
 
-const TARGET_LOGIT: f32 = 8.0;
+// Target logits are ln p; the floor keeps ln finite for classes a pixel gives (nearly) no mass,
+// and sits below unorm8's smallest step so it never outweighs a stored probability.
+const TARGET_PROB_FLOOR: f32 = 1e-4;
 
 @compute @workgroup_size(64)
 fn generate_rays(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -74,16 +76,31 @@ fn generate_rays(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
 
   let pixel = cam.size.z + py * w + px;
   let rgba = unpack4x8unorm(pixels[pixel]);
-  let label = pixels[pixel] >> 24u;
   let t = r * (4u + params.k);
   targets[t] = rgba.x;
   targets[t + 1u] = rgba.y;
   targets[t + 2u] = rgba.z;
   // z-depth to distance along the unit direction.
   targets[t + 3u] = depths[pixel] * len;
-  let channel = class_channel[label];
+  let packed = semantic_targets[pixel];
+  let probs = unpack4x8unorm(packed.y);
+  var used = 0u;
+  var mass = 0.0;
+  for (var s = 0u; s < 4u; s++) {
+    if (extractBits(packed.x, 8u * s, 8u) < params.k) {
+      used++;
+      mass += probs[s];
+    }
+  }
+  let rest = log(max(max(1.0 - mass, 0.0) / f32(max(params.k - used, 1u)), TARGET_PROB_FLOOR));
   for (var k = 0u; k < params.k; k++) {
-    targets[t + 4u + k] = select(0.0, TARGET_LOGIT, k == channel);
+    targets[t + 4u + k] = rest;
+  }
+  for (var s = 0u; s < 4u; s++) {
+    let c = extractBits(packed.x, 8u * s, 8u);
+    if (c < params.k) {
+      targets[t + 4u + c] = log(max(probs[s], TARGET_PROB_FLOOR));
+    }
   }
 
   var count = 0u;

@@ -58,6 +58,8 @@ export interface BenchmarkResult {
 }
 
 const KNOWN_CLASS_IDS = NYU13_CLASSES.filter((c) => c.known).map((c) => c.id);
+// The benchmark measures the field, not a segmenter: targets are the known classes' ground truth.
+const LABEL_TARGETS = { from: 'labels', knownClasses: KNOWN_CLASS_IDS } as const;
 /** Steps between read-backs (the batch balancing reads the last step's sample total). */
 const STEPS_PER_SYNC = 4;
 const PROFILED_STEPS = 4;
@@ -75,8 +77,8 @@ export async function runBenchmark(ctx: GpuContext, options: BenchmarkOptions, l
   const peak = await measurePeakGflops(cache);
   log(`peak: ${peak.gflops.toFixed(2)} GFLOP/s (${Object.entries(peak.forms).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})`);
 
-  const train = uploadTrainingFrames(device, scan, split.train, KNOWN_CLASS_IDS);
-  const test = uploadTrainingFrames(device, scan, split.test, KNOWN_CLASS_IDS);
+  const train = uploadTrainingFrames(device, scan, split.train, LABEL_TARGETS);
+  const test = uploadTrainingFrames(device, scan, split.test, LABEL_TARGETS);
   const settings = defaultTrainerSettings({ software: summary.software, maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize }, KNOWN_CLASS_IDS.length);
   const trainer = new FieldTrainer(cache, settings, train);
   const evaluator = new FieldEvaluator(cache, trainer, test);

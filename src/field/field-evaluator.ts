@@ -13,6 +13,9 @@ import { RaySampler } from './ray-sampler.ts';
 import type { TrainingFrames } from './training-frames.ts';
 import { psnrFromMse, rayColourError, renderedStride, targetStride, VolumeRenderer } from './volume-renderer.ts';
 
+/** ln 0.5: a target with more than half its mass on one class names that class. */
+const CONFIDENT_LOG_PROB = Math.log(0.5);
+
 export interface HeldOutScore {
   /** PSNR (dB) of rendered against photographed colours over the scored pixels. */
   psnr: number;
@@ -79,11 +82,12 @@ export class FieldEvaluator {
         const to = r * targetStride(k);
         se += rayColourError(rendered!, targets!, k, r);
         pixels++;
-        // Known-class pixels have a one-hot target; unknown ones a uniform (all-zero) one.
+        // Target logits are ln p: a pixel counts as labelled where one class has most of the mass
+        // (a known class's one-hot target, a confident segmenter), not where it is spread.
         let label = -1;
         let best = 0;
         for (let c = 0; c < k; c++) {
-          if (targets![to + 4 + c]! > 0) label = c;
+          if (targets![to + 4 + c]! > CONFIDENT_LOG_PROB) label = c;
           if (rendered![ro + 5 + c]! > rendered![ro + 5 + best]!) best = c;
         }
         if (label >= 0) {

@@ -98,7 +98,7 @@ export class RaySampler {
     let pass = encoder.beginComputePass({ label: 'generate rays', ...(timer && { timestampWrites: timer.begin(SAMPLER_STAGE) }) });
     this.generate.dispatch(
       pass,
-      this.generate.bind({ 0: this.params, 1: this.frames.cameras, 2: this.occupancy, 3: b.rays, 4: this.frames.pixelWords, 5: this.frames.depths, 6: b.targets, 7: b.count, 8: this.frames.classChannel }),
+      this.generate.bind({ 0: this.params, 1: this.frames.cameras, 2: this.occupancy, 3: b.rays, 4: this.frames.pixelWords, 5: this.frames.depths, 6: b.targets, 7: b.count, 8: this.frames.semanticTargets }),
       groups,
     );
     pass.end();

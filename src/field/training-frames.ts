@@ -1,9 +1,10 @@
 /**
- * A scan's frames on the GPU, uploaded once: camera records, pixels (RGB and class id packed in
- * one word), depth in normalised scene units, and the map from class id to target channel.
+ * A scan's frames on the GPU, uploaded once: camera records, pixels (RGB8 in one word), depth in
+ * normalised scene units, and each pixel's semantic target (semantic-targets.ts).
  */
 import type { Scan } from '../scan/scan.ts';
 import { uploadBuffer } from '../gpu/buffer-io.ts';
+import { packLabelTargets, packLogitTargets, targetClasses, TARGET_WORDS_PER_PIXEL, type SemanticTargets } from './semantic-targets.ts';
 
 export const CAMERA_FLOATS = 20;
 
@@ -13,7 +14,8 @@ export interface TrainingFrames {
   cameras: GPUBuffer;
   pixelWords: GPUBuffer;
   depths: GPUBuffer;
-  classChannel: GPUBuffer;
+  /** TARGET_WORDS_PER_PIXEL words per pixel: packed class distribution. */
+  semanticTargets: GPUBuffer;
   /** Embedding channels of the targets. */
   k: number;
   destroy(): void;
@@ -37,40 +39,41 @@ export function cameraRecords(scan: Pick<Scan, 'frames'>, frameIndices: number[]
   return data;
 }
 
-/**
- * `knownClasses` maps class ids to target channels (one-hot targets from ground-truth labels);
- * every other id gets a uniform target, as a segmenter that does not know the class would give.
- */
-export function uploadTrainingFrames(device: GPUDevice, scan: Scan, frameIndices: number[], knownClasses: number[]): TrainingFrames {
+export function uploadTrainingFrames(device: GPUDevice, scan: Scan, frameIndices: number[], targets: SemanticTargets): TrainingFrames {
+  const k = targetClasses(targets);
   const pixels = frameIndices.reduce((n, i) => n + scan.frames[i]!.width * scan.frames[i]!.height, 0);
   const words = new Uint32Array(pixels);
   const depths = new Float32Array(pixels);
+  const semantic = new Uint32Array(pixels * TARGET_WORDS_PER_PIXEL);
   const scale = scan.normalisation.scale;
   let at = 0;
   for (const fi of frameIndices) {
     const f = scan.frames[fi]!;
     const n = f.width * f.height;
     for (let p = 0; p < n; p++) {
-      const label = f.labels ? Math.min(255, f.labels[p]!) : 0;
-      words[at + p] = (f.rgba[p * 4]! | (f.rgba[p * 4 + 1]! << 8) | (f.rgba[p * 4 + 2]! << 16) | (label << 24)) >>> 0;
+      words[at + p] = (f.rgba[p * 4]! | (f.rgba[p * 4 + 1]! << 8) | (f.rgba[p * 4 + 2]! << 16)) >>> 0;
       depths[at + p] = f.depth ? f.depth[p]! * scale : 0;
+    }
+    if (targets.from === 'labels') packLabelTargets(f.labels, targets.knownClasses, n, semantic, at);
+    else {
+      const logits = targets.logits(fi);
+      if (logits.width !== f.width || logits.height !== f.height || logits.channels !== k) {
+        throw new Error(`${f.name}: segmenter output is ${logits.channels}x${logits.width}x${logits.height}, the frame needs ${k}x${f.width}x${f.height}`);
+      }
+      packLogitTargets(logits, semantic, at);
     }
     at += n;
   }
-  const channel = new Uint32Array(256).fill(0xffffffff);
-  knownClasses.forEach((id, c) => {
-    channel[id] = c;
-  });
   const buffers = {
     cameras: uploadBuffer(device, new Uint8Array(cameraRecords(scan, frameIndices)), 'cameras'),
     pixelWords: uploadBuffer(device, words, 'pixels'),
     depths: uploadBuffer(device, depths, 'depths'),
-    classChannel: uploadBuffer(device, channel, 'class channels'),
+    semanticTargets: uploadBuffer(device, semantic, 'semantic targets'),
   };
   return {
     frames: frameIndices.length,
     pixels,
-    k: knownClasses.length,
+    k,
     ...buffers,
     destroy: () => Object.values(buffers).forEach((b) => b.destroy()),
   };

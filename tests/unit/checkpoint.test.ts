@@ -69,7 +69,7 @@ function trained(): Promise<Setup> {
     const { device } = await getTestGpu();
     const scan = await loadScan(new MemorySource('tiny', makeFixture(4, 32, 24, 5).files), { decodeImage: decodeImageNode });
     const cache = new PipelineCache(device);
-    const frames = uploadTrainingFrames(device, scan, scan.frames.map((_, i) => i), KNOWN);
+    const frames = uploadTrainingFrames(device, scan, scan.frames.map((_, i) => i), { from: 'labels', knownClasses: KNOWN });
     const trainer = new FieldTrainer(cache, settings(), frames);
     for (let i = 0; i < BEFORE; i++) trainer.step();
     return { cache, frames, trainer, bytes: await saveCheckpoint(trainer, META) };

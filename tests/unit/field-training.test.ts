@@ -38,7 +38,7 @@ describe('field training (WGSL, whole step)', () => {
     const cache = new PipelineCache(device);
     // Frame 7 is held out and scored at the end.
     const split = holdOutEvery(scan.frames.length, 8);
-    const frames = uploadTrainingFrames(device, scan, split.train, KNOWN);
+    const frames = uploadTrainingFrames(device, scan, split.train, { from: 'labels', knownClasses: KNOWN });
     const trainer = new FieldTrainer(
       cache,
       {
@@ -82,7 +82,7 @@ describe('field training (WGSL, whole step)', () => {
     const bits = new Uint32Array(await readBuffer(device, trainer.occupancy.bits));
     console.log(`  occupied cells: ${((100 * bits.reduce((n, w) => n + popcount(w), 0)) / trainer.occupancy.cells).toFixed(1)}%`);
     // A view the field never saw: colours and labels of the held-out frame's pixels.
-    const heldOut = new FieldEvaluator(cache, trainer, uploadTrainingFrames(device, scan, split.test, KNOWN), 1024);
+    const heldOut = new FieldEvaluator(cache, trainer, uploadTrainingFrames(device, scan, split.test, { from: 'labels', knownClasses: KNOWN }), 1024);
     const score = await heldOut.evaluate(4);
     console.log(`  held-out frame: PSNR ${score.psnr.toFixed(2)} dB over ${score.pixels} pixels (${score.cutRays} cut), label agreement ${(100 * score.labelAgreement!).toFixed(1)}% of ${score.labelledPixels}`);
     expect(score.pixels).toBeGreaterThan(3000);

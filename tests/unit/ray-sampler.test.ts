@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
 import { fullOccupancy, RaySampler, type SamplerSettings } from '../../src/field/ray-sampler.ts';
+import { packLogitTargets, unpackTarget, type SemanticTargets } from '../../src/field/semantic-targets.ts';
 import { uploadTrainingFrames } from '../../src/field/training-frames.ts';
+import type { FeatureMap } from '../../src/segment/feature-query.ts';
 import { readBuffer } from '../../src/gpu/buffer-io.ts';
 import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
@@ -13,11 +15,15 @@ const scan = await loadScan(new MemorySource('tiny', makeFixture(4, 48, 36, 2).f
 const KNOWN = [1, 2, 4, 5, 6, 7, 9, 10, 12];
 const RES = 32;
 
-async function sample(settings: SamplerSettings, occupancyOf: (x: number, y: number, z: number) => boolean = () => true) {
+async function sample(
+  settings: SamplerSettings,
+  occupancyOf: (x: number, y: number, z: number) => boolean = () => true,
+  targets: SemanticTargets = { from: 'labels', knownClasses: KNOWN },
+) {
   const { device } = await getTestGpu();
   return expectNoGpuErrors(device, async () => {
     const cache = new PipelineCache(device);
-    const frames = uploadTrainingFrames(device, scan, [0, 1, 2, 3], KNOWN);
+    const frames = uploadTrainingFrames(device, scan, [0, 1, 2, 3], targets);
     const occupancy = fullOccupancy(device, RES);
     const bits = new Uint32Array(RES ** 3 / 32);
     for (let z = 0; z < RES; z++) for (let y = 0; y < RES; y++) for (let x = 0; x < RES; x++) {
@@ -69,11 +75,41 @@ describe('ray sampler (WGSL)', () => {
       expect(r.targets[t + 3]).toBeCloseTo((frame.depth![p]! * scan.normalisation.scale) / c[2]!, 4);
       const label = frame.labels![p]!;
       const logits = Array.from(r.targets.subarray(t + 4, t + 4 + k));
-      if (KNOWN.includes(label)) expect(logits[KNOWN.indexOf(label)]).toBe(8);
-      else expect(logits.every((v) => v === 0)).toBe(true);
+      // ln p: a known class's one-hot (ln 1 against the floor ln 1e-4), uniform ln(1/K) elsewhere.
+      if (KNOWN.includes(label)) {
+        logits.forEach((v, c) => expect(v).toBeCloseTo(c === KNOWN.indexOf(label) ? 0 : Math.log(1e-4), 4));
+      } else logits.forEach((v) => expect(v).toBeCloseTo(Math.log(1 / k), 5));
       matched++;
     }
     expect(matched).toBe(settings.rays);
+  });
+
+  it("takes a segmenter's distribution as targets: ln p of its four most likely classes, the rest spread", async () => {
+    // Logits that vary per pixel and frame, peaked or spread, K = 9.
+    const k = KNOWN.length;
+    const logitsOf = (fi: number): FeatureMap => {
+      const f = scan.frames[fi]!;
+      const n = f.width * f.height;
+      const data = new Float32Array(k * n);
+      for (let p = 0; p < n; p++) for (let c = 0; c < k; c++) data[c * n + p] = 3 * Math.sin(0.7 * c * (p % 13) + fi + 0.3 * c) + (c === p % k ? 2 : 0);
+      return { channels: k, width: f.width, height: f.height, data };
+    };
+    const r = await sample(settings, () => true, { from: 'segmenter', classes: k, logits: logitsOf });
+    for (let i = 0; i < settings.rays; i++) {
+      const o = [r.rays[i * 8]!, r.rays[i * 8 + 1]!, r.rays[i * 8 + 2]!];
+      const d = [r.rays[i * 8 + 4]!, r.rays[i * 8 + 5]!, r.rays[i * 8 + 6]!];
+      const fi = scan.frames.findIndex((f) => [0, 1, 2].every((a) => Math.abs(f.c2w[a * 4 + 3]! - o[a]!) < 1e-5));
+      const frame = scan.frames[fi]!;
+      const m = frame.c2w;
+      const c = [0, 1, 2].map((col) => m[col]! * d[0]! + m[4 + col]! * d[1]! + m[8 + col]! * d[2]!);
+      const px = Math.floor((frame.intrinsics.fx * c[0]!) / c[2]! + frame.intrinsics.cx);
+      const py = Math.floor((frame.intrinsics.fy * c[1]!) / c[2]! + frame.intrinsics.cy);
+      const packed = new Uint32Array(frame.width * frame.height * 2);
+      packLogitTargets(logitsOf(fi), packed, 0);
+      const want = unpackTarget(packed, py * frame.width + px, k);
+      const got = Array.from(r.targets.subarray(i * (4 + k) + 4, i * (4 + k) + 4 + k));
+      got.forEach((v, ch) => expect(v).toBeCloseTo(Math.log(Math.max(want[ch]!, 1e-4)), 4));
+    }
   });
 
   it('writes compacted samples along each ray, in steps, inside the cube', async () => {

@@ -201,7 +201,7 @@ describe('view renderer (WGSL, tiled)', () => {
     const { device } = await getTestGpu();
     const scan = await loadScan(new MemorySource('tiny', makeFixture(8, 64, 48, 5).files), { decodeImage: decodeImageNode });
     const cache = await pipelineCache();
-    const frames = uploadTrainingFrames(device, scan, scan.frames.map((_, i) => i), KNOWN);
+    const frames = uploadTrainingFrames(device, scan, scan.frames.map((_, i) => i), { from: 'labels', knownClasses: KNOWN });
     const trainer = new FieldTrainer(
       cache,
       {
