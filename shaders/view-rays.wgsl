@@ -2,8 +2,9 @@
 // occupied cells, the field's input for them, and, once the volume renderer has composited the
 // tile, each pixel's output record. Needs ray-march.wgsl prepended.
 //
-// A tile is `rays` consecutive pixels (row-major) from `first_pixel`; rays past the view's last
-// pixel are empty. Samples sit in the middle of each marching step, not at a random offset as in
+// A tile is `rays` consecutive pixels (row-major) from `first_pixel`, or, for a list of pixels
+// (`listed`), the tile's entries of `pixel_list` (discovery reads a few pixels per segment); rays
+// past the view's last pixel or the list's end are empty. Samples sit in the middle of each marching step, not at a random offset as in
 // training, so a view renders the same every time, with the mean of training's sample positions.
 // Unlike training, no ray is ever cut: the tile's sample arrays hold rays x max_samples.
 //
@@ -31,7 +32,7 @@ struct Params {
   step: f32,           // marching step in the unit cube
   k: u32,              // embedding channels
   total: u32,          // samples of this tile (set once the prefix sum has been read)
-  _pad0: u32,
+  listed: u32,         // 1: ray r is pixel pixel_list[r]; `pixels` is then the list's length
   _pad1: u32,
   _pad2: u32,
 }
@@ -52,8 +53,10 @@ fn ray_index(wid: vec3u, lid: u32, groups_x: u32) -> u32 {
   return (wid.x + wid.y * groups_x) * 64u + lid;
 }
 
+@group(0) @binding(13) var<storage, read> pixel_list: array<u32>;
+
 fn tile_ray(r: u32) -> PixelRay {
-  let pixel = params.first_pixel + r;
+  let pixel = select(params.first_pixel + r, pixel_list[r], params.listed != 0u);
   let w = camera.size.x;
   return pixel_ray(camera, pixel % w, pixel / w);
 }

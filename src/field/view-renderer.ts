@@ -94,6 +94,22 @@ export interface RenderViewOptions {
   signal?: AbortSignal;
 }
 
+/** Listed pixels' records, in the list's order. */
+export interface RenderedPixels {
+  count: number;
+  k: number;
+  /** Per pixel: [r, g, b, depth, opacity, entropy, entropy / log K, probabilities(K)] (pixelStride(k) floats). */
+  records: Float32Array;
+}
+
+/** What one tile renders: `count` pixels from `first` of the view, or the `list`ed pixels. */
+interface TileSpec {
+  index: number;
+  first: number;
+  count: number;
+  list: Uint32Array | null;
+}
+
 /** Floats per pixel of a tile record. */
 export const pixelStride = (k: number): number => 7 + k;
 
@@ -155,7 +171,22 @@ export class ViewRenderer {
   private readonly renderParams: GPUBuffer;
   private readonly batch: FieldBatch;
   private readonly buffers: Record<
-    'params' | 'camera' | 'count' | 'first' | 'range' | 'geom' | 'sampleRay' | 'raw' | 'logits' | 'rendered' | 'pixels' | 'positions' | 'colourInput' | 'totalRead' | 'pixelRead',
+    | 'params'
+    | 'camera'
+    | 'pixelList'
+    | 'count'
+    | 'first'
+    | 'range'
+    | 'geom'
+    | 'sampleRay'
+    | 'raw'
+    | 'logits'
+    | 'rendered'
+    | 'pixels'
+    | 'positions'
+    | 'colourInput'
+    | 'totalRead'
+    | 'pixelRead',
     GPUBuffer
   >;
   private readonly chunkParams: GPUBuffer[];
@@ -183,6 +214,7 @@ export class ViewRenderer {
     const b = (this.buffers = {
       params: d.createBuffer({ label: 'view params', size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
       camera: d.createBuffer({ label: 'view camera', size: CAMERA_FLOATS * 4, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+      pixelList: storage(tileRays * 4, 'pixel list'),
       count: storage(tileRays * 4, 'samples per ray'),
       first: storage(tileRays * 4, 'first sample per ray'),
       range: storage(tileRays * 8, 'sample ranges'),
@@ -207,10 +239,10 @@ export class ViewRenderer {
     this.kernels = { rays: kernel('view_rays'), write: kernel('write_samples'), inputs: kernel('chunk_inputs'), finish: kernel('finish_pixels') };
     const kk = this.kernels;
     this.groups = {
-      rays: kk.rays.bind({ 0: b.params, 1: b.camera, 2: occupancy, 3: b.count }),
-      write: kk.write.bind({ 0: b.params, 1: b.camera, 2: occupancy, 3: b.count, 4: b.first, 5: b.range, 6: b.geom, 7: b.sampleRay }),
-      inputs: this.chunkParams.map((p) => kk.inputs.bind({ 0: b.params, 1: b.camera, 6: b.geom, 7: b.sampleRay, 8: p, 9: b.positions, 10: b.colourInput })),
-      finish: kk.finish.bind({ 0: b.params, 1: b.camera, 11: b.rendered, 12: b.pixels }),
+      rays: kk.rays.bind({ 0: b.params, 1: b.camera, 2: occupancy, 3: b.count, 13: b.pixelList }),
+      write: kk.write.bind({ 0: b.params, 1: b.camera, 2: occupancy, 3: b.count, 4: b.first, 5: b.range, 6: b.geom, 7: b.sampleRay, 13: b.pixelList }),
+      inputs: this.chunkParams.map((p) => kk.inputs.bind({ 0: b.params, 1: b.camera, 6: b.geom, 7: b.sampleRay, 8: p, 9: b.positions, 10: b.colourInput, 13: b.pixelList })),
+      finish: kk.finish.bind({ 0: b.params, 1: b.camera, 11: b.rendered, 12: b.pixels, 13: b.pixelList }),
     };
   }
 
@@ -223,7 +255,33 @@ export class ViewRenderer {
   renderTile(camera: ViewCamera, tileIndex: number): Promise<RenderedTile> {
     const tiles = this.tileCount(camera);
     if (!Number.isInteger(tileIndex) || tileIndex < 0 || tileIndex >= tiles) throw new RangeError(`view renderer: tile ${tileIndex} is not one of the view's ${tiles} tiles`);
-    const run = this.queue.then(() => this.runTile(camera, tileIndex));
+    const first = tileIndex * this.settings.tileRays;
+    return this.enqueue(() => this.runTile(camera, { index: tileIndex, first, count: Math.min(this.settings.tileRays, camera.width * camera.height - first), list: null }));
+  }
+
+  /**
+   * Renders the listed pixels (row-major indices) of a view, in tiles: the records come back in
+   * the list's order. Cheaper than a whole view when only some pixels matter (discovery reads a
+   * few per segment).
+   */
+  async renderPixels(camera: ViewCamera, pixels: Uint32Array): Promise<RenderedPixels> {
+    checkViewCamera(camera);
+    const n = camera.width * camera.height;
+    for (const p of pixels) if (p >= n) throw new RangeError(`view renderer: pixel ${p} is outside the ${camera.width} x ${camera.height} view`);
+    const k = this.k;
+    const stride = pixelStride(k);
+    const out: RenderedPixels = { count: pixels.length, k, records: new Float32Array(pixels.length * stride) };
+    const tileRays = this.settings.tileRays;
+    for (let first = 0, index = 0; first < pixels.length; first += tileRays, index++) {
+      const list = pixels.subarray(first, Math.min(first + tileRays, pixels.length));
+      const tile = await this.enqueue(() => this.runTile(camera, { index, first: 0, count: list.length, list }));
+      out.records.set(tile.data, first * stride);
+    }
+    return out;
+  }
+
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -264,23 +322,25 @@ export class ViewRenderer {
     return view;
   }
 
-  private writeParams(camera: ViewCamera, firstPixel: number, total: number): void {
+  private writeParams(camera: ViewCamera, tile: TileSpec, total: number): void {
     const data = new ArrayBuffer(PARAMS_BYTES);
     const u = new Uint32Array(data);
     const s = this.settings;
-    u.set([s.tileRays, workgroupGrid(this.device, Math.ceil(s.tileRays / WORKGROUP))[0], firstPixel, camera.width * camera.height, s.maxSamplesPerRay, this.gridRes, 0, this.k, total]);
+    const pixels = tile.list ? tile.list.length : camera.width * camera.height;
+    u.set([s.tileRays, workgroupGrid(this.device, Math.ceil(s.tileRays / WORKGROUP))[0], tile.first, pixels, s.maxSamplesPerRay, this.gridRes, 0, this.k, total, tile.list ? 1 : 0]);
     new Float32Array(data)[6] = s.step;
     this.device.queue.writeBuffer(this.buffers.params, 0, data);
   }
 
-  private async runTile(camera: ViewCamera, index: number): Promise<RenderedTile> {
+  private async runTile(camera: ViewCamera, tile: TileSpec): Promise<RenderedTile> {
     const d = this.device;
     const b = this.buffers;
     const { tileRays, chunk } = this.settings;
-    const firstPixel = index * tileRays;
+    const index = tile.index;
     const groups = Math.ceil(tileRays / WORKGROUP);
     d.queue.writeBuffer(b.camera, 0, cameraRecord(camera));
-    this.writeParams(camera, firstPixel, 0);
+    if (tile.list) d.queue.writeBuffer(b.pixelList, 0, tile.list);
+    this.writeParams(camera, tile, 0);
 
     // Rays and their samples; the tile's sample total comes back to size the field's work.
     let encoder = d.createCommandEncoder({ label: `view tile ${index}: samples` });
@@ -299,7 +359,7 @@ export class ViewRenderer {
     const [lastFirst, lastCount] = new Uint32Array(b.totalRead.getMappedRange());
     const total = lastFirst! + lastCount!;
     b.totalRead.unmap();
-    this.writeParams(camera, firstPixel, total);
+    this.writeParams(camera, tile, total);
 
     // The field on as many chunks as there are samples, then compositing and the pixel records.
     encoder = d.createCommandEncoder({ label: `view tile ${index}: field and pixels` });
@@ -319,10 +379,9 @@ export class ViewRenderer {
     encoder.copyBufferToBuffer(b.pixels, 0, b.pixelRead, 0, b.pixelRead.size);
     d.queue.submit([encoder.finish()]);
     await b.pixelRead.mapAsync(GPUMapMode.READ);
-    const pixels = Math.min(tileRays, camera.width * camera.height - firstPixel);
-    const data = new Float32Array(b.pixelRead.getMappedRange(), 0, pixels * pixelStride(this.k)).slice();
+    const data = new Float32Array(b.pixelRead.getMappedRange(), 0, tile.count * pixelStride(this.k)).slice();
     b.pixelRead.unmap();
-    return { index, firstPixel, pixels, data };
+    return { index, firstPixel: tile.first, pixels: tile.count, data };
   }
 
   destroy(): void {

@@ -10,7 +10,7 @@ import { EmbeddingField, type FieldConfig } from '../../src/field/embedding-fiel
 import { FieldTrainer } from '../../src/field/field-trainer.ts';
 import { fullOccupancy } from '../../src/field/ray-sampler.ts';
 import { uploadTrainingFrames } from '../../src/field/training-frames.ts';
-import { depthInSceneUnits, ViewRenderer, viewSettingsFor, type RenderedTile, type ViewCamera, type ViewSettings } from '../../src/field/view-renderer.ts';
+import { depthInSceneUnits, pixelStride, ViewRenderer, viewSettingsFor, type RenderedTile, type ViewCamera, type ViewSettings } from '../../src/field/view-renderer.ts';
 import { DEFAULT_RENDER_LOSS } from '../../src/field/volume-renderer.ts';
 import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
@@ -265,6 +265,19 @@ describe('view renderer (WGSL, tiled)', () => {
     expect(agree / known).toBeGreaterThan(0.8);
     expect(entropyError).toBeLessThan(1e-4);
     expect(depthError).toBeLessThan(1.1 * batchDepthError);
+
+    // Listed pixels (out of order, repeated, more than a tile) render as in the whole view.
+    const list = Uint32Array.from({ length: 1500 }, (_, i) => (i * 7919 + 13) % n);
+    const listed = await renderer.renderPixels(frame, list);
+    const stride = pixelStride(FIELD.k);
+    expect(listed.count).toBe(list.length);
+    list.forEach((p, i) => {
+      const rec = listed.records.subarray(i * stride, (i + 1) * stride);
+      expect(Array.from(rec.subarray(0, 3))).toEqual(Array.from(view.rgb.subarray(p * 3, p * 3 + 3)));
+      expect([rec[3], rec[5]]).toEqual([view.depth[p], view.entropy[p]]);
+      expect(Array.from(rec.subarray(7))).toEqual(Array.from(view.probs.subarray(p * FIELD.k, (p + 1) * FIELD.k)));
+    });
+    await expect(renderer.renderPixels(frame, Uint32Array.of(0, n))).rejects.toThrow(`pixel ${n} is outside the 64 x 48 view`);
     renderer.destroy();
     frames.destroy();
   }, 120_000);
