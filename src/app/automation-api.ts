@@ -8,6 +8,7 @@ import type { SynthOptions } from '../synth/synth-options.ts';
 import { createSegmentAutomation, type SegmentAutomation } from '../segment/segment-automation.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
 import { runBenchmark, type BenchmarkOptions, type BenchmarkResult } from './benchmark.ts';
+import { runDiscoverRequest, type DiscoverReply, type DiscoverRequest } from './discover-automation.ts';
 
 /**
  * `window.neurncd`: the page's scripting surface. The headless commands and the end-to-end tests
@@ -48,6 +49,8 @@ export interface NeurncdAutomation {
   segment: SegmentAutomation;
   /** The training benchmark (progress on the console, prefixed `[bench]`). */
   bench(options: BenchmarkOptions): Promise<BenchmarkResult>;
+  /** The whole pipeline on a scan of this origin (progress on the console, prefixed `[discover]`). */
+  discover(request: DiscoverRequest): Promise<DiscoverReply>;
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -129,6 +132,18 @@ export function createAutomationApi(state: {
       const ctx = state.context();
       if (!ctx) throw new Error(state.error() ?? 'no GPU device');
       return runBenchmark(ctx, options, (line) => console.log(`[bench] ${line}`));
+    },
+    async discover(request) {
+      const ctx = state.context();
+      const session = state.session();
+      if (!ctx || !session) throw new Error(state.error() ?? 'no GPU device');
+      if (!state.segmenter) throw new Error('the page has no segmenter');
+      const load = async (input: Parameters<ScanSession['load']>[0]) => {
+        const scan = await session.load(input);
+        if (!scan) throw new Error(session.lastError ?? `${input.name}: not loaded`);
+        return scan;
+      };
+      return runDiscoverRequest(ctx, state.segmenter(), load, request, (line) => console.log(`[discover] ${line}`));
     },
   };
 }

@@ -23,7 +23,8 @@ export interface HeadlessPage {
   close(): Promise<void>;
 }
 
-export async function openHeadlessPage(options: { progressPrefix: string; onProgress: (line: string) => void }): Promise<HeadlessPage> {
+/** `mounts`: more folders to serve beside the page (URL prefix -> folder), e.g. a scan to load. */
+export async function openHeadlessPage(options: { progressPrefix: string; onProgress: (line: string) => void; mounts?: Record<string, string> }): Promise<HeadlessPage> {
   const outDir = mkdtempSync(join(tmpdir(), 'neurncd-headless-'));
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(outDir, { recursive: true, force: true })];
   const close = async (): Promise<void> => {
@@ -31,7 +32,7 @@ export async function openHeadlessPage(options: { progressPrefix: string; onProg
   };
   try {
     await build({ root, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-    const server = await startStaticServer({ mounts: { '/': outDir } });
+    const server = await startStaticServer({ mounts: { ...options.mounts, '/': outDir } });
     cleanups.push(() => server.close());
     const browser = await launchChromium({ webgpu: true });
     cleanups.push(() => browser.close());

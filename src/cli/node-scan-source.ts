@@ -4,10 +4,11 @@ import { basename, join, relative, sep } from 'node:path';
 import { ScanError } from '../scan/scan-error.ts';
 import { rootedPaths, zipSource, type ScanSource } from '../scan/scan-source.ts';
 
-class DirectorySource implements ScanSource {
+export class DirectorySource implements ScanSource {
   constructor(
     readonly name: string,
-    private readonly root: string,
+    /** The folder the paths are relative to (the scan root inside the folder given). */
+    readonly root: string,
     readonly paths: string[],
   ) {}
 

@@ -23,7 +23,9 @@ export type SemanticTargets =
   /** Ground-truth labels: one-hot on the known classes (channel = index in the list), uniform elsewhere. */
   | { from: 'labels'; knownClasses: readonly number[] }
   /** A segmenter's logits at the frame's training resolution (K x H x W), by scan frame index. */
-  | { from: 'segmenter'; classes: number; logits: (frameIndex: number) => FeatureMap };
+  | { from: 'segmenter'; classes: number; logits: (frameIndex: number) => FeatureMap }
+  /** Already packed (packLogitTargets), TARGET_WORDS_PER_PIXEL words per pixel of the uploaded frames in order. */
+  | { from: 'packed'; classes: number; words: Uint32Array };
 
 export function targetClasses(targets: SemanticTargets): number {
   const k = targets.from === 'labels' ? targets.knownClasses.length : targets.classes;

@@ -55,7 +55,10 @@ export function uploadTrainingFrames(device: GPUDevice, scan: Scan, frameIndices
       depths[at + p] = f.depth ? f.depth[p]! * scale : 0;
     }
     if (targets.from === 'labels') packLabelTargets(f.labels, targets.knownClasses, n, semantic, at);
-    else {
+    else if (targets.from === 'packed') {
+      if (targets.words.length !== pixels * TARGET_WORDS_PER_PIXEL) throw new RangeError(`packed targets hold ${targets.words.length / TARGET_WORDS_PER_PIXEL} pixels, the frames have ${pixels}`);
+      if (at === 0) semantic.set(targets.words);
+    } else {
       const logits = targets.logits(fi);
       if (logits.width !== f.width || logits.height !== f.height || logits.channels !== k) {
         throw new Error(`${f.name}: segmenter output is ${logits.channels}x${logits.width}x${logits.height}, the frame needs ${k}x${f.width}x${f.height}`);

@@ -1,0 +1,131 @@
+/**
+ * `window.neurncd.discover`: the whole pipeline on a scan the page fetches from its own origin
+ * (the headless command serves the folder there), with a segmenter from the model list or from
+ * its own URL. Returns what the command writes: metrics, per-frame label maps as 16-bit PNGs and
+ * a few preview images, all as base64 so they cross into Node as JSON.
+ */
+import { encode } from 'fast-png';
+import { knownColour, novelColour } from '../discover/class-colours.ts';
+import type { GpuContext } from '../gpu/gpu-context.ts';
+import type { Scan } from '../scan/scan.ts';
+import { MODEL_CATALOG } from '../segment/model-catalog.ts';
+import { toBase64 } from '../segment/segment-automation.ts';
+import type { Segmenter } from '../segment/segmenter.ts';
+import type { ScanInput } from '../scan/load-scan-in-worker.ts';
+import { runDiscover, type DiscoverOptions, type DiscoverResult } from './discover-run.ts';
+import { segmenterToScanIds } from './discover-scoring.ts';
+
+export interface DiscoverRequest {
+  /** The scan: files under a URL prefix of this origin, or one zip. */
+  scan: { name: string; base: string; paths: string[] } | { name: string; zipUrl: string };
+  /** A model-list id, or a model (and manifest) URL of this origin. */
+  segmenter: { id: string } | { modelUrl: string; manifestUrl: string | null };
+  options: Partial<DiscoverOptions>;
+  /** Frames to preview (RGB | ground truth | discovered). */
+  previewFrames?: number;
+}
+
+export interface DiscoverReply {
+  metrics: Record<string, unknown>;
+  /** value = class id + 1 (0: nothing), see legend. */
+  legend: Record<string, { name: string; known: boolean }>;
+  /** One 16-bit greyscale PNG per frame, base64, with the frame's image name. */
+  labels: { frame: string; png: string }[];
+  previews: { frame: string; png: string }[];
+}
+
+async function fetchBlob(url: string): Promise<Blob> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.blob();
+}
+
+export async function fetchScanInput(scan: DiscoverRequest['scan']): Promise<ScanInput> {
+  if ('zipUrl' in scan) return { kind: 'zip', name: scan.name, blob: await fetchBlob(scan.zipUrl) };
+  const entries = [];
+  for (const path of scan.paths) entries.push({ path, blob: await fetchBlob(`${scan.base}${path.split('/').map(encodeURIComponent).join('/')}`) });
+  return { kind: 'files', name: scan.name, entries };
+}
+
+export async function loadRequestedSegmenter(segmenter: Segmenter, wanted: DiscoverRequest['segmenter']): Promise<void> {
+  if ('id' in wanted) {
+    const entry = MODEL_CATALOG.find((e) => e.id === wanted.id);
+    if (!entry) throw new Error(`unknown segmenter '${wanted.id}' (the model list has ${MODEL_CATALOG.map((e) => e.id).join(', ')})`);
+    if (entry.source.kind === 'download') await segmenter.loadEntry(entry.source.entry);
+    else await segmenter.loadFromUrl(entry.source.modelPath, entry.source.manifestPath);
+    return;
+  }
+  await segmenter.loadFromUrl(wanted.modelUrl, wanted.manifestUrl);
+}
+
+function colourMap(width: number, height: number, colourOf: (p: number) => [number, number, number]): Uint8Array {
+  const out = new Uint8Array(width * height * 3);
+  for (let p = 0; p < width * height; p++) out.set(colourOf(p), p * 3);
+  return out;
+}
+
+/**
+ * RGB | ground truth (when there is some) | discovered classes, side by side. A known class has
+ * the colour of its ground-truth class (same id), so the two panels compare at a glance.
+ */
+function preview(scan: Scan, index: number, result: DiscoverResult, toScanId: Int32Array): Uint8Array {
+  const f = scan.frames[index]!;
+  const { width, height } = f;
+  const k = toScanId.length;
+  const panels: Uint8Array[] = [colourMap(width, height, (p) => [f.rgba[p * 4]!, f.rgba[p * 4 + 1]!, f.rgba[p * 4 + 2]!])];
+  if (f.labels) panels.push(colourMap(width, height, (p) => knownColour(f.labels![p]!, true)));
+  const labels = result.labels[index]!.classes;
+  panels.push(colourMap(width, height, (p) => (labels[p]! >= k ? novelColour(labels[p]! - k) : knownColour(labels[p]! < 0 ? -1 : toScanId[labels[p]!]! >= 0 ? toScanId[labels[p]!]! : labels[p]!))));
+  const wide = width * panels.length;
+  const out = new Uint8Array(wide * height * 3);
+  panels.forEach((panel, i) => {
+    for (let y = 0; y < height; y++) out.set(panel.subarray(y * width * 3, (y + 1) * width * 3), (y * wide + i * width) * 3);
+  });
+  return encode({ width: wide, height, data: out, channels: 3, depth: 8 });
+}
+
+export async function runDiscoverRequest(
+  ctx: GpuContext,
+  segmenter: Segmenter,
+  loadScan: (input: ScanInput) => Promise<Scan>,
+  request: DiscoverRequest,
+  log: (line: string) => void,
+): Promise<DiscoverReply> {
+  log(`loading ${request.scan.name}`);
+  const scan = await loadScan(await fetchScanInput(request.scan));
+  await loadRequestedSegmenter(segmenter, request.segmenter);
+  const result = await runDiscover(ctx, scan, segmenter, request.options, log);
+
+  const legend: DiscoverReply['legend'] = {};
+  for (const c of result.classes) legend[String(c.id + 1)] = { name: c.name, known: c.known };
+  const labels = result.labels.map((l, i) => ({
+    frame: scan.frames[i]!.name,
+    png: toBase64(encode({ width: l.width, height: l.height, data: Uint16Array.from(l.classes, (c) => c + 1), channels: 1, depth: 16 })),
+  }));
+  const toScanId = segmenterToScanIds(scan.classes ?? [], segmenter.info!.manifest.classes);
+  const wanted = Math.min(request.previewFrames ?? 3, scan.frames.length);
+  const previews = Array.from({ length: wanted }, (_, i) => Math.floor(((i + 0.5) * scan.frames.length) / wanted)).map((i) => ({
+    frame: scan.frames[i]!.name,
+    png: toBase64(preview(scan, i, result, toScanId)),
+  }));
+  const metrics: Record<string, unknown> = {
+    frames: result.frames,
+    steps: result.steps,
+    seconds: result.seconds,
+    psnr: result.psnr,
+    classes: result.classes.map((c) => ({ name: c.name, known: c.known, pixel_share: c.share })),
+    novel_classes: result.novel_classes,
+    updates: result.updates.map((u) => ({ step: u.step, seconds: u.seconds, classes: u.classes.map((c) => ({ id: c.id, name: c.name, known: c.known, pixel_share: c.share })) })),
+    adapter: result.adapter,
+    segmenter: result.segmenter,
+  };
+  if (result.score) {
+    const s = result.score;
+    Object.assign(metrics, { acc: s.acc, miou: s.miou, miou_known: s.miou_known, miou_novel: s.miou_novel, per_class: s.per_class, cluster_to_class: s.cluster_to_class });
+  }
+  if (result.baselines) {
+    const brief = (s: DiscoverResult['score']) => s && { acc: s.acc, miou: s.miou, miou_known: s.miou_known, miou_novel: s.miou_novel, per_class: s.per_class };
+    metrics.baselines = { segmenter: brief(result.baselines.segmenter), per_frame: brief(result.baselines.per_frame), full: brief(result.score) };
+  }
+  return { metrics, legend, labels, previews };
+}

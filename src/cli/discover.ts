@@ -1,0 +1,125 @@
+/**
+ * npm run discover -- SCAN_DIR --out OUT_DIR [--steps N] [--segmenter NAME|PATH] [--json]
+ *                     [--baselines] [--keyframes N] [--discover-every N] [--algorithm mcl|hdbscan]
+ *                     [--inflation X]
+ *
+ * The whole pipeline (load, segment, train, discover) in headless Chromium with the page's own
+ * code; the scan folder (or .zip) and a segmenter given as a path are served to the page from
+ * this machine. Writes OUT_DIR/metrics.json, OUT_DIR/labels/ (a 16-bit PNG per frame, value =
+ * class id + 1, and legend.json) and OUT_DIR/previews/. Bad input: one `error:` line, exit 2.
+ */
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { DiscoverReply, DiscoverRequest } from '../app/discover-automation.ts';
+import { checkDiscoverySettings, DEFAULT_DISCOVERY, type ClusteringAlgorithm } from '../discover/class-discovery.ts';
+import { loadScan } from '../scan/load-scan.ts';
+import { ScanError } from '../scan/scan-error.ts';
+import { MODEL_CATALOG } from '../segment/model-catalog.ts';
+import { intOption, parseArgs, runCommand, stringOption, UsageError } from './args.ts';
+import { NoChromiumError } from './chromium.ts';
+import { NoWebGpuError, openHeadlessPage } from './headless-page.ts';
+import { decodeImageNode } from './node-image-decoder.ts';
+import { DirectorySource, openScanPath } from './node-scan-source.ts';
+
+/** A failure the page reported (bad model, bad scan in the browser, diverged training). */
+class PipelineError extends Error {
+  override name = 'PipelineError';
+}
+
+const USAGE = 'npm run discover -- SCAN_DIR --out OUT_DIR [--steps N] [--segmenter NAME|PATH] [--json] [--baselines]';
+
+async function segmenterRequest(wanted: string | undefined, mounts: Record<string, string>): Promise<DiscoverRequest['segmenter']> {
+  if (wanted === undefined) return { id: MODEL_CATALOG[0]!.id };
+  if (MODEL_CATALOG.some((e) => e.id === wanted)) return { id: wanted };
+  const info = await stat(wanted).catch(() => null);
+  if (!info?.isFile()) throw new UsageError(`--segmenter '${wanted}' is neither a model-list name (${MODEL_CATALOG.map((e) => e.id).join(', ')}) nor an .onnx file`);
+  const dir = dirname(resolve(wanted));
+  mounts['/segmenter-input/'] = dir;
+  const manifest = await stat(join(dir, 'manifest.json')).catch(() => null);
+  return { modelUrl: `/segmenter-input/${encodeURIComponent(basename(wanted))}`, manifestUrl: manifest?.isFile() ? '/segmenter-input/manifest.json' : null };
+}
+
+await runCommand(
+  async () => {
+    const args = parseArgs(process.argv.slice(2), {
+      values: ['out', 'steps', 'segmenter', 'keyframes', 'discover-every', 'algorithm', 'inflation', 'previews'],
+      flags: ['json', 'baselines'],
+    });
+    if (args.positionals.length !== 1) throw new UsageError(`give one scan folder (or .zip): ${USAGE}`);
+    const out = stringOption(args, 'out');
+    if (!out) throw new UsageError(`--out OUT_DIR is required: ${USAGE}`);
+    const algorithm = (stringOption(args, 'algorithm') ?? DEFAULT_DISCOVERY.algorithm) as ClusteringAlgorithm;
+    const inflationText = stringOption(args, 'inflation');
+    const inflation = inflationText === undefined ? DEFAULT_DISCOVERY.inflation : Number(inflationText);
+    const discovery = { ...DEFAULT_DISCOVERY, algorithm, inflation };
+    try {
+      checkDiscoverySettings(discovery);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const steps = intOption(args, 'steps', 1, 10_000_000);
+    const keyframes = intOption(args, 'keyframes', 1, 10_000);
+    const discoverEvery = intOption(args, 'discover-every', 1, 10_000_000);
+    const previews = intOption(args, 'previews', 0, 100) ?? 3;
+    const json = args.options.has('json');
+    const say = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
+
+    // The scan is checked here first: a bad folder fails in a second, not after a page build.
+    const scanPath = resolve(args.positionals[0]!);
+    const source = await openScanPath(scanPath);
+    const checked = await loadScan(source, { decodeImage: decodeImageNode });
+    say(`${checked.sourceName}: ${checked.frames.length} frames, ${checked.hasDepth ? 'depth' : 'no depth'}, ${checked.hasLabels ? 'labels' : 'no labels'}`);
+    const mounts: Record<string, string> = {};
+    mounts['/scan-input/'] = source instanceof DirectorySource ? source.root : dirname(scanPath);
+    const scan: DiscoverRequest['scan'] =
+      source instanceof DirectorySource
+        ? { name: basename(scanPath), base: '/scan-input/', paths: [...source.paths] }
+        : { name: basename(scanPath), zipUrl: `/scan-input/${encodeURIComponent(basename(scanPath))}` };
+    const segmenter = await segmenterRequest(stringOption(args, 'segmenter'), mounts);
+
+    const started = Date.now();
+    const headless = await openHeadlessPage({ progressPrefix: '[discover]', mounts, onProgress: (line) => say(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${line}`) });
+    let reply: DiscoverReply;
+    try {
+      const request: DiscoverRequest = {
+        scan,
+        segmenter,
+        previewFrames: previews,
+        options: {
+          discovery,
+          baselines: args.options.has('baselines'),
+          ...(steps !== undefined && { steps }),
+          ...(keyframes !== undefined && { keyframes }),
+          ...(discoverEvery !== undefined && { discoverEvery }),
+        },
+      };
+      reply = await headless.page.evaluate((r) => window.neurncd.discover(r), request).catch((e: Error) => {
+        throw new PipelineError(e.message.replace(/^page\.evaluate: (Error: )?/, '').split('\n')[0]!);
+      });
+    } finally {
+      await headless.close();
+    }
+
+    await mkdir(join(out, 'labels'), { recursive: true });
+    await mkdir(join(out, 'previews'), { recursive: true });
+    const fileName = (frame: string): string => `${frame.replace(/\.[^./]+$/, '').replace(/[\\/]/g, '_')}.png`;
+    for (const l of reply.labels) await writeFile(join(out, 'labels', fileName(l.frame)), Buffer.from(l.png, 'base64'));
+    await writeFile(join(out, 'labels', 'legend.json'), `${JSON.stringify({ value: 'class id + 1; 0 = nothing', classes: reply.legend }, null, 2)}\n`);
+    for (const p of reply.previews) await writeFile(join(out, 'previews', fileName(p.frame)), Buffer.from(p.png, 'base64'));
+    await writeFile(join(out, 'metrics.json'), `${JSON.stringify(reply.metrics, null, 2)}\n`);
+    if (json) process.stdout.write(`${JSON.stringify(reply.metrics, null, 2)}\n`);
+    else summarise(reply.metrics, out);
+  },
+  (e) => e instanceof ScanError || e instanceof PipelineError || e instanceof NoChromiumError || e instanceof NoWebGpuError,
+);
+
+function summarise(m: Record<string, unknown>, out: string): void {
+  const pct = (v: unknown): string => (typeof v === 'number' ? v.toFixed(1) : 'n/a');
+  const classes = m.classes as { name: string; known: boolean; pixel_share: number }[];
+  console.log(`${m.frames} frames, ${m.steps} steps in ${(m.seconds as number).toFixed(0)} s; PSNR ${(m.psnr as number).toFixed(2)} dB`);
+  console.log(`classes: ${classes.map((c) => `${c.name}${c.known ? '' : ' (novel)'} ${(100 * c.pixel_share).toFixed(1)}%`).join(', ')}`);
+  if (m.miou !== undefined) console.log(`mIoU ${pct(m.miou)} (known ${pct(m.miou_known)}, novel ${pct(m.miou_novel)}), accuracy ${pct(m.acc)}`);
+  const b = m.baselines as Record<string, { miou: number | null; miou_novel: number | null } | null> | undefined;
+  if (b) for (const [name, s] of Object.entries(b)) console.log(`  ${name.padEnd(10)} mIoU ${pct(s?.miou)}, novel ${pct(s?.miou_novel)}`);
+  console.log(`wrote ${join(out, 'metrics.json')}, labels/ and previews/`);
+}

@@ -1,0 +1,234 @@
+/**
+ * From segment features to classes: one graph of the segments of many views (so one object gets
+ * one label from every view), clustered by cosine affinity with Markov clustering (the paper's)
+ * or HDBSCAN; a cluster whose mean distribution is confidently one of the segmenter's classes
+ * takes that class, the others are novel classes. Each new clustering is matched to the last
+ * (Hungarian, on shared pixels) so that a class keeps its id, name and colour while training goes
+ * on; a novel class that finds no match gets the next free number.
+ */
+import { maximumAssignment } from '../eval/hungarian.ts';
+import { hdbscan } from './hdbscan.ts';
+import { markovClustering } from './markov-clustering.ts';
+import { cosine, type SegmentFeatures } from './segment-features.ts';
+
+export type ClusteringAlgorithm = 'mcl' | 'hdbscan';
+
+export interface DiscoverySettings {
+  algorithm: ClusteringAlgorithm;
+  /** MCL inflation: higher splits finer (paper: 12). */
+  inflation: number;
+  /** MCL: each segment keeps its strongest `neighbours` affinities (a sparse graph clusters faster and cleaner). */
+  neighbours: number;
+  /** HDBSCAN: the fewest segments a cluster has. */
+  minClusterSize: number;
+  /** A cluster is a known class when its mean distribution gives one class at least this. */
+  confidence: number;
+  /** Weight of the entropy entry of a feature against the probabilities. */
+  entropyWeight: number;
+  /** A novel cluster with less than this share of the pixels is not a class: its segments join the nearest class. */
+  minNovelShare: number;
+}
+
+export const DEFAULT_DISCOVERY: DiscoverySettings = {
+  algorithm: 'mcl',
+  inflation: 12,
+  neighbours: 12,
+  minClusterSize: 4,
+  confidence: 0.5,
+  entropyWeight: 1,
+  minNovelShare: 0.005,
+};
+
+export interface DiscoveredClass {
+  /** Stable id: the segmenter's class index for a known class; K + n - 1 for `novel-n`. */
+  id: number;
+  name: string;
+  known: boolean;
+  /** Share of the clustered segments' pixels. */
+  share: number;
+  /** Discovery update in which the class first appeared (0-based). */
+  since: number;
+  /** Mean feature of its segments (pixel-weighted), K + 1 entries. */
+  prototype: Float32Array;
+}
+
+export interface DiscoveryUpdate {
+  /** Index of this update (0-based). */
+  update: number;
+  classes: DiscoveredClass[];
+  /** Class id of each clustered segment. */
+  classOfSegment: Int32Array;
+  /** Raw clusters before known classes were merged (for diagnostics). */
+  clusters: number;
+}
+
+export function checkDiscoverySettings(s: DiscoverySettings): void {
+  const fail = (name: string, why: string): never => {
+    throw new RangeError(`discovery: ${name} ${why}`);
+  };
+  if (s.algorithm !== 'mcl' && s.algorithm !== 'hdbscan') fail('algorithm', `must be 'mcl' or 'hdbscan', got ${String(s.algorithm)}`);
+  if (!(s.inflation > 1)) fail('inflation', `must be greater than 1, got ${s.inflation}`);
+  if (!Number.isInteger(s.neighbours) || s.neighbours < 1) fail('neighbours', `must be a positive integer, got ${s.neighbours}`);
+  if (!Number.isInteger(s.minClusterSize) || s.minClusterSize < 2) fail('minClusterSize', `must be an integer of at least 2, got ${s.minClusterSize}`);
+  if (!(s.confidence > 0 && s.confidence <= 1)) fail('confidence', `must be in (0, 1], got ${s.confidence}`);
+  if (!(s.entropyWeight >= 0)) fail('entropyWeight', `must be at least 0, got ${s.entropyWeight}`);
+  if (!(s.minNovelShare >= 0 && s.minNovelShare < 1)) fail('minNovelShare', `must be in [0, 1), got ${s.minNovelShare}`);
+}
+
+/** Cosine affinities, each segment keeping its `neighbours` strongest (symmetrised by max). */
+function sparseAffinity(f: SegmentFeatures, neighbours: number): Float32Array {
+  const n = f.count;
+  const full = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) full[i * n + j] = full[j * n + i] = Math.max(cosine(f.data, i, f.data, j, f.dims), 0);
+  const kept = new Float32Array(n * n);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) order[j] = j;
+    const row = full.subarray(i * n, (i + 1) * n);
+    const best = Array.from(order).sort((a, b) => row[b]! - row[a]!).slice(0, neighbours + 1);
+    for (const j of best) kept[i * n + j] = kept[j * n + i] = row[j]!;
+  }
+  return kept;
+}
+
+function cosineDistances(f: SegmentFeatures): Float32Array {
+  const n = f.count;
+  const d = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) d[i * n + j] = d[j * n + i] = 1 - cosine(f.data, i, f.data, j, f.dims);
+  return d;
+}
+
+/** Pixel-weighted mean feature of the segments with each label (labels 0..count-1; -1 skipped). */
+function prototypes(f: SegmentFeatures, labels: Int32Array, weights: ArrayLike<number>, count: number): { mean: Float32Array[]; mass: Float64Array } {
+  const mean = Array.from({ length: count }, () => new Float32Array(f.dims));
+  const mass = new Float64Array(count);
+  for (let s = 0; s < f.count; s++) {
+    const l = labels[s]!;
+    if (l < 0) continue;
+    const w = weights[s]!;
+    mass[l]! += w;
+    for (let d = 0; d < f.dims; d++) mean[l]![d]! += w * f.data[s * f.dims + d]!;
+  }
+  mean.forEach((m, l) => mass[l]! > 0 && m.forEach((_, d) => (m[d]! /= mass[l]!)));
+  return { mean, mass };
+}
+
+function nearest(f: Float32Array, fi: number, candidates: Float32Array[], dims: number): number {
+  let best = -1;
+  let bestSim = -Infinity;
+  candidates.forEach((c, i) => {
+    const sim = cosine(f, fi, c, 0, dims);
+    if (sim > bestSim) [best, bestSim] = [i, sim];
+  });
+  return best;
+}
+
+export class ClassDiscovery {
+  private previous: DiscoveryUpdate | null = null;
+  private updates = 0;
+  private novelCount = 0;
+
+  constructor(
+    /** The segmenter's class names (K). */
+    readonly classNames: readonly string[],
+    readonly settings: DiscoverySettings = DEFAULT_DISCOVERY,
+  ) {
+    checkDiscoverySettings(settings);
+  }
+
+  get last(): DiscoveryUpdate | null {
+    return this.previous;
+  }
+
+  /**
+   * Clusters the segments (`weights`: their pixel counts). With `sameSegments` (the segments of
+   * the last update, in the same order: the keyframes while the field trains) ids carry over by
+   * shared pixels; otherwise (other segments: the next frame of per-frame discovery) classes are
+   * matched by their prototypes.
+   */
+  update(features: SegmentFeatures, weights: ArrayLike<number>, sameSegments = true): DiscoveryUpdate {
+    const k = this.classNames.length;
+    if (features.dims !== k + 1) throw new RangeError(`discovery: features have ${features.dims} entries, expected ${k + 1} (K classes + entropy)`);
+    const s = this.settings;
+    const n = features.count;
+    const raw =
+      n === 0
+        ? { labels: new Int32Array(0), clusters: 0 }
+        : s.algorithm === 'mcl'
+          ? markovClustering(sparseAffinity(features, s.neighbours), n, { inflation: s.inflation })
+          : hdbscan(cosineDistances(features), n, { minClusterSize: s.minClusterSize });
+    // HDBSCAN's noise joins the nearest cluster: every segment gets a label.
+    let protos = prototypes(features, raw.labels, weights, raw.clusters);
+    const labels = Int32Array.from(raw.labels, (l, i) => (l >= 0 || raw.clusters === 0 ? l : nearest(features.data, i, protos.mean, features.dims)));
+    protos = prototypes(features, labels, weights, raw.clusters);
+    const total = protos.mass.reduce((a, b) => a + b, 0) || 1;
+
+    // Known or novel; small novel clusters are not classes.
+    const knownOf = protos.mean.map((m) => {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (m[c]! > m[best]!) best = c;
+      return m[best]! >= s.confidence ? best : -1;
+    });
+    const kept = protos.mean.map((_, c) => protos.mass[c]! > 0 && (knownOf[c]! >= 0 || protos.mass[c]! / total >= s.minNovelShare));
+    const keptIndex = protos.mean.flatMap((_, c) => (kept[c] ? [c] : []));
+    if (keptIndex.length > 0) {
+      for (let i = 0; i < n; i++) {
+        if (labels[i]! >= 0 && !kept[labels[i]!]) labels[i] = keptIndex[nearest(features.data, i, keptIndex.map((c) => protos.mean[c]!), features.dims)]!;
+      }
+    }
+    // Clusters of one known class are that class; each remaining cluster is a novel candidate.
+    const groupOf = new Int32Array(raw.clusters).fill(-1);
+    const groups: { known: number; clusters: number[] }[] = [];
+    for (const c of keptIndex) {
+      const known = knownOf[c]!;
+      let g = known >= 0 ? groups.findIndex((x) => x.known === known) : -1;
+      if (g < 0) g = groups.push({ known, clusters: [] }) - 1;
+      groups[g]!.clusters.push(c);
+      groupOf[c] = g;
+    }
+    const groupLabels = Int32Array.from(labels, (l) => (l >= 0 ? groupOf[l]! : -1));
+    const g = prototypes(features, groupLabels, weights, groups.length);
+    const ids = this.assignIds(groups, g.mean, groupLabels, weights, sameSegments && this.previous?.classOfSegment.length === n);
+
+    const classOfSegment = Int32Array.from(groupLabels, (l) => (l >= 0 ? ids[l]! : -1));
+    const since = new Map(this.previous?.classes.map((c) => [c.id, c.since]));
+    const classes = groups
+      .map((grp, i): DiscoveredClass => {
+        const id = ids[i]!;
+        return {
+          id,
+          name: grp.known >= 0 ? this.classNames[grp.known]! : `novel-${id - k + 1}`,
+          known: grp.known >= 0,
+          share: g.mass[i]! / total,
+          since: since.get(id) ?? this.updates,
+          prototype: g.mean[i]!,
+        };
+      })
+      .sort((a, b) => a.id - b.id);
+    const result: DiscoveryUpdate = { update: this.updates++, classes, classOfSegment, clusters: raw.clusters };
+    this.previous = result;
+    return result;
+  }
+
+  /** Ids for this update's groups: known classes by class; novel ones matched to the last update's novel classes. */
+  private assignIds(groups: { known: number }[], means: Float32Array[], groupLabels: Int32Array, weights: ArrayLike<number>, sameSegments: boolean): number[] {
+    const k = this.classNames.length;
+    const ids = groups.map((grp) => (grp.known >= 0 ? grp.known : -1));
+    const novel = groups.flatMap((grp, i) => (grp.known < 0 ? [i] : []));
+    const before = this.previous?.classes.filter((c) => !c.known) ?? [];
+    if (novel.length > 0 && before.length > 0) {
+      const n = groupLabels.length;
+      const score = novel.map((gi) =>
+        before.map((c) => {
+          if (!sameSegments) return Math.max(cosine(means[gi]!, 0, c.prototype, 0, c.prototype.length), 0);
+          let shared = 0;
+          for (let i = 0; i < n; i++) if (groupLabels[i] === gi && this.previous!.classOfSegment[i] === c.id) shared += weights[i]!;
+          return shared;
+        }),
+      );
+      for (const [row, col] of maximumAssignment(score)) if (score[row]![col]! > 0) ids[novel[row]!] = before[col]!.id;
+    }
+    for (const gi of novel) if (ids[gi]! < 0) ids[gi] = k + this.novelCount++;
+    return ids;
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Discovery over a whole scan while (and after) the field trains. Every frame is pre-segmented
+ * once; the segments of a fixed set of keyframes, spread over the scan, form the graph that is
+ * clustered at each update (the same nodes each time, so class ids carry over by shared pixels).
+ * Labelling a frame then costs a few rendered pixels per segment: keyframe segments take their
+ * cluster's class, other segments the class whose prototype their feature is closest to. Since
+ * the features come from the fused field, one object gets one class from every view.
+ *
+ * The field is reached through `PixelSource` only: this module knows nothing of the GPU.
+ */
+import type { ClassDiscovery, DiscoveredClass, DiscoveryUpdate } from './class-discovery.ts';
+import type { PreSegmentation } from './pre-segmentation.ts';
+import { sampleSegments, type SegmentSamples } from './segment-samples.ts';
+import { cosine, segmentFeatures, type PixelDistributions, type SegmentFeatures } from './segment-features.ts';
+
+/** Class distributions at listed pixels of a frame (the field rendered there, or a segmenter's output). */
+export type PixelSource = (frameIndex: number, pixels: Uint32Array) => Promise<PixelDistributions>;
+
+export interface FrameLabels {
+  width: number;
+  height: number;
+  /** Class id per pixel (DiscoveredClass.id), -1 where nothing could be said. */
+  classes: Int32Array;
+}
+
+/** Frames spread evenly over the scan (first and last included when there are enough). */
+export function spreadFrames(frames: number, wanted: number): number[] {
+  if (wanted >= frames) return Array.from({ length: frames }, (_, i) => i);
+  if (wanted <= 1) return [0];
+  return Array.from({ length: wanted }, (_, i) => Math.round((i * (frames - 1)) / (wanted - 1)));
+}
+
+/** Labels every pixel from its segment's class; pixels outside any segment take the nearest labelled pixel's (two-pass chamfer). */
+export function labelsFromSegments(seg: PreSegmentation, classOfSegment: ArrayLike<number>): FrameLabels {
+  const { width, height, segments } = seg;
+  const n = width * height;
+  const classes = new Int32Array(n).fill(-1);
+  const dist = new Float32Array(n).fill(Infinity);
+  for (let p = 0; p < n; p++) {
+    const s = segments[p]!;
+    if (s >= 0 && classOfSegment[s]! >= 0) {
+      classes[p] = classOfSegment[s]!;
+      dist[p] = 0;
+    }
+  }
+  const relax = (p: number, q: number, d: number): void => {
+    if (dist[q]! + d < dist[p]!) {
+      dist[p] = dist[q]! + d;
+      classes[p] = classes[q]!;
+    }
+  };
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      if (x > 0) relax(p, p - 1, 1);
+      if (y > 0) relax(p, p - width, 1);
+      if (x > 0 && y > 0) relax(p, p - width - 1, Math.SQRT2);
+      if (x < width - 1 && y > 0) relax(p, p - width + 1, Math.SQRT2);
+    }
+  }
+  for (let y = height - 1; y >= 0; y--) {
+    for (let x = width - 1; x >= 0; x--) {
+      const p = y * width + x;
+      if (x < width - 1) relax(p, p + 1, 1);
+      if (y < height - 1) relax(p, p + width, 1);
+      if (x < width - 1 && y < height - 1) relax(p, p + width + 1, Math.SQRT2);
+      if (x > 0 && y < height - 1) relax(p, p + width - 1, Math.SQRT2);
+    }
+  }
+  return { width, height, classes };
+}
+
+/** Segment features of one frame from a pixel source. */
+export async function frameFeatures(source: PixelSource, frameIndex: number, samples: SegmentSamples, entropyWeight: number): Promise<SegmentFeatures> {
+  const pixels = await source(frameIndex, samples.pixels);
+  return segmentFeatures(pixels, samples.offsets, entropyWeight);
+}
+
+export class SceneDiscovery {
+  readonly keyframes: number[];
+  private readonly samples: SegmentSamples[];
+  private readonly keyWeights: Float64Array;
+
+  constructor(
+    readonly segmentations: readonly PreSegmentation[],
+    readonly discovery: ClassDiscovery,
+    options: { keyframes: number; samplesPerSegment: number },
+  ) {
+    this.keyframes = spreadFrames(segmentations.length, options.keyframes);
+    this.samples = segmentations.map((s) => sampleSegments(s, options.samplesPerSegment));
+    this.keyWeights = Float64Array.from(this.keyframes.flatMap((f) => Array.from(segmentations[f]!.pixels)));
+  }
+
+  /** Segments in the clustered graph. */
+  get graphSize(): number {
+    return this.keyWeights.length;
+  }
+
+  /** Samples rendered per update. */
+  get samplesPerUpdate(): number {
+    return this.keyframes.reduce((n, f) => n + this.samples[f]!.pixels.length, 0);
+  }
+
+  /** Renders the keyframes' samples and clusters their segments. */
+  async update(source: PixelSource): Promise<DiscoveryUpdate> {
+    const parts: SegmentFeatures[] = [];
+    for (const f of this.keyframes) parts.push(await frameFeatures(source, f, this.samples[f]!, this.discovery.settings.entropyWeight));
+    const dims = this.discovery.classNames.length + 1;
+    const data = new Float32Array(parts.reduce((n, p) => n + p.count, 0) * dims);
+    let at = 0;
+    for (const p of parts) {
+      data.set(p.data, at);
+      at += p.data.length;
+    }
+    return this.discovery.update({ count: data.length / dims, dims, data }, this.keyWeights);
+  }
+
+  /** Labels one frame with the last update's classes (keyframes from the clustering itself). */
+  async labelFrame(source: PixelSource, frameIndex: number): Promise<FrameLabels> {
+    const last = this.discovery.last;
+    if (!last) throw new Error('discovery has not run yet');
+    const seg = this.segmentations[frameIndex]!;
+    const key = this.keyframes.indexOf(frameIndex);
+    let classOfSegment: ArrayLike<number>;
+    if (key >= 0) {
+      const first = this.keyframes.slice(0, key).reduce((n, f) => n + this.segmentations[f]!.count, 0);
+      classOfSegment = last.classOfSegment.subarray(first, first + seg.count);
+    } else {
+      const f = await frameFeatures(source, frameIndex, this.samples[frameIndex]!, this.discovery.settings.entropyWeight);
+      classOfSegment = nearestClasses(f, last.classes);
+    }
+    return labelsFromSegments(seg, classOfSegment);
+  }
+}
+
+/** Each segment's class: the one whose prototype is most similar (cosine). */
+export function nearestClasses(f: SegmentFeatures, classes: readonly DiscoveredClass[]): Int32Array {
+  const out = new Int32Array(f.count).fill(-1);
+  for (let s = 0; s < f.count; s++) {
+    let best = -Infinity;
+    for (const c of classes) {
+      const sim = cosine(f.data, s, c.prototype, 0, f.dims);
+      if (sim > best) [best, out[s]] = [sim, c.id];
+    }
+  }
+  return out;
+}
