@@ -21,8 +21,10 @@ export interface DiscoverySettings {
   neighbours: number;
   /** HDBSCAN: the fewest segments a cluster has. */
   minClusterSize: number;
-  /** A cluster is a known class when its mean distribution gives one class at least this. */
+  /** A cluster is a known class when its mean distribution gives one class at least this... */
   confidence: number;
+  /** ...and its mean normalised entropy (ε / ln K) stays below this: a segmenter can lean to a class it is unsure of. */
+  novelEntropy: number;
   /** Weight of the entropy entry of a feature against the probabilities. */
   entropyWeight: number;
   /** A novel cluster with less than this share of the pixels is not a class: its segments join the nearest class. */
@@ -35,6 +37,7 @@ export const DEFAULT_DISCOVERY: DiscoverySettings = {
   neighbours: 12,
   minClusterSize: 4,
   confidence: 0.5,
+  novelEntropy: 0.45,
   entropyWeight: 1,
   minNovelShare: 0.005,
 };
@@ -71,7 +74,8 @@ export function checkDiscoverySettings(s: DiscoverySettings): void {
   if (!Number.isInteger(s.neighbours) || s.neighbours < 1) fail('neighbours', `must be a positive integer, got ${s.neighbours}`);
   if (!Number.isInteger(s.minClusterSize) || s.minClusterSize < 2) fail('minClusterSize', `must be an integer of at least 2, got ${s.minClusterSize}`);
   if (!(s.confidence > 0 && s.confidence <= 1)) fail('confidence', `must be in (0, 1], got ${s.confidence}`);
-  if (!(s.entropyWeight >= 0)) fail('entropyWeight', `must be at least 0, got ${s.entropyWeight}`);
+  if (!(s.novelEntropy > 0 && s.novelEntropy <= 1)) fail('novelEntropy', `must be in (0, 1], got ${s.novelEntropy}`);
+  if (!(s.entropyWeight > 0)) fail('entropyWeight', `must be positive, got ${s.entropyWeight}`);
   if (!(s.minNovelShare >= 0 && s.minNovelShare < 1)) fail('minNovelShare', `must be in [0, 1), got ${s.minNovelShare}`);
 }
 
@@ -167,7 +171,7 @@ export class ClassDiscovery {
     const knownOf = protos.mean.map((m) => {
       let best = 0;
       for (let c = 1; c < k; c++) if (m[c]! > m[best]!) best = c;
-      return m[best]! >= s.confidence ? best : -1;
+      return m[best]! >= s.confidence && m[k]! / s.entropyWeight < s.novelEntropy ? best : -1;
     });
     const kept = protos.mean.map((_, c) => protos.mass[c]! > 0 && (knownOf[c]! >= 0 || protos.mass[c]! / total >= s.minNovelShare));
     const keptIndex = protos.mean.flatMap((_, c) => (kept[c] ? [c] : []));

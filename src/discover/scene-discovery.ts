@@ -80,6 +80,8 @@ export class SceneDiscovery {
   readonly keyframes: number[];
   private readonly samples: SegmentSamples[];
   private readonly keyWeights: Float64Array;
+  /** The features the last update clustered (for diagnostics and tuning). */
+  lastFeatures: SegmentFeatures | null = null;
 
   constructor(
     readonly segmentations: readonly PreSegmentation[],
@@ -89,6 +91,11 @@ export class SceneDiscovery {
     this.keyframes = spreadFrames(segmentations.length, options.keyframes);
     this.samples = segmentations.map((s) => sampleSegments(s, options.samplesPerSegment));
     this.keyWeights = Float64Array.from(this.keyframes.flatMap((f) => Array.from(segmentations[f]!.pixels)));
+  }
+
+  /** Pixels of each segment of the clustered graph. */
+  get graphWeights(): Float64Array {
+    return this.keyWeights;
   }
 
   /** Segments in the clustered graph. */
@@ -112,7 +119,8 @@ export class SceneDiscovery {
       data.set(p.data, at);
       at += p.data.length;
     }
-    return this.discovery.update({ count: data.length / dims, dims, data }, this.keyWeights);
+    this.lastFeatures = { count: data.length / dims, dims, data };
+    return this.discovery.update(this.lastFeatures, this.keyWeights);
   }
 
   /** Labels one frame with the last update's classes (keyframes from the clustering itself). */
