@@ -6,20 +6,20 @@
  * same scoring for the segmenter alone and for per-frame discovery without the field.
  */
 import { ClassDiscovery, DEFAULT_DISCOVERY, type DiscoveredClass, type DiscoverySettings } from '../discover/class-discovery.ts';
-import type { PreSegmentation } from '../discover/pre-segmentation.ts';
+import type { DepthView, PreSegmentation } from '../discover/pre-segmentation.ts';
 import { PreSegmenter } from '../discover/presegment-in-worker.ts';
 import { frameFeatures, labelsFromSegments, SceneDiscovery, type FrameLabels, type PixelSource } from '../discover/scene-discovery.ts';
 import { sampleSegments } from '../discover/segment-samples.ts';
+import type { PixelDistributions } from '../discover/segment-features.ts';
 import { FieldEvaluator } from '../field/field-evaluator.ts';
 import { FieldTrainer } from '../field/field-trainer.ts';
-import { packLogitTargets, TARGET_WORDS_PER_PIXEL } from '../field/semantic-targets.ts';
+import { packLogitTargets, TARGET_WORDS_PER_PIXEL, unpackTarget } from '../field/semantic-targets.ts';
 import { uploadTrainingFrames } from '../field/training-frames.ts';
 import { defaultTrainerSettings } from '../field/training-settings.ts';
 import { pixelStride, ViewRenderer, viewSettingsFor } from '../field/view-renderer.ts';
 import { describeAdapter, type GpuContext } from '../gpu/gpu-context.ts';
 import { PipelineCache } from '../gpu/pipeline-cache.ts';
 import type { Scan } from '../scan/scan.ts';
-import { softmax } from '../segment/class-distribution.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
 import { scoreLabelMaps, type LabelScore, type PredictedFrame } from './discover-scoring.ts';
 
@@ -95,16 +95,54 @@ function checkOptions(o: DiscoverOptions): void {
   positiveInt('samplesPerSegment', o.samplesPerSegment);
 }
 
-/** Normalised entropy and probabilities at listed pixels of one segmenter output (K x n logits). */
-function segmenterPixels(probs: Float32Array, entropy: Float32Array, k: number, n: number, pixels: Uint32Array) {
+/** The segmenter's (packed) distribution and its normalised entropy at listed pixels of a frame. */
+function packedPixels(packed: Uint32Array, first: number, k: number, pixels: Uint32Array): PixelDistributions {
   const stride = k + 1;
   const data = new Float32Array(pixels.length * stride);
   const norm = k > 1 ? 1 / Math.log(k) : 0;
   pixels.forEach((p, i) => {
-    data[i * stride] = entropy[p]! * norm;
-    for (let c = 0; c < k; c++) data[i * stride + 1 + c] = probs[c * n + p]!;
+    const dist = unpackTarget(packed, first + p, k);
+    let h = 0;
+    dist.forEach((q, c) => {
+      data[i * stride + 1 + c] = q;
+      if (q > 0) h -= q * Math.log(q);
+    });
+    data[i * stride] = h * norm;
   });
   return { count: pixels.length, k, data, stride, probsAt: 1, entropyAt: 0 };
+}
+
+/** The most probable class of a packed pixel (its first slot). */
+function unpackedArgmax(packed: Uint32Array, pixel: number, k: number): number {
+  const c = packed[pixel * TARGET_WORDS_PER_PIXEL]! & 0xff;
+  return c < k ? c : -1;
+}
+
+/** The field's depth of a frame at half resolution (a quarter of the rays), in metres, where the field is opaque. */
+async function renderedDepthView(renderer: ViewRenderer, f: Scan['frames'][number], scale: number): Promise<DepthView> {
+  const width = Math.max(1, Math.floor(f.width / 2));
+  const height = Math.max(1, Math.floor(f.height / 2));
+  const sx = width / f.width;
+  const sy = height / f.height;
+  const intrinsics = { fx: f.intrinsics.fx * sx, fy: f.intrinsics.fy * sy, cx: f.intrinsics.cx * sx, cy: f.intrinsics.cy * sy };
+  const view = await renderer.renderView({ c2w: f.c2w, width, height, intrinsics });
+  const depth = view.depth.map((d, p) => (view.opacity[p]! > 0.5 ? d / view.opacity[p]! / scale : 0));
+  return { width, height, depth, intrinsics };
+}
+
+/** Segments of a lower-resolution map at full resolution (nearest). */
+function upsampleSegments(seg: PreSegmentation, width: number, height: number): PreSegmentation {
+  const segments = new Int32Array(width * height);
+  const pixels = new Uint32Array(seg.count);
+  for (let y = 0; y < height; y++) {
+    const sy = Math.min(seg.height - 1, Math.floor((y * seg.height) / height));
+    for (let x = 0; x < width; x++) {
+      const s = seg.segments[sy * seg.width + Math.min(seg.width - 1, Math.floor((x * seg.width) / width))]!;
+      segments[y * width + x] = s;
+      if (s >= 0) pixels[s]!++;
+    }
+  }
+  return { width, height, segments, count: seg.count, pixels };
 }
 
 export async function runDiscover(
@@ -126,42 +164,23 @@ export async function runDiscover(
   const frames = scan.frames;
   log(`adapter: ${describeAdapter(summary)}`);
   log(`scan ${scan.sourceName}: ${frames.length} frames at ${scan.trainingSize.width}x${scan.trainingSize.height}, ${scan.hasDepth ? 'with' : 'without'} depth, ${scan.hasLabels ? 'with' : 'without'} labels; segmenter ${info.manifest.name} (${k} classes)`);
-  if (!scan.hasDepth) throw new Error(`${scan.sourceName}: discovery pre-segments sensor depth; this scan has none (segments from rendered depth are not built yet)`);
 
-  // 1. Pre-segmentation, once per frame.
-  const presegmenter = new PreSegmenter();
-  const segmentations: PreSegmentation[] = [];
-  for (const f of frames) {
-    segmentations.push(await presegmenter.segment({ width: f.width, height: f.height, depth: f.depth!, intrinsics: f.intrinsics }));
-    if (segmentations.length % 20 === 0 || segmentations.length === frames.length) log(`pre-segmenting ${segmentations.length}/${frames.length}`);
-  }
-  presegmenter.dispose();
-
-  // 2. Segmenter on every frame: packed targets for the field; baselines from its own outputs.
+  // 1. The segmenter on every frame: its distribution, packed, is the field's target (and what
+  //    the baselines read).
   const pixels = frames.reduce((n, f) => n + f.width * f.height, 0);
   const packed = new Uint32Array(pixels * TARGET_WORDS_PER_PIXEL);
-  const segmenterOnly: PredictedFrame[] = [];
-  const perFrame: PredictedFrame[] = [];
-  const perFrameDiscovery = new ClassDiscovery(classNames, options.discovery);
+  const firstPixel: number[] = [];
   let at = 0;
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i]!;
     const { frame } = await segmenter.segmentImage({ width: f.width, height: f.height, rgba: f.rgba }, { outputSize: { width: f.width, height: f.height } });
     packLogitTargets(frame.logits, packed, at);
+    firstPixel.push(at);
     at += f.width * f.height;
-    if (options.baselines) {
-      segmenterOnly.push({ frame: i, classes: Int32Array.from(frame.argmax) });
-      const probs = softmax(frame.logits).data;
-      const samples = sampleSegments(segmentations[i]!, options.samplesPerSegment);
-      const source: PixelSource = async (_, list) => segmenterPixels(probs, frame.entropy, k, f.width * f.height, list);
-      const features = await frameFeatures(source, i, samples, options.discovery.entropyWeight);
-      const update = perFrameDiscovery.update(features, segmentations[i]!.pixels, false);
-      perFrame.push({ frame: i, classes: labelsFromSegments(segmentations[i]!, update.classOfSegment).classes });
-    }
     if ((i + 1) % 10 === 0 || i + 1 === frames.length) log(`segmenting ${i + 1}/${frames.length}`);
   }
 
-  // 3. Train, discovering every N steps.
+  // 2. The field.
   const cache = new PipelineCache(device);
   const all = frames.map((_, i) => i);
   const training = uploadTrainingFrames(device, scan, all, { from: 'packed', classes: k, words: packed });
@@ -174,6 +193,44 @@ export async function runDiscover(
     const r = await renderer.renderPixels(frames[fi]!, list);
     return { count: r.count, k, data: r.records, stride, probsAt: 7, entropyAt: 6 };
   };
+  const train = async (until: number): Promise<void> => {
+    while (trainer.steps < until) {
+      for (let i = 0; i < STEPS_PER_SYNC && trainer.steps < until; i++) trainer.step();
+      await trainer.rebalance();
+    }
+    const losses = await trainer.lastLosses();
+    if (!Number.isFinite(losses.psnr)) throw new Error(`training diverged by step ${trainer.steps} (the loss is not finite)`);
+    log(`training: step ${trainer.steps}/${options.steps}, batch PSNR ${losses.psnr.toFixed(2)} dB`);
+  };
+
+  // 3. Pre-segmentation, once per frame: of sensor depth, or else of the depth the field renders
+  //    once it has trained for one discovery interval.
+  if (!scan.hasDepth) await train(Math.min(options.discoverEvery, options.steps));
+  const presegmenter = new PreSegmenter();
+  const segmentations: PreSegmentation[] = [];
+  for (const f of frames) {
+    const view = f.depth ? { width: f.width, height: f.height, depth: f.depth, intrinsics: f.intrinsics } : await renderedDepthView(renderer, f, scan.normalisation.scale);
+    const seg = await presegmenter.segment(view);
+    segmentations.push(seg.width === f.width ? seg : upsampleSegments(seg, f.width, f.height));
+    if (segmentations.length % 20 === 0 || segmentations.length === frames.length) log(`pre-segmenting ${segmentations.length}/${frames.length}${f.depth ? '' : ' (rendered depth)'}`);
+  }
+  presegmenter.dispose();
+
+  // 4. Baselines from the segmenter's own (packed) outputs: argmax alone, and per-frame discovery.
+  const segmenterOnly: PredictedFrame[] = [];
+  const perFrame: PredictedFrame[] = [];
+  if (options.baselines) {
+    const perFrameDiscovery = new ClassDiscovery(classNames, options.discovery);
+    for (let i = 0; i < frames.length; i++) {
+      const n = frames[i]!.width * frames[i]!.height;
+      segmenterOnly.push({ frame: i, classes: Int32Array.from({ length: n }, (_, p) => unpackedArgmax(packed, firstPixel[i]! + p, k)) });
+      const source: PixelSource = async (_, list) => packedPixels(packed, firstPixel[i]!, k, list);
+      const features = await frameFeatures(source, i, sampleSegments(segmentations[i]!, options.samplesPerSegment), options.discovery.entropyWeight);
+      const update = perFrameDiscovery.update(features, segmentations[i]!.pixels, false);
+      perFrame.push({ frame: i, classes: labelsFromSegments(segmentations[i]!, update.classOfSegment).classes });
+    }
+  }
+
   const discovery = new ClassDiscovery(classNames, options.discovery);
   const scene = new SceneDiscovery(segmentations, discovery, { keyframes: options.keyframes, samplesPerSegment: options.samplesPerSegment });
   log(`discovery graph: ${scene.graphSize} segments of ${scene.keyframes.length} keyframes, ${scene.samplesPerUpdate} rendered pixels per update`);
@@ -188,14 +245,8 @@ export async function runDiscover(
     log(`step ${trainer.steps}: ${update.classes.length} classes (${novel.length} novel: ${novel.map((c) => `${c.name} ${(100 * c.share).toFixed(1)}%`).join(', ') || 'none'})`);
   };
   while (trainer.steps < options.steps) {
-    for (let i = 0; i < STEPS_PER_SYNC && trainer.steps < options.steps; i++) trainer.step();
-    await trainer.rebalance();
-    if (trainer.steps % options.discoverEvery < STEPS_PER_SYNC && trainer.steps < options.steps) {
-      const losses = await trainer.lastLosses();
-      if (!Number.isFinite(losses.psnr)) throw new Error(`training diverged at step ${trainer.steps} (loss is not finite)`);
-      log(`training: step ${trainer.steps}/${options.steps}, batch PSNR ${losses.psnr.toFixed(2)} dB`);
-      await discover();
-    }
+    await train(Math.min(options.steps, (Math.floor(trainer.steps / options.discoverEvery) + 1) * options.discoverEvery));
+    if (trainer.steps < options.steps) await discover();
   }
   await discover();
   const psnr = (await evaluator.evaluate(4, 777)).psnr;

@@ -1,0 +1,97 @@
+/**
+ * `npm run discover` end to end on a small generated scene (a bench room of a seed used nowhere
+ * else, 24 frames at 160x120): the command segments, trains and discovers in headless Chromium
+ * with the default segmenter, and writes metrics.json with every key the issue names, one label
+ * PNG per frame whose values the legend explains, previews, and the classes of every discovery
+ * update (novel ids keep their names). Bad input: one `error:` line, exit status 2.
+ *
+ * Short training cannot show the quality figures (the README's table is measured on full runs);
+ * this checks the pipeline and its outputs.
+ */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decode } from 'fast-png';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/scan-files.ts';
+
+const FRAMES = 24;
+
+describe('npm run discover', () => {
+  let scan: string;
+  beforeAll(async () => {
+    scan = join(mkdtempSync(join(tmpdir(), 'neurncd-discover-scan-')), 'room');
+    const gen = await runCli(['generate', '--out', scan, '--preset', 'bench', '--seed', '4242', '--frames', String(FRAMES), '--width', '160', '--height', '120']);
+    expect(gen.code, gen.stderr).toBe(0);
+  }, 300_000);
+
+  it('runs the pipeline and writes metrics, label maps with a legend, and previews', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'neurncd-discover-out-'));
+    const run = await runCli(['discover', scan, '--out', out, '--steps', '160', '--discover-every', '40', '--keyframes', '6', '--baselines']);
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('error'))).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/segmenting 24\/24/);
+    expect(run.stdout).toMatch(/mIoU/);
+
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, any>;
+    for (const key of ['frames', 'steps', 'seconds', 'psnr', 'classes', 'novel_classes', 'acc', 'miou', 'miou_known', 'miou_novel', 'per_class', 'baselines']) {
+      expect(m, key).toHaveProperty(key);
+    }
+    expect([m.frames, m.steps]).toEqual([FRAMES, 160]);
+    expect(m.psnr).toBeGreaterThan(14);
+    const shares = (m.classes as { pixel_share: number }[]).reduce((s, c) => s + c.pixel_share, 0);
+    expect(shares).toBeCloseTo(1, 3);
+    expect(m.novel_classes).toEqual(m.classes.filter((c: { known: boolean }) => !c.known).map((c: { name: string }) => c.name));
+    expect(Object.keys(m.per_class).sort()).toEqual(['bed', 'book', 'ceiling', 'chair', 'floor', 'furniture', 'objects', 'picture', 'sofa', 'table', 'tv', 'wall', 'window']);
+    for (const v of Object.values(m.per_class) as { iou: number | null }[]) expect(v.iou === null || (v.iou >= 0 && v.iou <= 100)).toBe(true);
+    // The known classes are the segmenter's: even after a short training most pixels are right.
+    expect(m.acc).toBeGreaterThan(50);
+    expect(m.miou_known).toBeGreaterThan(30);
+    for (const b of ['segmenter', 'per_frame', 'full']) expect(m.baselines[b].miou, b).toBeGreaterThanOrEqual(0);
+    // The segmenter alone never predicts a novel class.
+    expect(m.baselines.segmenter.miou_novel).toBe(0);
+
+    // Discovery ran every 40 steps and once at the end; a class id keeps its name throughout.
+    expect(m.updates.map((u: { step: number }) => u.step)).toEqual([40, 80, 120, 160]);
+    const names = new Map<number, string>();
+    for (const u of m.updates) for (const c of u.classes) expect(names.set(c.id, names.get(c.id) ?? c.name).get(c.id)).toBe(c.name);
+
+    // One label map per frame, at training resolution, every value in the legend.
+    const legend = JSON.parse(readFileSync(join(out, 'labels', 'legend.json'), 'utf8')) as { classes: Record<string, { name: string }> };
+    const pngs = readdirSync(join(out, 'labels')).filter((f) => f.endsWith('.png'));
+    expect(pngs.length).toBe(FRAMES);
+    const seen = new Set<number>();
+    for (const f of pngs.slice(0, 4)) {
+      const img = decode(readFileSync(join(out, 'labels', f)));
+      expect([img.width, img.height, img.depth, img.channels]).toEqual([160, 120, 16, 1]);
+      for (const v of img.data) seen.add(v);
+    }
+    for (const v of seen) expect(v === 0 || String(v) in legend.classes, `label value ${v}`).toBe(true);
+    expect(Object.values(legend.classes).map((c) => c.name).sort()).toEqual((m.classes as { name: string }[]).map((c) => c.name).sort());
+    // Previews: RGB | ground truth | discovered, side by side.
+    const previews = readdirSync(join(out, 'previews'));
+    expect(previews.length).toBe(3);
+    const preview = decode(readFileSync(join(out, 'previews', previews[0]!)));
+    expect([preview.width, preview.height]).toEqual([480, 120]);
+  }, 900_000);
+
+  it('refuses bad input with one error line and exit status 2', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'neurncd-discover-bad-'));
+    const missing = await runCli(['discover', join(out, 'nothing-here'), '--out', out]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toMatch(/^error: .*nothing-here: does not exist$/);
+    const noOut = await runCli(['discover', scan]);
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr.trim()).toMatch(/^error: --out OUT_DIR is required/);
+    const algorithm = await runCli(['discover', scan, '--out', out, '--algorithm', 'kmeans']);
+    expect(algorithm.code).toBe(2);
+    expect(algorithm.stderr.trim()).toBe("error: discovery: algorithm must be 'mcl' or 'hdbscan', got kmeans");
+    const segmenter = await runCli(['discover', scan, '--out', out, '--segmenter', 'no-such-model']);
+    expect(segmenter.code).toBe(2);
+    expect(segmenter.stderr.trim()).toMatch(/^error: --segmenter 'no-such-model' is neither a model-list name \(neurncd-synth-seg, deeplabv3-mnv2-pascal, segformer-b0-ade20k\) nor an \.onnx file$/);
+    const notModel = await runCli(['discover', scan, '--out', out, '--segmenter', join(scan, 'traj_w_c.txt'), '--steps', '4']);
+    expect(notModel.code).toBe(2);
+    expect(notModel.stderr.trim()).toMatch(/^error: traj_w_c\.txt: /);
+    expect(notModel.stderr.trim().split('\n').length).toBe(1);
+  }, 300_000);
+});
