@@ -220,7 +220,13 @@ export async function runDiscover(
   const segmenterOnly: PredictedFrame[] = [];
   const perFrame: PredictedFrame[] = [];
   if (options.baselines) {
-    const perFrameDiscovery = new ClassDiscovery(classNames, options.discovery);
+    // One frame's graph holds about one keyframe's share of the segments: the smallest cluster
+    // scales with it (an object is one or two segments of a frame).
+    const perFrameDiscovery = new ClassDiscovery(classNames, {
+      ...options.discovery,
+      minClusterSize: Math.max(2, Math.round(options.discovery.minClusterSize / options.keyframes)),
+      neighbours: Math.max(2, Math.round(options.discovery.neighbours / 4)),
+    });
     for (let i = 0; i < frames.length; i++) {
       const n = frames[i]!.width * frames[i]!.height;
       segmenterOnly.push({ frame: i, classes: Int32Array.from({ length: n }, (_, p) => unpackedArgmax(packed, firstPixel[i]! + p, k)) });
