@@ -16,7 +16,7 @@ import { FieldTrainer } from '../field/field-trainer.ts';
 import { packLogitTargets, TARGET_WORDS_PER_PIXEL, unpackTarget } from '../field/semantic-targets.ts';
 import { uploadTrainingFrames } from '../field/training-frames.ts';
 import { defaultTrainerSettings } from '../field/training-settings.ts';
-import { pixelStride, ViewRenderer, viewSettingsFor } from '../field/view-renderer.ts';
+import { PIXEL_RECORD, pixelStride, ViewRenderer, viewSettingsFor } from '../field/view-renderer.ts';
 import { describeAdapter, type GpuContext } from '../gpu/gpu-context.ts';
 import { PipelineCache } from '../gpu/pipeline-cache.ts';
 import type { Scan } from '../scan/scan.ts';
@@ -191,7 +191,7 @@ export async function runDiscover(
   const stride = pixelStride(k);
   const fieldPixels: PixelSource = async (fi, list) => {
     const r = await renderer.renderPixels(frames[fi]!, list);
-    return { count: r.count, k, data: r.records, stride, probsAt: 7, entropyAt: 6 };
+    return { count: r.count, k, data: r.records, stride, probsAt: PIXEL_RECORD.probs, entropyAt: PIXEL_RECORD.entropyNormalised };
   };
   const train = async (until: number): Promise<void> => {
     while (trainer.steps < until) {
@@ -237,6 +237,7 @@ export async function runDiscover(
     }
   }
 
+  // 5. Train, rediscovering every N steps.
   const discovery = new ClassDiscovery(classNames, options.discovery);
   const scene = new SceneDiscovery(segmentations, discovery, { keyframes: options.keyframes, samplesPerSegment: options.samplesPerSegment });
   log(`discovery graph: ${scene.graphSize} segments of ${scene.keyframes.length} keyframes, ${scene.samplesPerUpdate} rendered pixels per update`);
@@ -258,7 +259,7 @@ export async function runDiscover(
   const psnr = (await evaluator.evaluate(4, 777)).psnr;
   log(`trained ${trainer.steps} steps; PSNR on training views ${psnr.toFixed(2)} dB`);
 
-  // 4. Label every frame, then score.
+  // 6. Label every frame, then score.
   const labels: FrameLabels[] = [];
   for (let i = 0; i < frames.length; i++) {
     labels.push(await scene.labelFrame(fieldPixels, i));

@@ -110,8 +110,11 @@ interface TileSpec {
   list: Uint32Array | null;
 }
 
+/** Where each value sits in a pixel record (finish_pixels in view-rays.wgsl writes them); the K probabilities start at `probs`. */
+export const PIXEL_RECORD = { rgb: 0, depth: 3, opacity: 4, entropy: 5, entropyNormalised: 6, probs: 7 } as const;
+
 /** Floats per pixel of a tile record. */
-export const pixelStride = (k: number): number => 7 + k;
+export const pixelStride = (k: number): number => PIXEL_RECORD.probs + k;
 
 /** Depth of the normalised scene in the scan's own units (metres for the formats with depth): p_normalised = (p - offset) * scale. */
 export function depthInSceneUnits(depth: Float32Array, normalisation: { scale: number }): Float32Array {
@@ -310,12 +313,12 @@ export class ViewRenderer {
       for (let i = 0; i < tile.pixels; i++) {
         const p = tile.firstPixel + i;
         const rec = tile.data.subarray(i * stride, (i + 1) * stride);
-        view.rgb.set(rec.subarray(0, 3), p * 3);
-        view.depth[p] = rec[3]!;
-        view.opacity[p] = rec[4]!;
-        view.entropy[p] = rec[5]!;
-        view.entropyNormalised[p] = rec[6]!;
-        view.probs.set(rec.subarray(7), p * k);
+        view.rgb.set(rec.subarray(PIXEL_RECORD.rgb, PIXEL_RECORD.rgb + 3), p * 3);
+        view.depth[p] = rec[PIXEL_RECORD.depth]!;
+        view.opacity[p] = rec[PIXEL_RECORD.opacity]!;
+        view.entropy[p] = rec[PIXEL_RECORD.entropy]!;
+        view.entropyNormalised[p] = rec[PIXEL_RECORD.entropyNormalised]!;
+        view.probs.set(rec.subarray(PIXEL_RECORD.probs), p * k);
       }
       options.onTile?.(tile, view);
     }
