@@ -22,9 +22,7 @@ const SLOTS = 4;
 export type SemanticTargets =
   /** Ground-truth labels: one-hot on the known classes (channel = index in the list), uniform elsewhere. */
   | { from: 'labels'; knownClasses: readonly number[] }
-  /** A segmenter's logits at the frame's training resolution (K x H x W), by scan frame index. */
-  | { from: 'segmenter'; classes: number; logits: (frameIndex: number) => FeatureMap }
-  /** Already packed (packLogitTargets), TARGET_WORDS_PER_PIXEL words per pixel of the uploaded frames in order. */
+  /** A segmenter's outputs, already packed (packLogitTargets), TARGET_WORDS_PER_PIXEL words per pixel of the uploaded frames in order. */
   | { from: 'packed'; classes: number; words: Uint32Array };
 
 export function targetClasses(targets: SemanticTargets): number {

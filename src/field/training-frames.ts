@@ -4,7 +4,7 @@
  */
 import type { Scan } from '../scan/scan.ts';
 import { uploadBuffer } from '../gpu/buffer-io.ts';
-import { packLabelTargets, packLogitTargets, targetClasses, TARGET_WORDS_PER_PIXEL, type SemanticTargets } from './semantic-targets.ts';
+import { packLabelTargets, targetClasses, TARGET_WORDS_PER_PIXEL, type SemanticTargets } from './semantic-targets.ts';
 
 export const CAMERA_FLOATS = 20;
 
@@ -44,7 +44,11 @@ export function uploadTrainingFrames(device: GPUDevice, scan: Scan, frameIndices
   const pixels = frameIndices.reduce((n, i) => n + scan.frames[i]!.width * scan.frames[i]!.height, 0);
   const words = new Uint32Array(pixels);
   const depths = new Float32Array(pixels);
-  const semantic = new Uint32Array(pixels * TARGET_WORDS_PER_PIXEL);
+  // Packed targets are uploaded as given; labels are packed here, frame by frame.
+  if (targets.from === 'packed' && targets.words.length !== pixels * TARGET_WORDS_PER_PIXEL) {
+    throw new RangeError(`packed targets hold ${targets.words.length / TARGET_WORDS_PER_PIXEL} pixels, the frames have ${pixels}`);
+  }
+  const semantic = targets.from === 'packed' ? targets.words : new Uint32Array(pixels * TARGET_WORDS_PER_PIXEL);
   const scale = scan.normalisation.scale;
   let at = 0;
   for (const fi of frameIndices) {
@@ -55,16 +59,6 @@ export function uploadTrainingFrames(device: GPUDevice, scan: Scan, frameIndices
       depths[at + p] = f.depth ? f.depth[p]! * scale : 0;
     }
     if (targets.from === 'labels') packLabelTargets(f.labels, targets.knownClasses, n, semantic, at);
-    else if (targets.from === 'packed') {
-      if (targets.words.length !== pixels * TARGET_WORDS_PER_PIXEL) throw new RangeError(`packed targets hold ${targets.words.length / TARGET_WORDS_PER_PIXEL} pixels, the frames have ${pixels}`);
-      if (at === 0) semantic.set(targets.words);
-    } else {
-      const logits = targets.logits(fi);
-      if (logits.width !== f.width || logits.height !== f.height || logits.channels !== k) {
-        throw new Error(`${f.name}: segmenter output is ${logits.channels}x${logits.width}x${logits.height}, the frame needs ${k}x${f.width}x${f.height}`);
-      }
-      packLogitTargets(logits, semantic, at);
-    }
     at += n;
   }
   const buffers = {

@@ -94,7 +94,12 @@ describe('ray sampler (WGSL)', () => {
       for (let p = 0; p < n; p++) for (let c = 0; c < k; c++) data[c * n + p] = 3 * Math.sin(0.7 * c * (p % 13) + fi + 0.3 * c) + (c === p % k ? 2 : 0);
       return { channels: k, width: f.width, height: f.height, data };
     };
-    const r = await sample(settings, () => true, { from: 'segmenter', classes: k, logits: logitsOf });
+    // Packed frame after frame, as the pipeline does.
+    const frameIds = [0, 1, 2, 3];
+    const firstPixel = frameIds.map((fi) => frameIds.slice(0, fi).reduce((n, i) => n + scan.frames[i]!.width * scan.frames[i]!.height, 0));
+    const words = new Uint32Array(frameIds.reduce((n, i) => n + scan.frames[i]!.width * scan.frames[i]!.height, 0) * 2);
+    frameIds.forEach((fi) => packLogitTargets(logitsOf(fi), words, firstPixel[fi]!));
+    const r = await sample(settings, () => true, { from: 'packed', classes: k, words });
     for (let i = 0; i < settings.rays; i++) {
       const o = [r.rays[i * 8]!, r.rays[i * 8 + 1]!, r.rays[i * 8 + 2]!];
       const d = [r.rays[i * 8 + 4]!, r.rays[i * 8 + 5]!, r.rays[i * 8 + 6]!];

@@ -49,6 +49,6 @@ describe('semantic targets (packed class distributions)', () => {
   });
 
   it('refuses class counts a byte id cannot hold', () => {
-    expect(() => targetClasses({ from: 'segmenter', classes: 300, logits: () => ({ channels: 300, width: 1, height: 1, data: new Float32Array(300) }) })).toThrow(/1\.\.255 classes, got 300/);
+    expect(() => targetClasses({ from: 'packed', classes: 300, words: new Uint32Array(2) })).toThrow(/1\.\.255 classes, got 300/);
   });
 });
