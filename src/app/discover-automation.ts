@@ -8,7 +8,7 @@ import { encode } from 'fast-png';
 import { knownColour, novelColour } from '../discover/class-colours.ts';
 import type { GpuContext } from '../gpu/gpu-context.ts';
 import type { Scan } from '../scan/scan.ts';
-import { MODEL_CATALOG } from '../segment/model-catalog.ts';
+import { loadCatalogEntry, MODEL_CATALOG } from '../segment/model-catalog.ts';
 import { toBase64 } from '../segment/segment-automation.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
 import type { ScanInput } from '../scan/load-scan-in-worker.ts';
@@ -51,8 +51,7 @@ export async function loadRequestedSegmenter(segmenter: Segmenter, wanted: Disco
   if ('id' in wanted) {
     const entry = MODEL_CATALOG.find((e) => e.id === wanted.id);
     if (!entry) throw new Error(`unknown segmenter '${wanted.id}' (the model list has ${MODEL_CATALOG.map((e) => e.id).join(', ')})`);
-    if (entry.source.kind === 'download') await segmenter.loadEntry(entry.source.entry);
-    else await segmenter.loadFromUrl(entry.source.modelPath, entry.source.manifestPath);
+    await loadCatalogEntry(segmenter, entry);
     return;
   }
   await segmenter.loadFromUrl(wanted.modelUrl, wanted.manifestUrl);

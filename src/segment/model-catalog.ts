@@ -4,7 +4,8 @@
  * load (then kept in Cache Storage, see model-store.ts). The project's own model ships with the
  * page.
  */
-import type { ModelEntry } from './segmenter.ts';
+import type { ExecutionProvider } from './execution-provider.ts';
+import type { LoadProgress, ModelEntry, Segmenter, SegmenterInfo } from './segmenter.ts';
 
 export interface CatalogEntry {
   id: string;
@@ -122,3 +123,18 @@ export const DEFAULT_SEGMENTER: CatalogEntry = {
 };
 
 export const MODEL_CATALOG: readonly CatalogEntry[] = [DEFAULT_SEGMENTER, DEEPLAB_V3_PASCAL, SEGFORMER_B0_ADE20K];
+
+/**
+ * Loads an entry of the list into `segmenter`: a bundled model from the page's own files, a
+ * downloaded one through the browser's cache. `fromCache` is null for a bundled model.
+ */
+export async function loadCatalogEntry(
+  segmenter: Segmenter,
+  entry: CatalogEntry,
+  options: { provider?: ExecutionProvider; onProgress?: LoadProgress } = {},
+): Promise<SegmenterInfo & { fromCache: boolean | null }> {
+  if (entry.source.kind === 'download') return segmenter.loadEntry(entry.source.entry, options);
+  const base = document.baseURI;
+  const info = await segmenter.loadFromUrl(new URL(entry.source.modelPath, base).href, new URL(entry.source.manifestPath, base).href, options);
+  return { ...info, fromCache: null };
+}

@@ -5,7 +5,7 @@
  * files never become markup.
  */
 import type { ExecutionProvider } from '../segment/execution-provider.ts';
-import { MODEL_CATALOG, type CatalogEntry } from '../segment/model-catalog.ts';
+import { loadCatalogEntry, MODEL_CATALOG, type CatalogEntry } from '../segment/model-catalog.ts';
 import type { Segmenter, SegmenterInfo } from '../segment/segmenter.ts';
 
 const PROVIDERS: { value: '' | ExecutionProvider; label: string }[] = [
@@ -83,12 +83,8 @@ export class SegmenterPanel {
       }
     };
     await this.run(async () => {
-      const provider = this.chosenProvider();
-      if (entry.source.kind === 'bundled') {
-        const base = document.baseURI;
-        return this.segmenter.loadFromUrl(new URL(entry.source.modelPath, base).href, new URL(entry.source.manifestPath, base).href, { provider, onProgress });
-      }
-      const info = await this.segmenter.loadEntry(entry.source.entry, { provider, onProgress });
+      const info = await loadCatalogEntry(this.segmenter, entry, { provider: this.chosenProvider(), onProgress });
+      if (info.fromCache === null) return info;
       return { info, note: info.fromCache ? ' (from this browser\'s cache)' : ' (downloaded, checked and cached)' };
     });
   }
