@@ -90,11 +90,10 @@ function sparseAffinity(f: SegmentFeatures, neighbours: number): Float32Array {
   const full = new Float32Array(n * n);
   for (let i = 0; i < n; i++) for (let j = i; j < n; j++) full[i * n + j] = full[j * n + i] = Math.max(cosine(f.data, i, f.data, j, f.dims), 0);
   const kept = new Float32Array(n * n);
-  const order = new Uint32Array(n);
+  const indices = Array.from({ length: n }, (_, j) => j);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) order[j] = j;
     const row = full.subarray(i * n, (i + 1) * n);
-    const best = Array.from(order).sort((a, b) => row[b]! - row[a]!).slice(0, neighbours + 1);
+    const best = [...indices].sort((a, b) => row[b]! - row[a]!).slice(0, neighbours + 1);
     for (const j of best) kept[i * n + j] = kept[j * n + i] = row[j]!;
   }
   return kept;
@@ -181,8 +180,9 @@ export class ClassDiscovery {
     const kept = protos.mean.map((_, c) => protos.mass[c]! > 0 && (knownOf[c]! >= 0 || protos.mass[c]! / total >= s.minNovelShare));
     const keptIndex = protos.mean.flatMap((_, c) => (kept[c] ? [c] : []));
     if (keptIndex.length > 0) {
+      const keptMeans = keptIndex.map((c) => protos.mean[c]!);
       for (let i = 0; i < n; i++) {
-        if (labels[i]! >= 0 && !kept[labels[i]!]) labels[i] = keptIndex[nearest(features.data, i, keptIndex.map((c) => protos.mean[c]!), features.dims)]!;
+        if (labels[i]! >= 0 && !kept[labels[i]!]) labels[i] = keptIndex[nearest(features.data, i, keptMeans, features.dims)]!;
       }
     }
     // Clusters of one known class are that class; each remaining cluster is a novel candidate.
