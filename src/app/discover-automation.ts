@@ -117,7 +117,6 @@ export async function runDiscoverRequest(
     updates: result.updates.map((u) => ({ step: u.step, seconds: u.seconds, classes: u.classes.map((c) => ({ id: c.id, name: c.name, known: c.known, pixel_share: c.share })) })),
     adapter: result.adapter,
     segmenter: result.segmenter,
-    ...(result.graph && { graph: result.graph }),
   };
   if (result.score) {
     const s = result.score;

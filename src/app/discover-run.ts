@@ -34,8 +34,6 @@ export interface DiscoverOptions {
   discovery: DiscoverySettings;
   /** Also score the segmenter alone and per-frame discovery without the field. */
   baselines: boolean;
-  /** Return the last clustered graph (features, pixel weights, majority ground-truth label per segment) for tuning. */
-  keepGraph?: boolean;
 }
 
 export const DEFAULT_DISCOVER_OPTIONS: DiscoverOptions = {
@@ -70,17 +68,6 @@ export interface DiscoverResult {
   labels: FrameLabels[];
   adapter: string;
   segmenter: string;
-  graph?: { dims: number; features: number[]; weights: number[]; truth: number[] };
-}
-
-/** The ground-truth class most of a segment's pixels have, per segment of the keyframes in order. */
-function graphTruth(scan: Scan, scene: SceneDiscovery): number[] {
-  return scene.keyframes.flatMap((f) => {
-    const seg = scene.segmentations[f]!;
-    const votes = Array.from({ length: seg.count }, () => new Map<number, number>());
-    seg.segments.forEach((s, p) => s >= 0 && votes[s]!.set(scan.frames[f]!.labels![p]!, (votes[s]!.get(scan.frames[f]!.labels![p]!) ?? 0) + 1));
-    return votes.map((v) => [...v.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 0);
-  });
 }
 
 const STEPS_PER_SYNC = 4;
@@ -287,9 +274,5 @@ export async function runDiscover(
     labels,
     adapter: describeAdapter(summary),
     segmenter: info.manifest.name,
-    ...(options.keepGraph &&
-      scene.lastFeatures && {
-        graph: { dims: scene.lastFeatures.dims, features: Array.from(scene.lastFeatures.data), weights: Array.from(scene.graphWeights), truth: scan.hasLabels ? graphTruth(scan, scene) : [] },
-      }),
   };
 }

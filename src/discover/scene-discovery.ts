@@ -80,8 +80,6 @@ export class SceneDiscovery {
   readonly keyframes: number[];
   private readonly samples: SegmentSamples[];
   private readonly keyWeights: Float64Array;
-  /** The features the last update clustered (for diagnostics and tuning). */
-  lastFeatures: SegmentFeatures | null = null;
 
   constructor(
     readonly segmentations: readonly PreSegmentation[],
@@ -91,11 +89,6 @@ export class SceneDiscovery {
     this.keyframes = spreadFrames(segmentations.length, options.keyframes);
     this.samples = segmentations.map((s) => sampleSegments(s, options.samplesPerSegment));
     this.keyWeights = Float64Array.from(this.keyframes.flatMap((f) => Array.from(segmentations[f]!.pixels)));
-  }
-
-  /** Pixels of each segment of the clustered graph. */
-  get graphWeights(): Float64Array {
-    return this.keyWeights;
   }
 
   /** Segments in the clustered graph. */
@@ -119,8 +112,7 @@ export class SceneDiscovery {
       data.set(p.data, at);
       at += p.data.length;
     }
-    this.lastFeatures = { count: data.length / dims, dims, data };
-    return this.discovery.update(this.lastFeatures, this.keyWeights);
+    return this.discovery.update({ count: data.length / dims, dims, data }, this.keyWeights);
   }
 
   /** Labels one frame with the last update's classes (keyframes from the clustering itself). */
