@@ -5,7 +5,7 @@
  * a few preview images, all as base64 so they cross into Node as JSON.
  */
 import { encode } from 'fast-png';
-import { knownColour, novelColour } from '../discover/class-colours.ts';
+import { knownColour, novelColour, type Rgb8 } from '../discover/class-colours.ts';
 import type { GpuContext } from '../gpu/gpu-context.ts';
 import type { Scan } from '../scan/scan.ts';
 import { loadCatalogEntry, MODEL_CATALOG } from '../segment/model-catalog.ts';
@@ -57,7 +57,7 @@ export async function loadRequestedSegmenter(segmenter: Segmenter, wanted: Disco
   await segmenter.loadFromUrl(wanted.modelUrl, wanted.manifestUrl);
 }
 
-function colourMap(width: number, height: number, colourOf: (p: number) => [number, number, number]): Uint8Array {
+function colourMap(width: number, height: number, colourOf: (p: number) => Rgb8): Uint8Array {
   const out = new Uint8Array(width * height * 3);
   for (let p = 0; p < width * height; p++) out.set(colourOf(p), p * 3);
   return out;
@@ -74,7 +74,12 @@ function preview(scan: Scan, index: number, result: DiscoverResult, toScanId: In
   const panels: Uint8Array[] = [colourMap(width, height, (p) => [f.rgba[p * 4]!, f.rgba[p * 4 + 1]!, f.rgba[p * 4 + 2]!])];
   if (f.labels) panels.push(colourMap(width, height, (p) => knownColour(f.labels![p]!, true)));
   const labels = result.labels[index]!.classes;
-  panels.push(colourMap(width, height, (p) => (labels[p]! >= k ? novelColour(labels[p]! - k) : knownColour(labels[p]! < 0 ? -1 : toScanId[labels[p]!]! >= 0 ? toScanId[labels[p]!]! : labels[p]!))));
+  const discoveredColour = (id: number): Rgb8 => {
+    if (id < 0) return knownColour(-1);
+    if (id >= k) return novelColour(id - k);
+    return knownColour(toScanId[id]! >= 0 ? toScanId[id]! : id);
+  };
+  panels.push(colourMap(width, height, (p) => discoveredColour(labels[p]!)));
   const wide = width * panels.length;
   const out = new Uint8Array(wide * height * 3);
   panels.forEach((panel, i) => {
