@@ -6,6 +6,7 @@
  */
 import { encode } from 'fast-png';
 import { knownColour, novelColour, type Rgb8 } from '../discover/class-colours.ts';
+import { encodeLabelPng, labelLegend, type LabelLegend } from '../export/label-png.ts';
 import type { GpuContext } from '../gpu/gpu-context.ts';
 import type { Scan } from '../scan/scan.ts';
 import { loadCatalogEntry, MODEL_CATALOG } from '../segment/model-catalog.ts';
@@ -27,8 +28,8 @@ export interface DiscoverRequest {
 
 export interface DiscoverReply {
   metrics: Record<string, unknown>;
-  /** value = class id + 1 (0: nothing), see legend. */
-  legend: Record<string, { name: string; known: boolean }>;
+  /** What the label-map values mean. */
+  legend: LabelLegend;
   /** One 16-bit greyscale PNG per frame, base64, with the frame's image name. */
   labels: { frame: string; png: string }[];
   previews: { frame: string; png: string }[];
@@ -100,11 +101,10 @@ export async function runDiscoverRequest(
   await loadRequestedSegmenter(segmenter, request.segmenter);
   const result = await runDiscover(ctx, scan, segmenter, request.options, log);
 
-  const legend: DiscoverReply['legend'] = {};
-  for (const c of result.classes) legend[String(c.id + 1)] = { name: c.name, known: c.known };
+  const legend = labelLegend(result.classes);
   const labels = result.labels.map((l, i) => ({
     frame: scan.frames[i]!.name,
-    png: toBase64(encode({ width: l.width, height: l.height, data: Uint16Array.from(l.classes, (c) => c + 1), channels: 1, depth: 16 })),
+    png: toBase64(encodeLabelPng(l)),
   }));
   const toScanId = segmenterToScanIds(scan.classes ?? [], segmenter.info!.manifest.classes);
   const wanted = Math.min(request.previewFrames ?? 3, scan.frames.length);

@@ -12,6 +12,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DiscoverReply, DiscoverRequest } from '../app/discover-automation.ts';
 import { checkDiscoverySettings, DEFAULT_DISCOVERY, type ClusteringAlgorithm } from '../discover/class-discovery.ts';
+import { labelFileName } from '../export/label-png.ts';
 import { loadScan } from '../scan/load-scan.ts';
 import { ScanError } from '../scan/scan-error.ts';
 import { MODEL_CATALOG } from '../segment/model-catalog.ts';
@@ -102,10 +103,9 @@ await runCommand(
 
     await mkdir(join(out, 'labels'), { recursive: true });
     await mkdir(join(out, 'previews'), { recursive: true });
-    const fileName = (frame: string): string => `${frame.replace(/\.[^./]+$/, '').replace(/[\\/]/g, '_')}.png`;
-    for (const l of reply.labels) await writeFile(join(out, 'labels', fileName(l.frame)), Buffer.from(l.png, 'base64'));
-    await writeFile(join(out, 'labels', 'legend.json'), `${JSON.stringify({ value: 'class id + 1; 0 = nothing', classes: reply.legend }, null, 2)}\n`);
-    for (const p of reply.previews) await writeFile(join(out, 'previews', fileName(p.frame)), Buffer.from(p.png, 'base64'));
+    for (const l of reply.labels) await writeFile(join(out, 'labels', labelFileName(l.frame)), Buffer.from(l.png, 'base64'));
+    await writeFile(join(out, 'labels', 'legend.json'), `${JSON.stringify(reply.legend, null, 2)}\n`);
+    for (const p of reply.previews) await writeFile(join(out, 'previews', labelFileName(p.frame)), Buffer.from(p.png, 'base64'));
     await writeFile(join(out, 'metrics.json'), `${JSON.stringify(reply.metrics, null, 2)}\n`);
     if (json) process.stdout.write(`${JSON.stringify(reply.metrics, null, 2)}\n`);
     else summarise(reply.metrics, out);
