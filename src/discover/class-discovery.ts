@@ -2,14 +2,21 @@
  * From segment features to classes: one graph of the segments of many views (so one object gets
  * one label from every view), clustered by cosine affinity with Markov clustering (the paper's)
  * or HDBSCAN; a cluster whose mean distribution is confidently one of the segmenter's classes
- * takes that class, the others are novel classes. Each new clustering is matched to the last
+ * is known, and each of its segments takes its own most probable class (clustering is there to
+ * find what the segmenter does not know, not to re-decide what it does: two known classes that
+ * fall into one cluster stay apart); the other clusters are novel classes.
+ *
+ * Affinities are cosines between square roots of the distributions (the Hellinger /
+ * Bhattacharyya geometry of probability vectors) with the entropy appended: on raw
+ * probabilities the dominant class hides the tail, and the tail is what tells a picture
+ * (wall + book) from a window (wall + objects) when the segmenter knows neither. Each new clustering is matched to the last
  * (Hungarian, on shared pixels) so that a class keeps its id, name and colour while training goes
  * on; a novel class that finds no match gets the next free number.
  */
 import { maximumAssignment } from '../eval/hungarian.ts';
 import { hdbscan } from './hdbscan.ts';
 import { markovClustering } from './markov-clustering.ts';
-import { cosine, type SegmentFeatures } from './segment-features.ts';
+import { affinity, type SegmentFeatures } from './segment-features.ts';
 
 export type ClusteringAlgorithm = 'mcl' | 'hdbscan';
 
@@ -21,10 +28,15 @@ export interface DiscoverySettings {
   neighbours: number;
   /** HDBSCAN: the fewest segments a cluster has. */
   minClusterSize: number;
-  /** A cluster is a known class when its mean distribution gives one class at least this... */
+  /** A cluster is known when its mean distribution gives one class at least this... */
   confidence: number;
-  /** ...and its mean normalised entropy (ε / ln K) stays below this: a segmenter can lean to a class it is unsure of. */
-  novelEntropy: number;
+  /**
+   * ...and its mean normalised entropy (ε / ln K) stays below this multiple of the median over
+   * the graph's segments (and below MAX_KNOWN_ENTROPY): a segmenter can lean to a class it is
+   * unsure of. Relative, because the field's entropy falls as it trains and every segmenter has
+   * its own scale.
+   */
+  novelEntropyRatio: number;
   /** Weight of the entropy entry of a feature against the probabilities. */
   entropyWeight: number;
   /** A novel cluster with less than this share of the pixels is not a class: its segments join the nearest class. */
@@ -32,17 +44,22 @@ export interface DiscoverySettings {
 }
 
 /**
- * Defaults as measured on generated rooms (README, Discovery): HDBSCAN with clusters of at least
- * 8 segments (about a third of the 24 keyframes) separated the novel classes best; MCL at the
- * paper's inflation 12 splits this graph into hundreds of small clusters.
+ * Defaults as measured on generated rooms of development seeds (README, Discovery): HDBSCAN with
+ * clusters of at least 8 segments (about a third of the 24 keyframes) separated the novel
+ * classes best; MCL at the paper's inflation 12 splits this graph into hundreds of small
+ * clusters. A ratio of 1.2 to the median entropy kept uncertain known classes (objects, table)
+ * known where a fixed 0.35 had turned them novel.
  */
+/** Above this normalised entropy a cluster is never known, even in a scene that is mostly novel. */
+export const MAX_KNOWN_ENTROPY = 0.5;
+
 export const DEFAULT_DISCOVERY: DiscoverySettings = {
   algorithm: 'hdbscan',
   inflation: 12,
   neighbours: 12,
   minClusterSize: 8,
   confidence: 0.5,
-  novelEntropy: 0.35,
+  novelEntropyRatio: 1.2,
   entropyWeight: 1,
   minNovelShare: 0.005,
 };
@@ -79,16 +96,16 @@ export function checkDiscoverySettings(s: DiscoverySettings): void {
   if (!Number.isInteger(s.neighbours) || s.neighbours < 1) fail('neighbours', `must be a positive integer, got ${s.neighbours}`);
   if (!Number.isInteger(s.minClusterSize) || s.minClusterSize < 2) fail('minClusterSize', `must be an integer of at least 2, got ${s.minClusterSize}`);
   if (!(s.confidence > 0 && s.confidence <= 1)) fail('confidence', `must be in (0, 1], got ${s.confidence}`);
-  if (!(s.novelEntropy > 0 && s.novelEntropy <= 1)) fail('novelEntropy', `must be in (0, 1], got ${s.novelEntropy}`);
+  if (!(s.novelEntropyRatio > 0)) fail('novelEntropyRatio', `must be positive, got ${s.novelEntropyRatio}`);
   if (!(s.entropyWeight > 0)) fail('entropyWeight', `must be positive, got ${s.entropyWeight}`);
   if (!(s.minNovelShare >= 0 && s.minNovelShare < 1)) fail('minNovelShare', `must be in [0, 1), got ${s.minNovelShare}`);
 }
 
-/** Cosine affinities, each segment keeping its `neighbours` strongest (symmetrised by max). */
+/** Affinities, each segment keeping its `neighbours` strongest (symmetrised by max). */
 function sparseAffinity(f: SegmentFeatures, neighbours: number): Float32Array {
   const n = f.count;
   const full = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) full[i * n + j] = full[j * n + i] = Math.max(cosine(f.data, i, f.data, j, f.dims), 0);
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) full[i * n + j] = full[j * n + i] = Math.max(affinity(f.data, i, f.data, j, f.dims), 0);
   const kept = new Float32Array(n * n);
   const indices = Array.from({ length: n }, (_, j) => j);
   for (let i = 0; i < n; i++) {
@@ -99,10 +116,10 @@ function sparseAffinity(f: SegmentFeatures, neighbours: number): Float32Array {
   return kept;
 }
 
-function cosineDistances(f: SegmentFeatures): Float32Array {
+function affinityDistances(f: SegmentFeatures): Float32Array {
   const n = f.count;
   const d = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) d[i * n + j] = d[j * n + i] = 1 - cosine(f.data, i, f.data, j, f.dims);
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) d[i * n + j] = d[j * n + i] = 1 - affinity(f.data, i, f.data, j, f.dims);
   return d;
 }
 
@@ -121,11 +138,25 @@ function prototypes(f: SegmentFeatures, labels: Int32Array, weights: ArrayLike<n
   return { mean, mass };
 }
 
+/** The most probable of the K classes in a feature (or prototype) starting at `at`. */
+export function argmaxClass(f: ArrayLike<number>, at: number, k: number): number {
+  let best = 0;
+  for (let c = 1; c < k; c++) if (f[at + c]! > f[at + best]!) best = c;
+  return best;
+}
+
+/** Median normalised entropy of the segments (the entropy entry divided by its weight). */
+function medianEntropy(f: SegmentFeatures, entropyWeight: number): number {
+  if (f.count === 0) return 0;
+  const e = Float64Array.from({ length: f.count }, (_, s) => f.data[s * f.dims + f.dims - 1]! / entropyWeight).sort();
+  return e[e.length >> 1]!;
+}
+
 function nearest(f: Float32Array, fi: number, candidates: Float32Array[], dims: number): number {
   let best = -1;
   let bestSim = -Infinity;
   candidates.forEach((c, i) => {
-    const sim = cosine(f, fi, c, 0, dims);
+    const sim = affinity(f, fi, c, 0, dims);
     if (sim > bestSim) [best, bestSim] = [i, sim];
   });
   return best;
@@ -164,7 +195,7 @@ export class ClassDiscovery {
         ? { labels: new Int32Array(0), clusters: 0 }
         : s.algorithm === 'mcl'
           ? markovClustering(sparseAffinity(features, s.neighbours), n, { inflation: s.inflation })
-          : hdbscan(cosineDistances(features), n, { minClusterSize: s.minClusterSize });
+          : hdbscan(affinityDistances(features), n, { minClusterSize: s.minClusterSize });
     // HDBSCAN's noise joins the nearest cluster: every segment gets a label.
     let protos = prototypes(features, raw.labels, weights, raw.clusters);
     const labels = Int32Array.from(raw.labels, (l, i) => (l >= 0 || raw.clusters === 0 ? l : nearest(features.data, i, protos.mean, features.dims)));
@@ -172,12 +203,9 @@ export class ClassDiscovery {
     const total = protos.mass.reduce((a, b) => a + b, 0) || 1;
 
     // Known or novel; small novel clusters are not classes.
-    const knownOf = protos.mean.map((m) => {
-      let best = 0;
-      for (let c = 1; c < k; c++) if (m[c]! > m[best]!) best = c;
-      return m[best]! >= s.confidence && m[k]! / s.entropyWeight < s.novelEntropy ? best : -1;
-    });
-    const kept = protos.mean.map((_, c) => protos.mass[c]! > 0 && (knownOf[c]! >= 0 || protos.mass[c]! / total >= s.minNovelShare));
+    const entropyLimit = Math.min(MAX_KNOWN_ENTROPY, s.novelEntropyRatio * medianEntropy(features, s.entropyWeight));
+    const isKnown = protos.mean.map((m) => m[argmaxClass(m, 0, k)]! >= s.confidence && m[k]! / s.entropyWeight < entropyLimit);
+    const kept = protos.mean.map((_, c) => protos.mass[c]! > 0 && (isKnown[c]! || protos.mass[c]! / total >= s.minNovelShare));
     const keptIndex = protos.mean.flatMap((_, c) => (kept[c] ? [c] : []));
     if (keptIndex.length > 0) {
       const keptMeans = keptIndex.map((c) => protos.mean[c]!);
@@ -185,17 +213,20 @@ export class ClassDiscovery {
         if (labels[i]! >= 0 && !kept[labels[i]!]) labels[i] = keptIndex[nearest(features.data, i, keptMeans, features.dims)]!;
       }
     }
-    // Clusters of one known class are that class; each remaining cluster is a novel candidate.
-    const groupOf = new Int32Array(raw.clusters).fill(-1);
-    const groups: { known: number; clusters: number[] }[] = [];
-    for (const c of keptIndex) {
-      const known = knownOf[c]!;
-      let g = known >= 0 ? groups.findIndex((x) => x.known === known) : -1;
-      if (g < 0) g = groups.push({ known, clusters: [] }) - 1;
-      groups[g]!.clusters.push(c);
-      groupOf[c] = g;
-    }
-    const groupLabels = Int32Array.from(labels, (l) => (l >= 0 ? groupOf[l]! : -1));
+    // A segment of a known cluster is its own most probable class; a novel cluster is one class.
+    const groups: { known: number }[] = [];
+    const groupOfKnown = new Map<number, number>();
+    const groupOfCluster = new Map<number, number>();
+    const groupLabels = Int32Array.from(labels, (l, i) => {
+      if (l < 0) return -1;
+      if (isKnown[l]) {
+        const known = argmaxClass(features.data, i * features.dims, k);
+        if (!groupOfKnown.has(known)) groupOfKnown.set(known, groups.push({ known }) - 1);
+        return groupOfKnown.get(known)!;
+      }
+      if (!groupOfCluster.has(l)) groupOfCluster.set(l, groups.push({ known: -1 }) - 1);
+      return groupOfCluster.get(l)!;
+    });
     const g = prototypes(features, groupLabels, weights, groups.length);
     const ids = this.assignIds(groups, g.mean, groupLabels, weights, sameSegments && this.previous?.classOfSegment.length === n);
 
@@ -229,7 +260,7 @@ export class ClassDiscovery {
       const n = groupLabels.length;
       const score = novel.map((gi) =>
         before.map((c) => {
-          if (!sameSegments) return Math.max(cosine(means[gi]!, 0, c.prototype, 0, c.prototype.length), 0);
+          if (!sameSegments) return Math.max(affinity(means[gi]!, 0, c.prototype, 0, c.prototype.length), 0);
           let shared = 0;
           for (let i = 0; i < n; i++) if (groupLabels[i] === gi && this.previous!.classOfSegment[i] === c.id) shared += weights[i]!;
           return shared;

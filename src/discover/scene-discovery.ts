@@ -11,7 +11,7 @@
 import type { ClassDiscovery, DiscoveredClass, DiscoveryUpdate } from './class-discovery.ts';
 import type { PreSegmentation } from './pre-segmentation.ts';
 import { sampleSegments, type SegmentSamples } from './segment-samples.ts';
-import { cosine, segmentFeatures, type PixelDistributions, type SegmentFeatures } from './segment-features.ts';
+import { affinity, segmentFeatures, type PixelDistributions, type SegmentFeatures } from './segment-features.ts';
 
 /** Class distributions at listed pixels of a frame (the field rendered there, or a segmenter's output). */
 export type PixelSource = (frameIndex: number, pixels: Uint32Array) => Promise<PixelDistributions>;
@@ -133,15 +133,27 @@ export class SceneDiscovery {
   }
 }
 
-/** Each segment's class: the one whose prototype is most similar (cosine). */
+/**
+ * Each segment's class, as in the clustering: the class whose prototype is most similar; where
+ * that is a known class, the segment's own most probable class among the known classes present.
+ */
 export function nearestClasses(f: SegmentFeatures, classes: readonly DiscoveredClass[]): Int32Array {
   const out = new Int32Array(f.count).fill(-1);
+  const known = classes.filter((c) => c.known);
   for (let s = 0; s < f.count; s++) {
-    let best = -Infinity;
+    let best: DiscoveredClass | null = null;
+    let bestSim = -Infinity;
     for (const c of classes) {
-      const sim = cosine(f.data, s, c.prototype, 0, f.dims);
-      if (sim > best) [best, out[s]] = [sim, c.id];
+      const sim = affinity(f.data, s, c.prototype, 0, f.dims);
+      if (sim > bestSim) [best, bestSim] = [c, sim];
     }
+    if (!best) continue;
+    if (!best.known) {
+      out[s] = best.id;
+      continue;
+    }
+    let p = -Infinity;
+    for (const c of known) if (f.data[s * f.dims + c.id]! > p) [p, out[s]] = [f.data[s * f.dims + c.id]!, c.id];
   }
   return out;
 }

@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { evaluatedClasses, scoreLabelMaps, segmenterToScanIds } from '../../src/app/discover-scoring.ts';
-import { ClassDiscovery, DEFAULT_DISCOVERY } from '../../src/discover/class-discovery.ts';
+import { ClassDiscovery, DEFAULT_DISCOVERY, MAX_KNOWN_ENTROPY } from '../../src/discover/class-discovery.ts';
 import type { PreSegmentation } from '../../src/discover/pre-segmentation.ts';
 import { labelsFromSegments, nearestClasses, spreadFrames } from '../../src/discover/scene-discovery.ts';
 import { sampleSegments } from '../../src/discover/segment-samples.ts';
-import { segmentFeatures, type SegmentFeatures } from '../../src/discover/segment-features.ts';
+import { affinity, cosine, segmentFeatures, type SegmentFeatures } from '../../src/discover/segment-features.ts';
 
 /** A 6 x 4 map: segment 0 left half, segment 1 right half, one unsegmented pixel. */
 function halves(): PreSegmentation {
@@ -41,6 +41,8 @@ function features(kinds: string[]): SegmentFeatures {
   });
   return { count: kinds.length, dims: 4, data };
 }
+
+const build2 = (rows: number[][]): SegmentFeatures => ({ count: rows.length, dims: 4, data: Float32Array.from(rows.flat()) });
 
 describe('discovery steps', () => {
   it('samples interior pixels of each segment, spread over it', () => {
@@ -119,6 +121,64 @@ describe('discovery steps', () => {
     expect(b.classOfSegment[4]).toBe(a.classOfSegment[2]);
     // Nearest prototype for new segments.
     expect(Array.from(nearestClasses(features(['novelB', 'wall']), a.classes))).toEqual([a.classOfSegment[5], 0]);
+  });
+
+  it('compares distributions by the cosine of their square roots, so the tail counts', () => {
+    // Mean field features of a picture (wall + book) and a window (wall + objects), classes
+    // [wall, book, objects], then the normalised entropy.
+    const f = Float32Array.of(0.6, 0.15, 0.25, 0.5, 0.6, 0.02, 0.38, 0.5);
+    const root = [Math.sqrt(0.6), Math.sqrt(0.15), Math.sqrt(0.25), 0.5];
+    const other = [Math.sqrt(0.6), Math.sqrt(0.02), Math.sqrt(0.38), 0.5];
+    const dot = root.reduce((s, x, i) => s + x * other[i]!, 0);
+    const norm = (v: number[]) => Math.hypot(...v);
+    expect(affinity(f, 0, f, 1, 4)).toBeCloseTo(dot / (norm(root) * norm(other)), 6);
+    expect(affinity(f, 0, f, 1, 4)).toBeLessThan(cosine(f, 0, f, 1, 4));
+    expect(affinity(f, 0, f, 0, 4)).toBeCloseTo(1, 6);
+  });
+
+  it('keeps two known classes apart when they fall into one cluster: each segment takes its own class', () => {
+    // Confident wall and chair segments clustered together by MCL at a low inflation: the
+    // cluster's mean is still confidently wall (a known cluster), but two of its segments are
+    // chairs by their own distribution, and stay chairs.
+    const kinds = ['wall', 'wall', 'wall', 'wall', 'wall', 'chair', 'chair'];
+    const d = new ClassDiscovery(NAMES, { ...DEFAULT_DISCOVERY, algorithm: 'mcl', inflation: 1.05, neighbours: 5 });
+    const u = d.update(features(kinds), new Float64Array(kinds.length).fill(50));
+    expect(u.clusters).toBe(1);
+    expect(Array.from(u.classOfSegment)).toEqual([0, 0, 0, 0, 0, 2, 2]);
+    expect(u.classes.map((c) => c.name)).toEqual(['wall', 'chair']);
+  });
+
+  it("decides novel by entropy relative to the scene's median, never known above MAX_KNOWN_ENTROPY", () => {
+    // A chair-leaning group at normalised entropy 0.3: novel among confident segments (median
+    // 0.1), known in a scene whose every segment is that unsure (median 0.3).
+    const unsure = [0.1, 0.1, 0.8, 0.3];
+    const build = (rows: number[][]): SegmentFeatures => ({ count: rows.length, dims: 4, data: Float32Array.from(rows.flatMap((r, i) => r.map((v) => v + ((i * 37) % 7) * 0.002))) });
+    const calm = [0.9, 0.05, 0.05, 0.1];
+    const floor = [0.05, 0.9, 0.05, 0.3];
+    const scene = (rest: number[]) => build([unsure, unsure, unsure, rest, rest, rest, rest, rest]);
+    const inCalm = new ClassDiscovery(NAMES, HDBSCAN).update(scene(calm), new Float64Array(8).fill(10));
+    expect(inCalm.classes.find((c) => c.id === inCalm.classOfSegment[0])!.known).toBe(false);
+    const inUnsure = new ClassDiscovery(NAMES, HDBSCAN).update(scene(floor), new Float64Array(8).fill(10));
+    expect(inUnsure.classes.find((c) => c.id === inUnsure.classOfSegment[0])!.name).toBe('chair');
+    // However unsure the scene, a cluster above the cap is novel.
+    const veryUnsure = [0.1, 0.1, 0.8, MAX_KNOWN_ENTROPY + 0.05];
+    const high = build([veryUnsure, veryUnsure, veryUnsure, [0.05, 0.9, 0.05, 0.9], [0.05, 0.9, 0.05, 0.9], [0.05, 0.9, 0.05, 0.9]]);
+    const capped = new ClassDiscovery(NAMES, HDBSCAN).update(high, new Float64Array(6).fill(10));
+    expect(capped.classes.every((c) => !c.known)).toBe(true);
+  });
+
+  it('labels a segment near a known class by its own most probable known class', () => {
+    const d = new ClassDiscovery(NAMES, HDBSCAN);
+    const u = d.update(features(['wall', 'wall', 'chair', 'chair', 'novelA', 'novelA', 'novelA']), new Float64Array(7).fill(10));
+    // Closest to the wall prototype, but its own argmax is chair (present): chair. Floor is not a
+    // class of this update, so a floor-leaning segment takes the best known class present.
+    const seg = build2([[0.5, 0.0, 0.5, 0.1], [0.45, 0.1, 0.45, 0.1]]);
+    seg.data[2] = 0.52;
+    seg.data[5] = 0.5;
+    seg.data[4] = 0.4;
+    seg.data[6] = 0.1;
+    expect(Array.from(nearestClasses(seg, u.classes))).toEqual([2, 0]);
+    expect(Array.from(nearestClasses(features(['novelA']), u.classes))).toEqual([u.classOfSegment[4]]);
   });
 
   it('labels pixels from their segment, filling unsegmented pixels from the nearest segment', () => {
