@@ -167,12 +167,25 @@ export class ClassDiscovery {
   private updates = 0;
   private novelCount = 0;
 
+  private current: DiscoverySettings;
+
   constructor(
     /** The segmenter's class names (K). */
     readonly classNames: readonly string[],
-    readonly settings: DiscoverySettings = DEFAULT_DISCOVERY,
+    settings: DiscoverySettings = DEFAULT_DISCOVERY,
   ) {
     checkDiscoverySettings(settings);
+    this.current = settings;
+  }
+
+  get settings(): DiscoverySettings {
+    return this.current;
+  }
+
+  /** Other settings from the next update on; classes found so far keep their ids. */
+  reconfigure(settings: DiscoverySettings): void {
+    checkDiscoverySettings(settings);
+    this.current = settings;
   }
 
   get last(): DiscoveryUpdate | null {

@@ -115,6 +115,19 @@ export class FieldTrainer {
     this.steps++;
   }
 
+  /** Adam's learning rate from the next step on (the viewer's slider; moments are kept). */
+  setLearningRate(learningRate: number): void {
+    if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new RangeError(`learning rate must be a positive number, got ${learningRate}`);
+    this.adam.settings = { ...this.adam.settings, learningRate };
+  }
+
+  /** λ of the KL term on the embedding from the next step on. */
+  setKlWeight(klWeight: number): void {
+    if (!(klWeight >= 0 && Number.isFinite(klWeight))) throw new RangeError(`λ of the KL term must be a number ≥ 0, got ${klWeight}`);
+    this.settings.render = { ...this.settings.render, klWeight };
+    this.renderer.writeParams(this.renderParams, this.lastRays, this.settings.field.k, this.settings.sampler.capacity, this.settings.render);
+  }
+
   /** Rays the next step draws. */
   get activeRays(): number {
     return this.sampler.activeRays;

@@ -1,0 +1,250 @@
+/**
+ * The pipeline on one scan, as a thing that can be stepped: segment every frame (its
+ * distribution becomes the field's target), build the Embedding-NeRF, train it in slices, and
+ * rerun discovery over pre-segmented keyframes whenever asked. `npm run discover` drives it to
+ * the end in one go; the viewer drives it a few steps per animation frame, renders views between
+ * slices, and may change the learning rate, λ or the discovery settings on the way.
+ *
+ * Pre-segmentation happens at the first discovery: scans without depth are pre-segmented on the
+ * depth the field renders, which needs a field that has trained for a while.
+ */
+import { ClassDiscovery, type DiscoveredClass, type DiscoverySettings, type DiscoveryUpdate } from '../discover/class-discovery.ts';
+import type { DepthView, PreSegmentation } from '../discover/pre-segmentation.ts';
+import { PreSegmenter } from '../discover/presegment-in-worker.ts';
+import { SceneDiscovery, type FrameLabels, type PixelSource } from '../discover/scene-discovery.ts';
+import { FieldEvaluator } from '../field/field-evaluator.ts';
+import { FieldTrainer, type BatchLosses } from '../field/field-trainer.ts';
+import { packLogitTargets, TARGET_WORDS_PER_PIXEL } from '../field/semantic-targets.ts';
+import { uploadTrainingFrames, type TrainingFrames } from '../field/training-frames.ts';
+import { defaultTrainerSettings } from '../field/training-settings.ts';
+import { PIXEL_RECORD, pixelStride, ViewRenderer, viewSettingsFor } from '../field/view-renderer.ts';
+import type { GpuContext } from '../gpu/gpu-context.ts';
+import { PipelineCache } from '../gpu/pipeline-cache.ts';
+import type { Scan } from '../scan/scan.ts';
+import type { Segmenter } from '../segment/segmenter.ts';
+
+export interface PipelineSettings {
+  /** Frames whose segments form the clustered graph. */
+  keyframes: number;
+  samplesPerSegment: number;
+  discovery: DiscoverySettings;
+}
+
+/** Progress of a stage that goes frame by frame. */
+export type PipelineProgress = (stage: 'segmenting' | 'pre-segmenting', done: number, total: number) => void;
+
+export interface ClassSummary {
+  id: number;
+  name: string;
+  known: boolean;
+  share: number;
+  since: number;
+}
+
+export function summariseClasses(classes: readonly DiscoveredClass[]): ClassSummary[] {
+  return classes.map((c) => ({ id: c.id, name: c.name, known: c.known, share: c.share, since: c.since }));
+}
+
+/** The field's depth of a frame at half resolution (a quarter of the rays), in metres, where the field is opaque. */
+async function renderedDepthView(renderer: ViewRenderer, f: Scan['frames'][number], scale: number): Promise<DepthView> {
+  const width = Math.max(1, Math.floor(f.width / 2));
+  const height = Math.max(1, Math.floor(f.height / 2));
+  const sx = width / f.width;
+  const sy = height / f.height;
+  const intrinsics = { fx: f.intrinsics.fx * sx, fy: f.intrinsics.fy * sy, cx: f.intrinsics.cx * sx, cy: f.intrinsics.cy * sy };
+  const view = await renderer.renderView({ c2w: f.c2w, width, height, intrinsics });
+  const depth = view.depth.map((d, p) => (view.opacity[p]! > 0.5 ? d / view.opacity[p]! / scale : 0));
+  return { width, height, depth, intrinsics };
+}
+
+/** Segments of a lower-resolution map at full resolution (nearest). */
+function upsampleSegments(seg: PreSegmentation, width: number, height: number): PreSegmentation {
+  const segments = new Int32Array(width * height);
+  const pixels = new Uint32Array(seg.count);
+  for (let y = 0; y < height; y++) {
+    const sy = Math.min(seg.height - 1, Math.floor((y * seg.height) / height));
+    for (let x = 0; x < width; x++) {
+      const s = seg.segments[sy * seg.width + Math.min(seg.width - 1, Math.floor((x * seg.width) / width))]!;
+      segments[y * width + x] = s;
+      if (s >= 0) pixels[s]!++;
+    }
+  }
+  return { width, height, segments, count: seg.count, pixels };
+}
+
+export class DiscoveryPipeline {
+  readonly classNames: string[];
+  readonly k: number;
+  trainer: FieldTrainer;
+  renderer: ViewRenderer;
+  private evaluator: FieldEvaluator;
+  private discovery: ClassDiscovery;
+  private scene: SceneDiscovery | null = null;
+  private segmentationsMade: PreSegmentation[] | null = null;
+  private destroyed = false;
+
+  private constructor(
+    private readonly ctx: GpuContext,
+    readonly scan: Scan,
+    /** The segmenter's distribution of every pixel of every frame, packed (semantic-targets.ts). */
+    readonly packed: Uint32Array,
+    /** Index of each frame's first pixel in `packed`. */
+    readonly firstPixel: readonly number[],
+    classNames: string[],
+    private settings: PipelineSettings,
+    private readonly cache: PipelineCache,
+    private readonly training: TrainingFrames,
+  ) {
+    this.classNames = classNames;
+    this.k = classNames.length;
+    this.discovery = new ClassDiscovery(classNames, settings.discovery);
+    ({ trainer: this.trainer, renderer: this.renderer, evaluator: this.evaluator } = this.buildField());
+  }
+
+  /** Segments every frame with the loaded segmenter and builds an untrained field. */
+  static async create(ctx: GpuContext, scan: Scan, segmenter: Segmenter, settings: PipelineSettings, progress?: PipelineProgress, signal?: AbortSignal): Promise<DiscoveryPipeline> {
+    const info = segmenter.info;
+    if (!info) throw new Error('no segmenter is loaded');
+    const classNames = info.manifest.classes.map((c) => c.name);
+    const frames = scan.frames;
+    const packed = new Uint32Array(frames.reduce((n, f) => n + f.width * f.height, 0) * TARGET_WORDS_PER_PIXEL);
+    const firstPixel: number[] = [];
+    let at = 0;
+    for (let i = 0; i < frames.length; i++) {
+      signal?.throwIfAborted();
+      const f = frames[i]!;
+      const { frame } = await segmenter.segmentImage({ width: f.width, height: f.height, rgba: f.rgba }, { outputSize: { width: f.width, height: f.height } });
+      packLogitTargets(frame.logits, packed, at);
+      firstPixel.push(at);
+      at += f.width * f.height;
+      progress?.('segmenting', i + 1, frames.length);
+    }
+    signal?.throwIfAborted();
+    const cache = new PipelineCache(ctx.device);
+    const training = uploadTrainingFrames(ctx.device, scan, frames.map((_, i) => i), { from: 'packed', classes: classNames.length, words: packed });
+    return new DiscoveryPipeline(ctx, scan, packed, firstPixel, classNames, settings, cache, training);
+  }
+
+  private buildField(): { trainer: FieldTrainer; renderer: ViewRenderer; evaluator: FieldEvaluator } {
+    const { device, summary } = this.ctx;
+    const settings = defaultTrainerSettings({ software: summary.software, maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize }, this.k);
+    const trainer = new FieldTrainer(this.cache, settings, this.training);
+    const evaluator = new FieldEvaluator(this.cache, trainer, this.training);
+    const renderer = new ViewRenderer(this.cache, trainer.field, trainer.occupancy.bits, settings.occupancy.res, viewSettingsFor(settings, device));
+    return { trainer, renderer, evaluator };
+  }
+
+  get steps(): number {
+    return this.trainer.steps;
+  }
+
+  /** The last discovery update, or null before the first. */
+  get lastUpdate(): DiscoveryUpdate | null {
+    return this.discovery.last;
+  }
+
+  get discoverySettings(): DiscoverySettings {
+    return this.settings.discovery;
+  }
+
+  get segmentations(): readonly PreSegmentation[] | null {
+    return this.segmentationsMade;
+  }
+
+  /** Keyframes of the discovery graph (after the first discovery). */
+  get keyframes(): readonly number[] {
+    return this.scene?.keyframes ?? [];
+  }
+
+  /**
+   * Trains `count` steps, reading the losses back once at the end (a read-back stalls the GPU
+   * queue: the caller picks how often). Throws when training diverged, leaving the field as it is.
+   */
+  async train(count: number, stepsPerSync = 4): Promise<BatchLosses> {
+    for (let done = 0; done < count; ) {
+      for (let i = 0; i < stepsPerSync && done < count; i++, done++) this.trainer.step();
+      await this.trainer.rebalance();
+    }
+    const losses = await this.trainer.lastLosses();
+    if (!Number.isFinite(losses.psnr)) throw new Error(`training diverged by step ${this.trainer.steps} (the loss is not finite)`);
+    return losses;
+  }
+
+  /** PSNR on random pixels of the training views. */
+  async psnr(): Promise<number> {
+    return (await this.evaluator.evaluate(4, 777)).psnr;
+  }
+
+  /** The field's distributions at listed pixels of a frame. */
+  readonly fieldPixels: PixelSource = async (frameIndex, list) => {
+    const r = await this.renderer.renderPixels(this.scan.frames[frameIndex]!, list);
+    return { count: r.count, k: this.k, data: r.records, stride: pixelStride(this.k), probsAt: PIXEL_RECORD.probs, entropyAt: PIXEL_RECORD.entropyNormalised };
+  };
+
+  /** Pre-segments every frame (once): sensor depth where the scan has it, else the field's rendered depth. */
+  async presegment(progress?: PipelineProgress): Promise<readonly PreSegmentation[]> {
+    if (this.segmentationsMade) return this.segmentationsMade;
+    const presegmenter = new PreSegmenter();
+    const made: PreSegmentation[] = [];
+    try {
+      const frames = this.scan.frames;
+      for (const f of frames) {
+        const view = f.depth ? { width: f.width, height: f.height, depth: f.depth, intrinsics: f.intrinsics } : await renderedDepthView(this.renderer, f, this.scan.normalisation.scale);
+        const seg = await presegmenter.segment(view);
+        made.push(seg.width === f.width ? seg : upsampleSegments(seg, f.width, f.height));
+        progress?.('pre-segmenting', made.length, frames.length);
+      }
+    } finally {
+      presegmenter.dispose();
+    }
+    this.segmentationsMade = made;
+    this.scene = new SceneDiscovery(made, this.discovery, { keyframes: this.settings.keyframes, samplesPerSegment: this.settings.samplesPerSegment });
+    return made;
+  }
+
+  /** Graph size of the discovery (after pre-segmentation). */
+  get graph(): { segments: number; keyframes: number; samplesPerUpdate: number } | null {
+    return this.scene ? { segments: this.scene.graphSize, keyframes: this.scene.keyframes.length, samplesPerUpdate: this.scene.samplesPerUpdate } : null;
+  }
+
+  /** Reruns discovery on the field as it is now; classes keep their ids from the last update. */
+  async discover(progress?: PipelineProgress): Promise<DiscoveryUpdate> {
+    if (!this.scene) await this.presegment(progress);
+    return this.scene!.update(this.fieldPixels);
+  }
+
+  /**
+   * New discovery settings from the next update on. Ids carry over (the same keyframe segments
+   * are clustered), but a changed algorithm may find other classes.
+   */
+  setDiscoverySettings(discovery: DiscoverySettings): void {
+    this.discovery.reconfigure(discovery);
+    this.settings = { ...this.settings, discovery };
+  }
+
+  /** Labels one frame with the last update's classes. */
+  labelFrame(frameIndex: number): Promise<FrameLabels> {
+    if (!this.scene) throw new Error('discovery has not run yet');
+    return this.scene.labelFrame(this.fieldPixels, frameIndex);
+  }
+
+  /** A fresh, untrained field (the segmenter's targets and the pre-segmentation are kept); discovery starts over. */
+  reset(): void {
+    this.releaseField();
+    ({ trainer: this.trainer, renderer: this.renderer, evaluator: this.evaluator } = this.buildField());
+    this.discovery = new ClassDiscovery(this.classNames, this.settings.discovery);
+    if (this.scene) this.scene = new SceneDiscovery(this.segmentationsMade!, this.discovery, { keyframes: this.settings.keyframes, samplesPerSegment: this.settings.samplesPerSegment });
+  }
+
+  private releaseField(): void {
+    this.renderer.destroy();
+    this.evaluator.destroy();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.releaseField();
+    this.training.destroy();
+  }
+}
