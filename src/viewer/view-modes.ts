@@ -474,3 +474,14 @@ function renderPca(view: ViewImage, basis: PcaBasis, out: Uint8ClampedArray): Ui
   }
   return out;
 }
+
+/**
+ * A heat map of values in 0..1 (the inspector's "similar" view: each pixel's affinity to the
+ * clicked one), on the entropy mode's colour map so that bright means "more".
+ */
+export function renderHeatMap(values: Float32Array, width: number, height: number): Uint8ClampedArray {
+  if (values.length !== width * height) throw new Error(`heat map: ${values.length} values for a ${width}x${height} view`);
+  const out = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0; i < values.length; i++) mapColour(out, i, INFERNO, clamp01(values[i]!));
+  return out;
+}
