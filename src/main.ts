@@ -6,6 +6,7 @@ import { createDropZone } from './viewer/drop-zone.ts';
 import { showNoWebGpu, showNotice } from './viewer/notice.ts';
 import { ScanPanel } from './viewer/scan-panel.ts';
 import { SegmenterPanel } from './viewer/segmenter-panel.ts';
+import { ViewerApp } from './viewer/viewer-app.ts';
 import { Segmenter } from './segment/segmenter.ts';
 
 const app = document.getElementById('app')!;
@@ -14,6 +15,9 @@ const status = document.querySelector<HTMLElement>('[data-testid="status"]')!;
 let context: GpuContext | null = null;
 let gpuError: string | null = null;
 let session: ScanSession | null = null;
+let viewer: ViewerApp | null = null;
+/** `?live=off`: scripts and tests drive the page through window.neurncd; nothing starts by itself. */
+const live = new URLSearchParams(location.search).get('live') !== 'off';
 // One segmenter for the page: the panel and the automation API share it (and its frame cache).
 let segmenter: Segmenter | null = null;
 const getSegmenter = (): Segmenter => (segmenter ??= new Segmenter(() => context?.summary ?? null));
@@ -29,6 +33,7 @@ function startScanUi(ctx: GpuContext): void {
       panel.showError(null);
       panel.showScan(scan);
       status.textContent = `Loaded ${scan.sourceName}: ${FORMAT_LABELS[scan.format]}, ${scan.frames.length} frames`;
+      void viewer?.start(scan);
     },
     onError: (message) => {
       panel.showError(message);
@@ -43,7 +48,19 @@ function startScanUi(ctx: GpuContext): void {
     },
     background: session.background,
   });
-  app.replaceChildren(zone, panel.element, new SegmenterPanel(getSegmenter()).element);
+  const side = document.createElement('aside');
+  side.className = 'side-panel';
+  side.append(zone, panel.element, new SegmenterPanel(getSegmenter()).element);
+  if (!live) {
+    app.replaceChildren(side);
+    return;
+  }
+  const viewport = document.createElement('div');
+  viewport.className = 'viewport';
+  app.classList.add('viewer');
+  app.replaceChildren(viewport, side);
+  viewer = new ViewerApp({ viewport, side, status }, ctx, session, getSegmenter);
+  void viewer.startDemo();
 }
 
 async function boot(): Promise<void> {

@@ -5,7 +5,7 @@
  * a few preview images, all as base64 so they cross into Node as JSON.
  */
 import { encode } from 'fast-png';
-import { knownColour, novelColour, type Rgb8 } from '../discover/class-colours.ts';
+import { discoveredColour, knownColour, type Rgb8 } from '../discover/class-colours.ts';
 import { encodeLabelPng, labelLegend, type LabelLegend } from '../export/label-png.ts';
 import type { GpuContext } from '../gpu/gpu-context.ts';
 import type { Scan } from '../scan/scan.ts';
@@ -71,16 +71,10 @@ function colourMap(width: number, height: number, colourOf: (p: number) => Rgb8)
 function preview(scan: Scan, index: number, result: DiscoverResult, toScanId: Int32Array): Uint8Array {
   const f = scan.frames[index]!;
   const { width, height } = f;
-  const k = toScanId.length;
   const panels: Uint8Array[] = [colourMap(width, height, (p) => [f.rgba[p * 4]!, f.rgba[p * 4 + 1]!, f.rgba[p * 4 + 2]!])];
   if (f.labels) panels.push(colourMap(width, height, (p) => knownColour(f.labels![p]!, true)));
   const labels = result.labels[index]!.classes;
-  const discoveredColour = (id: number): Rgb8 => {
-    if (id < 0) return knownColour(-1);
-    if (id >= k) return novelColour(id - k);
-    return knownColour(toScanId[id]! >= 0 ? toScanId[id]! : id);
-  };
-  panels.push(colourMap(width, height, (p) => discoveredColour(labels[p]!)));
+  panels.push(colourMap(width, height, (p) => discoveredColour(labels[p]!, toScanId)));
   const wide = width * panels.length;
   const out = new Uint8Array(wide * height * 3);
   panels.forEach((panel, i) => {

@@ -41,7 +41,8 @@ export async function openHeadlessPage(options: { progressPrefix: string; onProg
       const text = m.text();
       if (text.startsWith(options.progressPrefix)) options.onProgress(text.slice(options.progressPrefix.length).trimStart());
     });
-    await page.goto(server.url);
+    // live=off: the page loads what it is asked to and trains only when the script says so.
+    await page.goto(new URL('?live=off', server.url).href);
     await page.evaluate(() => window.neurncd.ready);
     const gpuError = await page.evaluate(() => window.neurncd.gpuError());
     if (gpuError) throw new NoWebGpuError(`headless Chromium has no WebGPU: ${gpuError}`);

@@ -27,3 +27,15 @@ export function knownColour(id: number, voidIsZero = false): Rgb8 {
 export function novelColour(n: number): Rgb8 {
   return n < 0 ? NOTHING : NOVEL[n % NOVEL.length]!;
 }
+
+/**
+ * The colour of a discovered class: a known one (segmenter index < K) takes its ground-truth
+ * class's colour (`toScanId`, the scan id of each segmenter class, -1 where none), so that it
+ * matches the ground truth; a novel one (id >= K) a novel colour.
+ */
+export function discoveredColour(id: number, toScanId: ArrayLike<number>): Rgb8 {
+  const k = toScanId.length;
+  if (id < 0) return NOTHING;
+  if (id >= k) return novelColour(id - k);
+  return knownColour(toScanId[id]! >= 0 ? toScanId[id]! : id);
+}

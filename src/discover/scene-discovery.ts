@@ -157,3 +157,19 @@ export function nearestClasses(f: SegmentFeatures, classes: readonly DiscoveredC
   }
   return out;
 }
+
+/**
+ * Each pixel's class in a view no pre-segmentation covers (the viewer's free camera): every
+ * pixel is its own segment, classified as segments are.
+ */
+export function pixelClasses(view: { k: number; probs: Float32Array; entropyNormalised: Float32Array }, classes: readonly DiscoveredClass[], entropyWeight: number): Int32Array {
+  const { k } = view;
+  const count = view.entropyNormalised.length;
+  const dims = k + 1;
+  const data = new Float32Array(count * dims);
+  for (let p = 0; p < count; p++) {
+    data.set(view.probs.subarray(p * k, (p + 1) * k), p * dims);
+    data[p * dims + k] = entropyWeight * view.entropyNormalised[p]!;
+  }
+  return nearestClasses({ count, dims, data }, classes);
+}

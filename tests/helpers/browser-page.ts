@@ -22,7 +22,8 @@ export interface TestPage {
 
 export async function openPage(
   path = '',
-  options: { webgpu?: boolean; chromiumArgs?: string[]; waitForReady?: boolean } = {},
+  /** live: the page as a person opens it (demo and training start by themselves); else `?live=off`, scripts drive it. */
+  options: { webgpu?: boolean; chromiumArgs?: string[]; waitForReady?: boolean; live?: boolean } = {},
 ): Promise<TestPage> {
   const baseUrl = inject('baseUrl');
   const browser = await launchChromium({ webgpu: options.webgpu, extraArgs: options.chromiumArgs });
@@ -34,7 +35,9 @@ export async function openPage(
     if (m.type() === 'error') errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(new URL(path, baseUrl).href);
+  const url = new URL(path, baseUrl);
+  if (!options.live) url.searchParams.set('live', 'off');
+  await page.goto(url.href);
   if (options.waitForReady ?? true) {
     await page.evaluate(() => window.neurncd.ready);
     const adapter = await page.evaluate(() => window.neurncd.adapter());

@@ -1,0 +1,88 @@
+/**
+ * What the viewer's Export buttons write, from a running pipeline: label maps of every frame
+ * (zipped PNGs + legend + metrics), a labelled point cloud, metrics.json and the checkpoint.
+ * Each reads the field as it is now; training may go on between the frames it renders.
+ */
+import type { FrameLabels } from '../discover/scene-discovery.ts';
+import { labelArchive } from '../export/label-archive.ts';
+import { pointCloudPly, type PointCloudView } from '../export/point-cloud-ply.ts';
+import { saveCheckpoint } from '../field/checkpoint.ts';
+import type { SegmenterClass } from '../segment/segmenter-manifest.ts';
+import { scoreLabelMaps } from './discover-scoring.ts';
+import type { DiscoveryPipeline } from './discovery-pipeline.ts';
+
+export interface ExportClass {
+  id: number;
+  name: string;
+  known: boolean;
+}
+
+/** The discovered label map of every frame, with the user's merges applied (`mergedInto`). */
+export async function labelAllFrames(pipeline: DiscoveryPipeline, mergedInto: (id: number) => number, onProgress?: (done: number, total: number) => void): Promise<FrameLabels[]> {
+  const frames = pipeline.scan.frames;
+  const out: FrameLabels[] = [];
+  for (let i = 0; i < frames.length; i++) {
+    const l = await pipeline.labelFrame(i);
+    out.push({ ...l, classes: l.classes.map(mergedInto) });
+    onProgress?.(i + 1, frames.length);
+  }
+  return out;
+}
+
+/** metrics.json as `npm run discover` writes it (scores only when the scan has labels). */
+export function pipelineMetrics(pipeline: DiscoveryPipeline, labels: FrameLabels[], classes: ExportClass[], segmenterClasses: readonly SegmenterClass[], psnr: number | null): Record<string, unknown> {
+  const scan = pipeline.scan;
+  const update = pipeline.lastUpdate;
+  const share = new Map(update?.classes.map((c) => [c.id, c.share]));
+  const metrics: Record<string, unknown> = {
+    frames: scan.frames.length,
+    steps: pipeline.steps,
+    psnr,
+    classes: classes.map((c) => ({ name: c.name, known: c.known, pixel_share: share.get(c.id) ?? 0 })),
+    novel_classes: classes.filter((c) => !c.known).map((c) => c.name),
+  };
+  if (scan.hasLabels) {
+    const score = scoreLabelMaps({ frames: scan.frames.map((f) => f.labels!), classes: scan.classes ?? [] }, labels.map((l, i) => ({ frame: i, classes: l.classes })), segmenterClasses, pipeline.k);
+    Object.assign(metrics, { acc: score.acc, miou: score.miou, miou_known: score.miou_known, miou_novel: score.miou_novel, per_class: score.per_class });
+  }
+  return metrics;
+}
+
+export function labelsZip(pipeline: DiscoveryPipeline, labels: FrameLabels[], classes: ExportClass[], metrics: Record<string, unknown>): Uint8Array {
+  return labelArchive(
+    labels.map((l, i) => ({ name: pipeline.scan.frames[i]!.name, ...l })),
+    classes,
+    metrics,
+  );
+}
+
+/**
+ * A labelled point cloud in the scan's own units: the field's depth of every `frameStride`-th
+ * frame at half resolution, each pixel with its rendered colour and its frame's class.
+ */
+export async function labelledPointCloud(pipeline: DiscoveryPipeline, labels: FrameLabels[], classes: ExportClass[], frameStride = 4, maxPoints = 2_000_000): Promise<Uint8Array> {
+  const scan = pipeline.scan;
+  const views: PointCloudView[] = [];
+  for (let i = 0; i < scan.frames.length; i += frameStride) {
+    const f = scan.frames[i]!;
+    const width = Math.max(1, f.width >> 1);
+    const height = Math.max(1, f.height >> 1);
+    const s = width / f.width;
+    const intrinsics = { fx: f.intrinsics.fx * s, fy: f.intrinsics.fy * (height / f.height), cx: f.intrinsics.cx * s, cy: f.intrinsics.cy * (height / f.height) };
+    const view = await pipeline.renderer.renderView({ c2w: f.c2w, width, height, intrinsics });
+    // Opaque pixels only; depth back to the scan's units (the poses of c2wSource).
+    const depth = view.depth.map((d, p) => (view.opacity[p]! > 0.5 ? d / view.opacity[p]! / scan.normalisation.scale : 0));
+    const full = labels[i]!;
+    const classesHalf = Int32Array.from({ length: width * height }, (_, p) => {
+      const x = Math.min(f.width - 1, Math.floor(((p % width) + 0.5) / s));
+      const y = Math.min(f.height - 1, Math.floor((Math.floor(p / width) + 0.5) * (f.height / height)));
+      return full.classes[y * full.width + x]!;
+    });
+    views.push({ width, height, c2w: f.c2wSource, intrinsics, depth, rgb: view.rgb, classes: classesHalf });
+  }
+  return pointCloudPly(views, classes, { stride: 1, maxPoints });
+}
+
+export function checkpointBytes(pipeline: DiscoveryPipeline): Promise<Uint8Array> {
+  return saveCheckpoint(pipeline.trainer, { scan: pipeline.scan.sourceName, steps: pipeline.steps, classes: pipeline.classNames });
+}
