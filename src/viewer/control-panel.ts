@@ -71,10 +71,13 @@ export class ControlPanel {
     mode.domElement.querySelector('select')?.setAttribute('data-testid', 'view-mode');
     view.add(v, 'resolution', 0.1, 1).name('max resolution').onFinishChange(() => actions.onViewChange());
     view.add(v, 'overlay', 0, 1).name('overlay opacity').onChange(() => actions.onViewChange());
-    view.add(v, 'frustums').name('cameras').onChange(() => actions.onViewChange());
+    const cameras = view.add(v, 'frustums').name('cameras').onChange(() => actions.onViewChange());
+    cameras.domElement.querySelector('input')?.setAttribute('data-testid', 'show-cameras');
     view.add({ refresh: () => actions.onPcaRefresh() }, 'refresh').name('Refresh PCA');
 
+    discovery.close();
     const exports = this.gui.addFolder('Export');
+    exports.close();
     exports.add({ f: () => actions.onExport('labels') }, 'f').name('Label maps (.zip)');
     exports.add({ f: () => actions.onExport('ply') }, 'f').name('Point cloud (.ply)');
     exports.add({ f: () => actions.onExport('metrics') }, 'f').name('metrics.json');

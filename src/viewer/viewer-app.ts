@@ -99,7 +99,7 @@ export class ViewerApp {
       onFrustumClick: (i) => this.viewport.flyTo(i),
       onCameraChange: () => {},
     });
-    this.panel = new ControlPanel(parts.viewport, DEFAULT_PANEL, {
+    this.panel = new ControlPanel(parts.side, DEFAULT_PANEL, {
       onTraining: () => {},
       onReset: () => this.resetField(),
       onLearningRate: (lr) => this.pipeline?.trainer.setLearningRate(lr),
@@ -117,7 +117,7 @@ export class ViewerApp {
     });
     this.inspector = new PixelInspector({ onSimilar: (on) => ((this.similar = on), this.display()) });
     this.inspector.clear();
-    parts.side.prepend(this.legend.element, this.inspector.element, this.charts.element);
+    parts.side.prepend(this.panel.gui.domElement, this.legend.element, this.inspector.element, this.charts.element);
   }
 
   /** What the page shows now (for scripts and tests). */
