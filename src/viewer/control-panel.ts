@@ -78,6 +78,7 @@ export class ControlPanel {
     discovery.close();
     const exports = this.gui.addFolder('Export');
     exports.close();
+    exports.$title.dataset.testid = 'export-folder';
     exports.add({ f: () => actions.onExport('labels') }, 'f').name('Label maps (.zip)');
     exports.add({ f: () => actions.onExport('ply') }, 'f').name('Point cloud (.ply)');
     exports.add({ f: () => actions.onExport('metrics') }, 'f').name('metrics.json');

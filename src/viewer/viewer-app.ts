@@ -148,8 +148,12 @@ export class ViewerApp {
   /** A scan finished loading: the pipeline restarts on it. */
   async start(scan: Scan): Promise<void> {
     const generation = ++this.generation;
-    this.pipeline?.destroy();
+    // The old pipeline's loop stops at its next await; its GPU work in flight finishes first
+    // (destroying buffers under a pending read-back would fail it).
+    const old = this.pipeline;
     this.pipeline = null;
+    await this.gpuQueue.catch(() => {});
+    old?.destroy();
     this.shown = null;
     this.pca = null;
     this.similarTo = null;
@@ -234,6 +238,7 @@ export class ViewerApp {
   private async discover(pipeline: DiscoveryPipeline): Promise<void> {
     this.lastDiscoveryStep = pipeline.steps;
     if (!pipeline.segmentations) this.setStatus('Pre-segmenting');
+    const stage = this.stage;
     const update = await pipeline.discover((_, done, total) => this.setStatus(`Pre-segmenting ${done}/${total}`));
     const classes = this.legendClasses();
     const novel = classes.filter((c) => !c.known).length;
@@ -241,6 +246,7 @@ export class ViewerApp {
     this.charts.addDiscovery(pipeline.steps, classes.length - novel, novel);
     this.refreshLegend();
     this.relabelShown();
+    this.setStatus(stage);
   }
 
   /** The last update's classes after the user's merges, with their names. */
