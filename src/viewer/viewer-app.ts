@@ -399,15 +399,25 @@ export class ViewerApp {
     return context;
   }
 
-  /** Affinity of every pixel's feature to `target` (K probabilities + normalised entropy), as in clustering. */
+  /**
+   * Affinity of every pixel's feature to `target` (K probabilities + normalised entropy), as in
+   * clustering, stretched from the view's 5th percentile (0) to its maximum (1): affinities of
+   * distributions crowd near 1 (all of them are mostly one class plus a tail), so the raw values
+   * would paint the whole view bright.
+   */
   private similarity(view: RenderedView, target: Float32Array): Float32Array {
     const k = view.k;
     const feature = new Float32Array(k + 1);
-    return Float32Array.from({ length: view.width * view.height }, (_, p) => {
+    const raw = Float32Array.from({ length: view.width * view.height }, (_, p) => {
       feature.set(view.probs.subarray(p * k, (p + 1) * k));
       feature[k] = view.entropyNormalised[p]!;
       return Math.max(0, affinity(feature, 0, target, 0, k + 1));
     });
+    const sorted = Float32Array.from(raw).sort();
+    const low = sorted[Math.floor(0.05 * (sorted.length - 1))]!;
+    const high = sorted[sorted.length - 1]!;
+    const span = high - low > 1e-6 ? high - low : 1;
+    return raw.map((v) => (v - low) / span);
   }
 
   /** The inspector for the clicked pixel of the shown view (x, y in 0..1 of the canvas). */
