@@ -10,6 +10,9 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     sourcemap: true,
+    // The page is one app loaded from localhost: three.js alone is ~700 kB minified. Vite's
+    // 500 kB warning would land on stderr of every headless command (which promise one line).
+    chunkSizeWarningLimit: 2048,
   },
   worker: { format: 'es' },
   server: { host: '127.0.0.1' },
