@@ -5,6 +5,7 @@
  * owner passes the names back in `update` (so that the inspector shows the same ones). Text only:
  * class names never become markup.
  */
+import { element } from './dom-element.ts';
 
 export type LegendRgb = [number, number, number];
 
@@ -51,14 +52,6 @@ export function formatShare(share: number): string {
 export function cssRgb(c: readonly number[] | null | undefined): string {
   const ch = (v: number | undefined): number => (Number.isFinite(v) ? Math.min(255, Math.max(0, Math.round(v!))) : 0);
   return `rgb(${ch(c?.[0])}, ${ch(c?.[1])}, ${ch(c?.[2])})`;
-}
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string, testid?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  if (testid) e.dataset.testid = testid;
-  return e;
 }
 
 /** The parts of one row that updates touch. */

@@ -25,7 +25,6 @@ export interface PanelValues {
 }
 
 export interface PanelActions {
-  onTraining(running: boolean): void;
   onReset(): void;
   onLearningRate(lr: number): void;
   onKlWeight(lambda: number): void;
@@ -51,7 +50,6 @@ export class ControlPanel {
     const run = { toggle: () => this.setTraining(!v.training), reset: () => actions.onReset() };
     this.runButton = training.add(run, 'toggle').name(v.training ? 'Pause' : 'Start');
     this.runButton.domElement.dataset.testid = 'train-toggle';
-    this.onTraining = actions.onTraining;
     training.add(run, 'reset').name('Reset field');
     training.add(v, 'stepsPerFrame', 1, 64, 1).name('steps per frame');
     training.add(v, 'learningRate', 1e-4, 5e-2).name('learning rate').onFinishChange((lr: number) => actions.onLearningRate(lr));
@@ -87,12 +85,10 @@ export class ControlPanel {
   }
 
   private readonly runButton;
-  private readonly onTraining: (running: boolean) => void;
 
   setTraining(running: boolean): void {
     this.values.training = running;
     this.runButton.name(running ? 'Pause' : 'Start');
-    this.onTraining(running);
   }
 
   setMode(mode: ViewMode): void {

@@ -59,7 +59,7 @@ export class FieldViewport {
 
   constructor(
     container: HTMLElement,
-    private readonly events: { onPixelClick(x: number, y: number): void; onFrustumClick(index: number): void; onCameraChange(): void },
+    private readonly events: { onPixelClick(x: number, y: number): void; onFrustumClick(index: number): void },
   ) {
     this.canvas = document.createElement('canvas');
     this.canvas.dataset.testid = 'view';
@@ -105,7 +105,6 @@ export class FieldViewport {
     this.cameraVersion++;
     this.selected = this.cameras.findIndex((_, i) => this.atCamera(i));
     this.colourFrustums();
-    this.events.onCameraChange();
     this.requestDraw();
   }
 

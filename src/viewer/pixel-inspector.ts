@@ -5,6 +5,7 @@
  * (and "NaN" in data-value). Text only: class names never become markup.
  */
 import { cssRgb } from './class-legend.ts';
+import { element } from './dom-element.ts';
 
 export type InspectorRgb = [number, number, number];
 
@@ -77,14 +78,6 @@ export function finiteRange(values: ArrayLike<number>): { min: number; max: numb
   }
   if (min > max) return { min: NaN, max: NaN, maxAbs: 0 };
   return { min, max, maxAbs: Math.max(Math.abs(min), Math.abs(max)) };
-}
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string, testid?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  if (testid) e.dataset.testid = testid;
-  return e;
 }
 
 /** A pixel coordinate: whole numbers as they are, others with one decimal. */

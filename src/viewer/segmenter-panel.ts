@@ -7,6 +7,7 @@
 import type { ExecutionProvider } from '../segment/execution-provider.ts';
 import { loadCatalogEntry, MODEL_CATALOG, type CatalogEntry } from '../segment/model-catalog.ts';
 import type { Segmenter, SegmenterInfo } from '../segment/segmenter.ts';
+import { element } from './dom-element.ts';
 
 const PROVIDERS: { value: '' | ExecutionProvider; label: string }[] = [
   { value: '', label: 'automatic (by adapter)' },
@@ -14,29 +15,21 @@ const PROVIDERS: { value: '' | ExecutionProvider; label: string }[] = [
   { value: 'webgpu', label: 'WebGPU' },
 ];
 
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, testid?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (testid) e.dataset.testid = testid;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
 export class SegmenterPanel {
-  readonly element = element('section', 'segmenter-panel');
-  private readonly models = element('select', 'model-select');
-  private readonly description = element('p', 'model-description');
-  private readonly provider = element('select', 'execution-provider');
-  private readonly use = element('button', 'model-use', 'Use this model');
-  private readonly file = element('input', 'model-file');
-  private readonly progress = element('progress', 'model-progress');
-  private readonly status = element('p', 'model-status', 'No segmenter loaded.');
-  private readonly error = element('p', 'model-error');
+  readonly element = element('section', 'segmenter-panel', undefined, 'segmenter-panel');
+  private readonly models = element('select', undefined, undefined, 'model-select');
+  private readonly description = element('p', undefined, undefined, 'model-description');
+  private readonly provider = element('select', undefined, undefined, 'execution-provider');
+  private readonly use = element('button', undefined, 'Use this model', 'model-use');
+  private readonly file = element('input', undefined, undefined, 'model-file');
+  private readonly progress = element('progress', undefined, undefined, 'model-progress');
+  private readonly status = element('p', undefined, 'No segmenter loaded.', 'model-status');
+  private readonly error = element('p', undefined, undefined, 'model-error');
 
   constructor(
     private readonly segmenter: Segmenter,
     private readonly catalog: readonly CatalogEntry[] = MODEL_CATALOG,
   ) {
-    this.element.className = 'segmenter-panel';
     for (const entry of catalog) this.models.append(new Option(entry.title, entry.id));
     for (const p of PROVIDERS) this.provider.append(new Option(p.label, p.value));
     this.file.type = 'file';

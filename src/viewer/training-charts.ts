@@ -6,6 +6,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { element } from './dom-element.ts';
 
 /** Most points a chart keeps. */
 export const MAX_CHART_POINTS = 2000;
@@ -87,14 +88,6 @@ const AXIS_STROKE = '#b8c4d0';
 const GRID = { stroke: '#2a2e35', width: 1 };
 const TICKS = { stroke: '#2a2e35', width: 1 };
 const CHART_HEIGHT = 150;
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string, testid?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  if (testid) e.dataset.testid = testid;
-  return e;
-}
 
 const fmt = (v: number | null | undefined, digits: number): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—');
 /** A loss: three significant digits (losses span decades). */

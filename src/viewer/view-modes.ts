@@ -10,23 +10,10 @@
  */
 import { rgb as parseColour } from 'd3-color';
 import { interpolateInferno, interpolateMagma, interpolateViridis } from 'd3-scale-chromatic';
+import type { RenderedView } from '../field/view-renderer.ts';
 
-/** One rendered view: `RenderedView` (src/field/view-renderer.ts) is one. Per-pixel arrays are row-major, top row first. */
-export interface ViewImage {
-  width: number;
-  height: number;
-  /** Classes (embedding channels). */
-  k: number;
-  /** sRGB 0..1, 3 per pixel. */
-  rgb: Float32Array;
-  /** Expected depth, sum of w_i t_i: not divided by the opacity. */
-  depth: Float32Array;
-  opacity: Float32Array;
-  /** Class probabilities, k per pixel. */
-  probs: Float32Array;
-  /** Entropy / log k: 0..1. */
-  entropyNormalised: Float32Array;
-}
+/** What the modes read of a rendered view (per-pixel arrays row-major, top row first). */
+export type ViewImage = Pick<RenderedView, 'width' | 'height' | 'k' | 'rgb' | 'depth' | 'opacity' | 'probs' | 'entropyNormalised'>;
 
 export type Rgb8 = [number, number, number];
 

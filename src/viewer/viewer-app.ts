@@ -22,6 +22,7 @@ import { restoreCheckpoint } from '../field/checkpoint.ts';
 import type { RenderedView } from '../field/view-renderer.ts';
 import type { GpuContext } from '../gpu/gpu-context.ts';
 import type { ScanInput } from '../scan/load-scan-in-worker.ts';
+import { resampleNearest, resizeRgba } from '../scan/resample.ts';
 import type { Scan } from '../scan/scan.ts';
 import { loadCatalogEntry, MODEL_CATALOG } from '../segment/model-catalog.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
@@ -80,6 +81,8 @@ export class ViewerApp {
   private lastDiscoveryStep = 0;
   private stepsPerSecond = 0;
   private psnr = NaN;
+  /** Scan class id of each segmenter class (-1 none), for colours that match the ground truth. */
+  private scanIdOfClass: Int32Array = new Int32Array(0);
   private readonly names = new Map<number, string>();
   private readonly merges = new Map<number, number>();
   private stage = 'Starting';
@@ -97,10 +100,8 @@ export class ViewerApp {
     this.viewport = new FieldViewport(parts.viewport, {
       onPixelClick: (x, y) => void this.inspect(x, y),
       onFrustumClick: (i) => this.viewport.flyTo(i),
-      onCameraChange: () => {},
     });
     this.panel = new ControlPanel(parts.side, DEFAULT_PANEL, {
-      onTraining: () => {},
       onReset: () => this.resetField(),
       onLearningRate: (lr) => this.pipeline?.trainer.setLearningRate(lr),
       onKlWeight: (w) => this.pipeline?.trainer.setKlWeight(w),
@@ -180,6 +181,7 @@ export class ViewerApp {
       );
       if (stale()) return pipeline.destroy();
       this.pipeline = pipeline;
+      this.scanIdOfClass = segmenterToScanIds(scan.classes ?? [], segmenter.info!.manifest.classes);
       pipeline.trainer.setLearningRate(this.panel.values.learningRate);
       pipeline.trainer.setKlWeight(this.panel.values.klWeight);
       const radius = Math.max(...scan.frames.map((f) => Math.hypot(f.c2w[3]!, f.c2w[7]!, f.c2w[11]!)), 0.5);
@@ -273,11 +275,9 @@ export class ViewerApp {
     this.legend.update(this.legendClasses(), (id) => this.classColour(id), this.names);
   }
 
+  /** Called per pixel by the class modes: the scan ids of the segmenter's classes are looked up once per pipeline. */
   private classColour(id: number): Rgb8 {
-    const pipeline = this.pipeline;
-    if (!pipeline) return knownColour(id);
-    const toScan = segmenterToScanIds(pipeline.scan.classes ?? [], this.segmenter().info?.manifest.classes ?? []);
-    return discoveredColour(this.mergedInto(id), toScan);
+    return this.pipeline ? discoveredColour(this.mergedInto(id), this.scanIdOfClass) : knownColour(id);
   }
 
   /** A display setting changed: every mode is drawn from the same rendered view, so no new render is needed (unless the camera must move). */
@@ -389,11 +389,12 @@ export class ViewerApp {
     if (mode === 'ground-truth') {
       if (!pipeline.scan.hasLabels) throw new Error('this scan has no ground-truth labels');
       if (!frame) throw new Error('ground truth exists at the training cameras only: click a camera');
-      context.groundTruth = { labels: resampleNearest(frame.labels!, frame.width, frame.height, shown.view.width, shown.view.height, 1), colour: (id) => knownColour(id, true) };
+      const to = { ...shown.camera.intrinsics, width: shown.view.width, height: shown.view.height };
+      context.groundTruth = { labels: resampleNearest(frame.labels!, frame.intrinsics, to, new Uint16Array(to.width * to.height)), colour: (id) => knownColour(id, true) };
     }
     if (mode === 'error') {
       if (!frame) throw new Error('photos exist at the training cameras only: click a camera');
-      const rgba = resampleNearest(frame.rgba, frame.width, frame.height, shown.view.width, shown.view.height, 4);
+      const rgba = resizeRgba(frame.rgba, frame.width, frame.height, shown.view.width, shown.view.height);
       context.photo = Float32Array.from({ length: shown.view.width * shown.view.height * 3 }, (_, i) => rgba[Math.floor(i / 3) * 4 + (i % 3)]! / 255);
     }
     return context;
@@ -542,18 +543,6 @@ export class ViewerApp {
       this.note(`Could not resume from ${file.name ?? 'that file'}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-}
-
-function resampleNearest<T extends Uint8ClampedArray | Uint16Array>(src: T, sw: number, sh: number, dw: number, dh: number, channels: number): T {
-  const out = new (src.constructor as { new (n: number): T })(dw * dh * channels);
-  for (let y = 0; y < dh; y++) {
-    const sy = Math.min(sh - 1, Math.floor(((y + 0.5) * sh) / dh));
-    for (let x = 0; x < dw; x++) {
-      const sx = Math.min(sw - 1, Math.floor(((x + 0.5) * sw) / dw));
-      for (let c = 0; c < channels; c++) out[(y * dw + x) * channels + c] = src[(sy * sw + sx) * channels + c]!;
-    }
-  }
-  return out;
 }
 
 function download(name: string, bytes: Uint8Array): void {
