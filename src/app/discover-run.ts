@@ -143,6 +143,7 @@ export async function runDiscover(
       const perFrameDiscovery = new ClassDiscovery(classNames, {
         ...options.discovery,
         minClusterSize: Math.max(2, Math.round(options.discovery.minClusterSize / options.keyframes)),
+        minSamples: Math.min(options.discovery.minSamples, Math.max(2, Math.round(options.discovery.minClusterSize / options.keyframes))),
         neighbours: Math.max(2, Math.round(options.discovery.neighbours / 4)),
       });
       for (let i = 0; i < frames.length; i++) {

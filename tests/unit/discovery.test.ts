@@ -22,8 +22,9 @@ function halves(): PreSegmentation {
 
 const NAMES = ['wall', 'floor', 'chair'];
 // Tight groups of segments: HDBSCAN finds them exactly, so these tests are about what discovery
-// does with clusters (MCL has its own tests in clustering.test.ts).
-const HDBSCAN = { ...DEFAULT_DISCOVERY, algorithm: 'hdbscan', minClusterSize: 2 } as const;
+// does with clusters (MCL has its own tests in clustering.test.ts). The features below carry the
+// entropy itself (entropy weight 1).
+const HDBSCAN = { ...DEFAULT_DISCOVERY, algorithm: 'hdbscan', minClusterSize: 2, minSamples: 2, entropyWeight: 1 } as const;
 
 /** Features of n segments: `kind` picks a confident known class or one of two novel "uncertainty shapes". */
 function features(kinds: string[]): SegmentFeatures {
@@ -87,6 +88,11 @@ describe('discovery steps', () => {
     expect(novelOf('novelA')[0]).not.toBe(novelOf('novelB')[0]);
     expect(novelOf('wall')).toEqual([idOf('wall'), idOf('wall'), idOf('wall')]);
     expect(u.classes.reduce((s, c) => s + c.share, 0)).toBeCloseTo(1, 6);
+    // The default weighs the entropy entry 2 (features made with that weight): the same decisions.
+    const weighted = features(kinds);
+    for (let i = 0; i < kinds.length; i++) weighted.data[i * 4 + 3]! *= 2;
+    const u2 = new ClassDiscovery(NAMES, { ...HDBSCAN, entropyWeight: 2 }).update(weighted, new Float64Array(kinds.length).fill(100));
+    expect(u2.classes.map((c) => [c.name, c.known])).toEqual(u.classes.map((c) => [c.name, c.known]));
   });
 
   it('keeps a novel class id from one update to the next, and numbers a new one after it', () => {
@@ -141,7 +147,7 @@ describe('discovery steps', () => {
     // cluster's mean is still confidently wall (a known cluster), but two of its segments are
     // chairs by their own distribution, and stay chairs.
     const kinds = ['wall', 'wall', 'wall', 'wall', 'wall', 'chair', 'chair'];
-    const d = new ClassDiscovery(NAMES, { ...DEFAULT_DISCOVERY, algorithm: 'mcl', inflation: 1.05, neighbours: 5 });
+    const d = new ClassDiscovery(NAMES, { ...DEFAULT_DISCOVERY, algorithm: 'mcl', inflation: 1.05, neighbours: 5, entropyWeight: 1 });
     const u = d.update(features(kinds), new Float64Array(kinds.length).fill(50));
     expect(u.clusters).toBe(1);
     expect(Array.from(u.classOfSegment)).toEqual([0, 0, 0, 0, 0, 2, 2]);
