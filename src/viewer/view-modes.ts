@@ -116,7 +116,7 @@ function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
-function checkLength(mode: ViewMode, what: string, array: ArrayLike<number>, expected: number): void {
+function checkLength(mode: ViewMode | 'similar', what: string, array: ArrayLike<number>, expected: number): void {
   if (array.length !== expected) throw new Error(`view mode '${mode}': ${what} has ${array.length} values, expected ${expected}`);
 }
 
@@ -462,9 +462,45 @@ function renderPca(view: ViewImage, basis: PcaBasis, out: Uint8ClampedArray): Ui
   return out;
 }
 
+/** Pixel `i`'s embedding (centred log-probabilities, as PCA and the inspector show it). */
+export function pixelEmbedding(view: Pick<ViewImage, 'k' | 'probs'>, i: number): Float64Array {
+  const x = new Float64Array(view.k);
+  embeddingOf(view.probs, i, view.k, x);
+  return x;
+}
+
 /**
- * A heat map of values in 0..1 (the inspector's "similar" view: each pixel's affinity to the
- * clicked one), on the entropy mode's colour map so that bright means "more".
+ * Cosine similarity of every pixel's embedding to `target` (a `pixelEmbedding`), negatives as 0:
+ * the inspector's "similar" view. Centred logits point one way for every pixel of a class and
+ * elsewhere for other classes, so the map separates objects without a stretch; the probabilities
+ * themselves would not (two distributions that are mostly one class each still have a cosine
+ * near 1 once their tails are counted).
+ */
+export function similarityMap(view: Pick<ViewImage, 'width' | 'height' | 'k' | 'probs'>, target: Float64Array): Float32Array {
+  const { k } = view;
+  const n = view.width * view.height;
+  if (target.length !== k) throw new Error(`similar view: the clicked embedding has ${target.length} entries, the view ${k}`);
+  checkLength('similar', 'probs', view.probs, k * n);
+  let targetNorm = 0;
+  for (let c = 0; c < k; c++) targetNorm += target[c]! * target[c]!;
+  const x = new Float64Array(k);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    embeddingOf(view.probs, i, k, x);
+    let dot = 0;
+    let norm = 0;
+    for (let c = 0; c < k; c++) {
+      dot += x[c]! * target[c]!;
+      norm += x[c]! * x[c]!;
+    }
+    out[i] = norm > 0 && targetNorm > 0 ? Math.max(0, dot / Math.sqrt(norm * targetNorm)) : 0;
+  }
+  return out;
+}
+
+/**
+ * A heat map of values in 0..1 (the inspector's "similar" view), on the entropy mode's colour
+ * map so that bright means "more".
  */
 export function renderHeatMap(values: Float32Array, width: number, height: number): Uint8ClampedArray {
   if (values.length !== width * height) throw new Error(`heat map: ${values.length} values for a ${width}x${height} view`);

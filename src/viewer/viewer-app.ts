@@ -17,7 +17,6 @@ import type { ScanSession } from '../app/scan-session.ts';
 import { DEFAULT_DISCOVERY, type DiscoverySettings } from '../discover/class-discovery.ts';
 import { discoveredColour, knownColour, type Rgb8 } from '../discover/class-colours.ts';
 import { pixelClasses } from '../discover/scene-discovery.ts';
-import { affinity } from '../discover/segment-features.ts';
 import { restoreCheckpoint } from '../field/checkpoint.ts';
 import type { RenderedView } from '../field/view-renderer.ts';
 import type { GpuContext } from '../gpu/gpu-context.ts';
@@ -32,7 +31,7 @@ import { ControlPanel, DEFAULT_PANEL } from './control-panel.ts';
 import { FieldViewport, type ViewportCamera } from './field-viewport.ts';
 import { PixelInspector } from './pixel-inspector.ts';
 import { TrainingCharts } from './training-charts.ts';
-import { fitPca, renderHeatMap, renderViewMode, type PcaBasis, type ViewMode } from './view-modes.ts';
+import { fitPca, pixelEmbedding, renderHeatMap, renderViewMode, similarityMap, type PcaBasis, type ViewMode } from './view-modes.ts';
 
 /** The demo room: small enough to train visibly on a software adapter. */
 export const DEMO_SCAN = { preset: 'demo', frames: 40, width: 160, height: 120 } as const;
@@ -76,7 +75,7 @@ export class ViewerApp {
   private lastRenderMs = 0;
   private shown: ShownView | null = null;
   private pca: PcaBasis | null = null;
-  private similarTo: Float32Array | null = null;
+  private similarTo: Float64Array | null = null;
   private similar = false;
   private lastDiscoveryStep = 0;
   private stepsPerSecond = 0;
@@ -99,7 +98,7 @@ export class ViewerApp {
   ) {
     this.viewport = new FieldViewport(parts.viewport, {
       onPixelClick: (x, y) => void this.inspect(x, y),
-      onFrustumClick: (i) => this.viewport.flyTo(i),
+      onFrustumClick: (i) => this.goToCamera(i),
     });
     this.panel = new ControlPanel(parts.side, DEFAULT_PANEL, {
       onReset: () => this.resetField(),
@@ -108,6 +107,7 @@ export class ViewerApp {
       onDiscoverySettings: () => this.pipeline?.setDiscoverySettings(this.discoverySettings()),
       onDiscoverNow: () => (this.lastDiscoveryStep = -Infinity),
       onViewChange: () => this.viewChanged(),
+      onGoToCamera: (i) => this.goToCamera(i),
       onPcaRefresh: () => ((this.pca = null), this.display()),
       onExport: (what) => void this.export(what),
       onResume: () => this.pickCheckpoint(),
@@ -186,6 +186,7 @@ export class ViewerApp {
       pipeline.trainer.setKlWeight(this.panel.values.klWeight);
       const radius = Math.max(...scan.frames.map((f) => Math.hypot(f.c2w[3]!, f.c2w[7]!, f.c2w[11]!)), 0.5);
       this.viewport.setCameras(scan.frames, radius);
+      this.panel.setCameraCount(scan.frames.length);
       this.lastDiscoveryStep = 0;
       await this.loop(generation);
     } catch (e) {
@@ -280,11 +281,16 @@ export class ViewerApp {
     return this.pipeline ? discoveredColour(this.mergedInto(id), this.scanIdOfClass) : knownColour(id);
   }
 
+  private goToCamera(index: number): void {
+    this.viewport.flyTo(index);
+    this.panel.showCamera(index);
+  }
+
   /** A display setting changed: every mode is drawn from the same rendered view, so no new render is needed (unless the camera must move). */
   private viewChanged(): void {
     this.viewport.setFrustumsVisible(this.panel.values.frustums);
     const mode = this.panel.values.mode;
-    if ((mode === 'ground-truth' || mode === 'error') && this.viewport.currentCamera < 0) this.viewport.flyTo(this.nearestTrainingCamera());
+    if ((mode === 'ground-truth' || mode === 'error') && this.viewport.currentCamera < 0) this.goToCamera(this.nearestTrainingCamera());
     else this.display();
   }
 
@@ -353,7 +359,7 @@ export class ViewerApp {
     const mode = this.panel.values.mode;
     try {
       let rgba: Uint8ClampedArray;
-      if (this.similar && this.similarTo) rgba = renderHeatMap(this.similarity(view, this.similarTo), view.width, view.height);
+      if (this.similar && this.similarTo) rgba = renderHeatMap(similarityMap(view, this.similarTo), view.width, view.height);
       else {
         if (mode === 'pca' && (!this.pca || this.pca.mean.length !== view.k)) this.pca = fitPca(view);
         rgba = renderViewMode(mode, view, this.modeContext(mode, shown));
@@ -400,27 +406,6 @@ export class ViewerApp {
     return context;
   }
 
-  /**
-   * Affinity of every pixel's feature to `target` (K probabilities + normalised entropy), as in
-   * clustering, stretched from the view's 5th percentile (0) to its maximum (1): affinities of
-   * distributions crowd near 1 (all of them are mostly one class plus a tail), so the raw values
-   * would paint the whole view bright.
-   */
-  private similarity(view: RenderedView, target: Float32Array): Float32Array {
-    const k = view.k;
-    const feature = new Float32Array(k + 1);
-    const raw = Float32Array.from({ length: view.width * view.height }, (_, p) => {
-      feature.set(view.probs.subarray(p * k, (p + 1) * k));
-      feature[k] = view.entropyNormalised[p]!;
-      return Math.max(0, affinity(feature, 0, target, 0, k + 1));
-    });
-    const sorted = Float32Array.from(raw).sort();
-    const low = sorted[Math.floor(0.05 * (sorted.length - 1))]!;
-    const high = sorted[sorted.length - 1]!;
-    const span = high - low > 1e-6 ? high - low : 1;
-    return raw.map((v) => (v - low) / span);
-  }
-
   /** The inspector for the clicked pixel of the shown view (x, y in 0..1 of the canvas). */
   private async inspect(x: number, y: number): Promise<void> {
     const shown = this.shown;
@@ -444,9 +429,7 @@ export class ViewerApp {
       const { offset } = pipeline.scan.normalisation;
       point = [world[0]! / scale + offset[0], world[1]! / scale + offset[1], world[2]! / scale + offset[2]];
     }
-    // The field's embedding is pre-softmax logits, defined up to a constant: centred log p.
-    const logs = Array.from(probs, (q) => Math.log(Math.max(q, 1e-6)));
-    const mean = logs.reduce((a, b) => a + b, 0) / k;
+    const embedding = pixelEmbedding(view, p);
     const names = pipeline.classNames;
     const cls = shown.classes ? shown.classes[p]! : -1;
     const legend = this.legendClasses().find((c) => c.id === cls);
@@ -457,10 +440,7 @@ export class ViewerApp {
       segment = seg.segments[Math.min(seg.height - 1, Math.floor(((py + 0.5) * seg.height) / view.height)) * seg.width + Math.min(seg.width - 1, Math.floor(((px + 0.5) * seg.width) / view.width))]!;
       if (segment < 0) segment = null;
     }
-    const target = new Float32Array(k + 1);
-    target.set(probs);
-    target[k] = view.entropyNormalised[p]!;
-    this.similarTo = target;
+    this.similarTo = embedding;
     this.inspector.show({
       x: px,
       y: py,
@@ -470,7 +450,7 @@ export class ViewerApp {
       entropy: view.entropy[p]!,
       entropyNormalised: view.entropyNormalised[p]!,
       probs: Array.from(probs, (q, c) => ({ name: names[c]!, p: q, colour: this.classColour(c) })),
-      embedding: logs.map((l) => l - mean),
+      embedding: Array.from(embedding),
       segment,
       cluster: legend ? { name: legend.name, novel: !legend.known } : null,
     });

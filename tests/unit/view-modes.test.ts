@@ -1,7 +1,7 @@
 import { rgb as parseColour } from 'd3-color';
 import { interpolateInferno, interpolateMagma, interpolateViridis } from 'd3-scale-chromatic';
 import { describe, expect, it } from 'vitest';
-import { DEPTH_BACKGROUND, fitPca, meanAbsoluteError, NOTHING_COLOUR, renderViewMode, VIEW_MODES, type Rgb8, type ViewImage, type ViewModeContext } from '../../src/viewer/view-modes.ts';
+import { DEPTH_BACKGROUND, fitPca, meanAbsoluteError, NOTHING_COLOUR, pixelEmbedding, renderViewMode, similarityMap, VIEW_MODES, type Rgb8, type ViewImage, type ViewModeContext } from '../../src/viewer/view-modes.ts';
 
 /** A deterministic generator for the synthetic views. */
 function random(seed: number): () => number {
@@ -238,5 +238,26 @@ describe('view modes', () => {
     expect(() => renderViewMode('error', view, { classColour })).toThrow(/'error'/);
     expect(() => renderViewMode('classes', view, { classColour, classes: new Int32Array(3) })).toThrow(/'classes'.*3 values, expected 4/);
     expect(() => renderViewMode('pca', view, { classColour, pca: fitPca(blankView(2, 2, 4)) })).toThrow(/'pca'.*4 classes/);
+  });
+
+  it('the similar view: cosine of centred logits, 1 on the clicked class, 0 on the opposite one', () => {
+    // Three pixels with logits [a, b, c]: two of class 0 (different confidence), one of class 1,
+    // one uniform (no direction at all).
+    const view = blankView(4, 1, 3);
+    softmaxInto([3, 0, 0], view.probs, 0);
+    softmaxInto([1, 0, 0], view.probs, 3);
+    softmaxInto([0, 3, 0], view.probs, 6);
+    const clicked = pixelEmbedding(view, 0);
+    // log softmax centred: the logits minus their mean.
+    expect(Array.from(clicked)).toEqual([2, -1, -1].map((v) => expect.closeTo(v, 5)));
+    const map = similarityMap(view, clicked);
+    expect(map[0]).toBeCloseTo(1, 5);
+    // Same direction, less peaked: still 1 (cosine ignores the scale).
+    expect(map[1]).toBeCloseTo(1, 5);
+    // [2,-1,-1]·[-1,2,-1] / 6 = -0.5: shown as 0.
+    expect(map[2]).toBe(0);
+    // A uniform pixel has no embedding direction.
+    expect(map[3]).toBe(0);
+    expect(() => similarityMap(view, new Float64Array(2))).toThrow(/2 entries, the view 3/);
   });
 });
