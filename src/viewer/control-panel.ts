@@ -31,6 +31,8 @@ export interface PanelActions {
   onDiscoverySettings(): void;
   onDiscoverNow(): void;
   onViewChange(): void;
+  /** Put the view at training camera `index` (as clicking its frustum does). */
+  onGoToCamera(index: number): void;
   onPcaRefresh(): void;
   onExport(what: 'labels' | 'ply' | 'metrics' | 'checkpoint'): void;
   onResume(): void;
@@ -71,6 +73,8 @@ export class ControlPanel {
     view.add(v, 'overlay', 0, 1).name('overlay opacity').onChange(() => actions.onViewChange());
     const cameras = view.add(v, 'frustums').name('cameras').onChange(() => actions.onViewChange());
     cameras.domElement.querySelector('input')?.setAttribute('data-testid', 'show-cameras');
+    this.cameraIndex = view.add(this.camera, 'index', 0, 0, 1).name('training camera').onFinishChange((i: number) => actions.onGoToCamera(i));
+    this.cameraIndex.domElement.querySelector('input')?.setAttribute('data-testid', 'camera-index');
     view.add({ refresh: () => actions.onPcaRefresh() }, 'refresh').name('Refresh PCA');
 
     discovery.close();
@@ -85,6 +89,20 @@ export class ControlPanel {
   }
 
   private readonly runButton;
+  /** The training camera the view was last put at (by this field or a frustum click). */
+  private readonly camera = { index: 0 };
+  private readonly cameraIndex;
+
+  /** A new scan: its cameras are 0..count-1. */
+  setCameraCount(count: number): void {
+    this.cameraIndex.max(Math.max(0, count - 1));
+    this.showCamera(0);
+  }
+
+  showCamera(index: number): void {
+    this.camera.index = index;
+    this.cameraIndex.updateDisplay();
+  }
 
   setTraining(running: boolean): void {
     this.values.training = running;
