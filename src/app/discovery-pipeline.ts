@@ -17,7 +17,7 @@ import { FieldTrainer, type BatchLosses } from '../field/field-trainer.ts';
 import { packLogitTargets, TARGET_WORDS_PER_PIXEL } from '../field/semantic-targets.ts';
 import { uploadTrainingFrames, type TrainingFrames } from '../field/training-frames.ts';
 import { defaultTrainerSettings } from '../field/training-settings.ts';
-import { PIXEL_RECORD, pixelStride, ViewRenderer, viewSettingsFor } from '../field/view-renderer.ts';
+import { PIXEL_RECORD, pixelStride, resizedCamera, ViewRenderer, viewSettingsFor } from '../field/view-renderer.ts';
 import type { GpuContext } from '../gpu/gpu-context.ts';
 import { PipelineCache } from '../gpu/pipeline-cache.ts';
 import type { Scan } from '../scan/scan.ts';
@@ -43,18 +43,6 @@ export interface ClassSummary {
 
 export function summariseClasses(classes: readonly DiscoveredClass[]): ClassSummary[] {
   return classes.map((c) => ({ id: c.id, name: c.name, known: c.known, share: c.share, since: c.since }));
-}
-
-/** The field's depth of a frame at half resolution (a quarter of the rays), in metres, where the field is opaque. */
-async function renderedDepthView(renderer: ViewRenderer, f: Scan['frames'][number], scale: number): Promise<DepthView> {
-  const width = Math.max(1, Math.floor(f.width / 2));
-  const height = Math.max(1, Math.floor(f.height / 2));
-  const sx = width / f.width;
-  const sy = height / f.height;
-  const intrinsics = { fx: f.intrinsics.fx * sx, fy: f.intrinsics.fy * sy, cx: f.intrinsics.cx * sx, cy: f.intrinsics.cy * sy };
-  const view = await renderer.renderView({ c2w: f.c2w, width, height, intrinsics });
-  const depth = view.depth.map((d, p) => (view.opacity[p]! > 0.5 ? d / view.opacity[p]! / scale : 0));
-  return { width, height, depth, intrinsics };
 }
 
 /** Segments of a lower-resolution map at full resolution (nearest). */
@@ -181,6 +169,18 @@ export class DiscoveryPipeline {
     return { count: r.count, k: this.k, data: r.records, stride: pixelStride(this.k), probsAt: PIXEL_RECORD.probs, entropyAt: PIXEL_RECORD.entropyNormalised };
   };
 
+  /**
+   * The field at training frame `f`'s camera at half resolution (a quarter of the rays): its
+   * colour, and its depth in the scan's units where the field is opaque (0 elsewhere).
+   */
+  async renderFrameHalf(f: Scan['frames'][number]): Promise<DepthView & { rgb: Float32Array }> {
+    const camera = resizedCamera(f, Math.max(1, Math.floor(f.width / 2)), Math.max(1, Math.floor(f.height / 2)));
+    const view = await this.renderer.renderView(camera);
+    const scale = this.scan.normalisation.scale;
+    const depth = view.depth.map((d, p) => (view.opacity[p]! > 0.5 ? d / view.opacity[p]! / scale : 0));
+    return { width: camera.width, height: camera.height, depth, intrinsics: camera.intrinsics, rgb: view.rgb };
+  }
+
   /** Pre-segments every frame (once): sensor depth where the scan has it, else the field's rendered depth. */
   async presegment(progress?: PipelineProgress): Promise<readonly PreSegmentation[]> {
     if (this.segmentationsMade) return this.segmentationsMade;
@@ -189,7 +189,7 @@ export class DiscoveryPipeline {
     try {
       const frames = this.scan.frames;
       for (const f of frames) {
-        const view = f.depth ? { width: f.width, height: f.height, depth: f.depth, intrinsics: f.intrinsics } : await renderedDepthView(this.renderer, f, this.scan.normalisation.scale);
+        const view = f.depth ? { width: f.width, height: f.height, depth: f.depth, intrinsics: f.intrinsics } : await this.renderFrameHalf(f);
         const seg = await presegmenter.segment(view);
         made.push(seg.width === f.width ? seg : upsampleSegments(seg, f.width, f.height));
         progress?.('pre-segmenting', made.length, frames.length);

@@ -65,20 +65,14 @@ export async function labelledPointCloud(pipeline: DiscoveryPipeline, labels: Fr
   const views: PointCloudView[] = [];
   for (let i = 0; i < scan.frames.length; i += frameStride) {
     const f = scan.frames[i]!;
-    const width = Math.max(1, f.width >> 1);
-    const height = Math.max(1, f.height >> 1);
-    const s = width / f.width;
-    const intrinsics = { fx: f.intrinsics.fx * s, fy: f.intrinsics.fy * (height / f.height), cx: f.intrinsics.cx * s, cy: f.intrinsics.cy * (height / f.height) };
-    const view = await pipeline.renderer.renderView({ c2w: f.c2w, width, height, intrinsics });
-    // Opaque pixels only; depth back to the scan's units (the poses of c2wSource).
-    const depth = view.depth.map((d, p) => (view.opacity[p]! > 0.5 ? d / view.opacity[p]! / scan.normalisation.scale : 0));
+    const { width, height, intrinsics, depth, rgb } = await pipeline.renderFrameHalf(f);
     const full = labels[i]!;
     const classesHalf = Int32Array.from({ length: width * height }, (_, p) => {
-      const x = Math.min(f.width - 1, Math.floor(((p % width) + 0.5) / s));
-      const y = Math.min(f.height - 1, Math.floor((Math.floor(p / width) + 0.5) * (f.height / height)));
+      const x = Math.min(f.width - 1, Math.floor((((p % width) + 0.5) * f.width) / width));
+      const y = Math.min(f.height - 1, Math.floor(((Math.floor(p / width) + 0.5) * f.height) / height));
       return full.classes[y * full.width + x]!;
     });
-    views.push({ width, height, c2w: f.c2wSource, intrinsics, depth, rgb: view.rgb, classes: classesHalf });
+    views.push({ width, height, c2w: f.c2wSource, intrinsics, depth, rgb, classes: classesHalf });
   }
   return pointCloudPly(views, classes, { stride: 1, maxPoints });
 }

@@ -27,6 +27,14 @@ export interface ViewCamera {
   height: number;
 }
 
+/** `camera` with its image resized to `width` x `height` (same pose and field of view). */
+export function resizedCamera<M extends ArrayLike<number>>(camera: { c2w: M; intrinsics: ViewCamera['intrinsics']; width: number; height: number }, width: number, height: number): { c2w: M; intrinsics: ViewCamera['intrinsics']; width: number; height: number } {
+  const sx = width / camera.width;
+  const sy = height / camera.height;
+  const k = camera.intrinsics;
+  return { c2w: camera.c2w, width, height, intrinsics: { fx: k.fx * sx, fy: k.fy * sy, cx: k.cx * sx, cy: k.cy * sy } };
+}
+
 export interface ViewSettings {
   /** Rays per tile; one tile is one short GPU submission. */
   tileRays: number;

@@ -18,7 +18,7 @@ import { DEFAULT_DISCOVERY, type DiscoverySettings } from '../discover/class-dis
 import { discoveredColour, knownColour, type Rgb8 } from '../discover/class-colours.ts';
 import { pixelClasses } from '../discover/scene-discovery.ts';
 import { restoreCheckpoint } from '../field/checkpoint.ts';
-import type { RenderedView } from '../field/view-renderer.ts';
+import { resizedCamera, type RenderedView } from '../field/view-renderer.ts';
 import type { GpuContext } from '../gpu/gpu-context.ts';
 import type { ScanInput } from '../scan/load-scan-in-worker.ts';
 import { resampleNearest, resizeRgba } from '../scan/resample.ts';
@@ -335,11 +335,7 @@ export class ViewerApp {
   /** Training frame `f`'s camera at `width` pixels across (its own aspect), so photo and labels line up. */
   private frameCamera(f: Scan['frames'][number], width: number): ViewportCamera {
     const s = Math.min(1, width / f.width);
-    const w = Math.max(8, Math.round(f.width * s));
-    const h = Math.max(6, Math.round(f.height * s));
-    const sx = w / f.width;
-    const sy = h / f.height;
-    return { c2w: f.c2w, width: w, height: h, intrinsics: { fx: f.intrinsics.fx * sx, fy: f.intrinsics.fy * sy, cx: f.intrinsics.cx * sx, cy: f.intrinsics.cy * sy } };
+    return resizedCamera(f, Math.max(8, Math.round(f.width * s)), Math.max(6, Math.round(f.height * s)));
   }
 
   /** Class ids of the shown view again (after a merge), then the display. */
