@@ -62,21 +62,6 @@ export function segmentFeatures(pixels: PixelDistributions, offsets: Uint32Array
   return { count, dims, data: out };
 }
 
-/** Cosine similarity of rows a and b of two feature sets. */
-export function cosine(a: Float32Array, ai: number, b: Float32Array, bi: number, dims: number): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let d = 0; d < dims; d++) {
-    const x = a[ai * dims + d]!;
-    const y = b[bi * dims + d]!;
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  }
-  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
-}
-
 /**
  * Affinity of two segment features (rows a and b; K probabilities then the entropy): the cosine
  * of [√p, ε]. Square roots put distributions in the Hellinger geometry, where a class at 0.15
