@@ -109,10 +109,6 @@ export class ControlPanel {
     this.runButton.name(running ? 'Pause' : 'Start');
   }
 
-  setMode(mode: ViewMode): void {
-    this.values.mode = mode;
-    this.gui.controllersRecursive().forEach((c) => c.updateDisplay());
-  }
 }
 
 export const DEFAULT_PANEL: PanelValues = {
