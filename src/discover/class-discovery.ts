@@ -9,9 +9,11 @@
  * Affinities are cosines between square roots of the distributions (the Hellinger /
  * Bhattacharyya geometry of probability vectors) with the entropy appended: on raw
  * probabilities the dominant class hides the tail, and the tail is what tells a picture
- * (wall + book) from a window (wall + objects) when the segmenter knows neither. Each new clustering is matched to the last
- * (Hungarian, on shared pixels) so that a class keeps its id, name and colour while training goes
- * on; a novel class that finds no match gets the next free number.
+ * (wall + book) from a window (wall + objects) when the segmenter knows neither.
+ *
+ * Each new clustering is matched to the last (Hungarian, on shared pixels) so that a class keeps
+ * its id, name and colour while training goes on; a novel class that finds no match gets the
+ * next free number.
  */
 import { maximumAssignment } from '../eval/hungarian.ts';
 import { hdbscan } from './hdbscan.ts';
@@ -49,6 +51,9 @@ export interface DiscoverySettings {
   minNovelShare: number;
 }
 
+/** Above this normalised entropy a cluster is never known, even in a scene that is mostly novel. */
+export const MAX_KNOWN_ENTROPY = 0.5;
+
 /**
  * Defaults as measured on generated rooms of development seeds (README, Discovery): HDBSCAN with
  * clusters of at least 8 segments (about a third of the 24 keyframes) separated the novel
@@ -60,9 +65,6 @@ export interface DiscoverySettings {
  * development rooms (seeds 2001, 2002), mIoU at 800 steps 81.5 -> 80.8 and 68.7 -> 77.5 (novel
  * 56.0 -> 54.9 and 32.2 -> 48.4); at 400 steps 53.8 -> 61.4 and 61.6 -> 61.3.
  */
-/** Above this normalised entropy a cluster is never known, even in a scene that is mostly novel. */
-export const MAX_KNOWN_ENTROPY = 0.5;
-
 export const DEFAULT_DISCOVERY: DiscoverySettings = {
   algorithm: 'hdbscan',
   inflation: 12,
