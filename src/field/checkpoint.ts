@@ -25,13 +25,11 @@ import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { FieldTrainer, type TrainerSettings } from './field-trainer.ts';
 import type { OccupancyCursor } from './occupancy-grid.ts';
 import type { TrainingFrames } from './training-frames.ts';
+import { BITS_SECTION, DENSITY_SECTION, momentSection, PARAMETER_GROUPS, paramSection, setTrainerCounters, stateBuffers, trainerCounters } from './trainer-state.ts';
 
 export const CHECKPOINT_MAGIC = 'NCDCKPT1';
 export const CHECKPOINT_FORMAT = 'NeurNCD-web checkpoint';
 export const CHECKPOINT_VERSION = 1;
-
-/** The field's parameter groups, in EmbeddingField.parameters() order. */
-export const PARAMETER_GROUPS = ['hashGrid', 'densityNet', 'colourNet', 'embeddingNet'] as const;
 
 /**
  * Settings that fix a buffer's shape: a checkpoint cannot be restored into a trainer where any of
@@ -101,33 +99,15 @@ const ALIGN = 16;
 const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-const paramSection = (group: string): string => `params/${group}`;
-const momentSection = (group: string, moment: 'm' | 'v'): string => `adam/${group}/${moment}`;
-const DENSITY_SECTION = 'occupancy/density';
-const BITS_SECTION = 'occupancy/bits';
-
 /**
  * Reads the trainer's whole state back from the GPU as a checkpoint file. Every read-back is
  * submitted before this returns its promise, so steps taken meanwhile do not leak into it.
  */
 export async function saveCheckpoint(trainer: FieldTrainer, meta?: CheckpointMeta): Promise<Uint8Array> {
   const device = trainer.gpuDevice;
-  const params = trainer.field.parameters();
-  const moments = trainer.optimiser.state();
-  if (params.length !== PARAMETER_GROUPS.length || moments.length !== params.length) {
-    throw new CheckpointError(`the field has ${params.length} parameter groups and Adam ${moments.length}; this checkpoint format knows ${PARAMETER_GROUPS.length} (${PARAMETER_GROUPS.join(', ')})`);
-  }
-  const occupancy = trainer.occupancy;
-  const reads: { name: string; type: SectionType; buffer: GPUBuffer; count: number }[] = [];
-  PARAMETER_GROUPS.forEach((g, i) => reads.push({ name: paramSection(g), type: 'f32', buffer: params[i]!.weights, count: params[i]!.count }));
-  PARAMETER_GROUPS.forEach((g, i) => {
-    reads.push({ name: momentSection(g, 'm'), type: 'f32', buffer: moments[i]!.m, count: moments[i]!.count });
-    reads.push({ name: momentSection(g, 'v'), type: 'f32', buffer: moments[i]!.v, count: moments[i]!.count });
-  });
-  reads.push({ name: DENSITY_SECTION, type: 'f32', buffer: occupancy.density, count: occupancy.cells });
-  reads.push({ name: BITS_SECTION, type: 'u32', buffer: occupancy.bits, count: occupancy.cells / 32 });
+  const reads = stateBuffers(trainer);
   // The counters are taken now, with the copies submitted in the same synchronous stretch.
-  const state = { settings: trainer.settings, steps: trainer.steps, adamSteps: trainer.optimiser.steps, occupancy: occupancy.cursor, activeRays: trainer.activeRays };
+  const state = { settings: trainer.settings, ...trainerCounters(trainer) };
   const data = await Promise.all(reads.map((r) => readBuffer(device, r.buffer, r.count * 4)));
   return encodeCheckpoint({
     ...state,
@@ -318,16 +298,7 @@ export function restoreCheckpoint(trainer: FieldTrainer, checkpoint: Checkpoint 
   const c = checkpoint instanceof Uint8Array || checkpoint instanceof ArrayBuffer ? loadCheckpoint(checkpoint) : checkpoint;
   const differences = compareSettings(c.settings, trainer.settings);
   const device = trainer.gpuDevice;
-  const params = trainer.field.parameters();
-  const moments = trainer.optimiser.state();
-  const writes: { name: string; buffer: GPUBuffer; count: number }[] = [];
-  PARAMETER_GROUPS.forEach((g, i) => {
-    writes.push({ name: paramSection(g), buffer: params[i]!.weights, count: params[i]!.count });
-    writes.push({ name: momentSection(g, 'm'), buffer: moments[i]!.m, count: moments[i]!.count });
-    writes.push({ name: momentSection(g, 'v'), buffer: moments[i]!.v, count: moments[i]!.count });
-  });
-  writes.push({ name: DENSITY_SECTION, buffer: trainer.occupancy.density, count: trainer.occupancy.cells });
-  writes.push({ name: BITS_SECTION, buffer: trainer.occupancy.bits, count: trainer.occupancy.cells / 32 });
+  const writes = stateBuffers(trainer);
   // Check everything before writing anything: a refused checkpoint leaves the trainer as it was.
   for (const w of writes) {
     const data = c.sections.get(w.name);
@@ -344,10 +315,7 @@ export function restoreCheckpoint(trainer: FieldTrainer, checkpoint: Checkpoint 
     const data = c.sections.get(w.name)!;
     device.queue.writeBuffer(w.buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
   }
-  trainer.occupancy.cursor = c.occupancy;
-  trainer.activeRays = c.activeRays;
-  trainer.optimiser.steps = c.adamSteps;
-  trainer.steps = c.steps;
+  setTrainerCounters(trainer, c);
   return { differences };
 }
 
