@@ -14,7 +14,7 @@ import { TARGET_WORDS_PER_PIXEL, unpackTarget } from '../field/semantic-targets.
 import { describeAdapter, type GpuContext } from '../gpu/gpu-context.ts';
 import type { Scan } from '../scan/scan.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
-import { DiscoveryPipeline, type PipelineProgress } from './discovery-pipeline.ts';
+import { DiscoveryPipeline, TrainingDivergedError, type PipelineProgress } from './discovery-pipeline.ts';
 import { scoreLabelMaps, type LabelScore, type PredictedFrame } from './discover-scoring.ts';
 
 export interface DiscoverOptions {
@@ -65,6 +65,8 @@ export interface DiscoverResult {
 }
 
 const STEPS_PER_SYNC = 4;
+/** A run that diverges again after this many roll-backs (each halving the learning rate) stops. */
+const MAX_ROLL_BACKS = 3;
 
 function checkOptions(o: DiscoverOptions): void {
   const positiveInt = (name: string, v: number): void => {
@@ -124,9 +126,19 @@ export async function runDiscover(
   };
   const pipeline = await DiscoveryPipeline.create(ctx, scan, segmenter, options, progress);
   try {
+    let rollBacks = 0;
     const train = async (until: number): Promise<void> => {
-      const losses = await pipeline.train(until - pipeline.steps, STEPS_PER_SYNC);
-      log(`training: step ${pipeline.steps}/${options.steps}, batch PSNR ${losses.psnr.toFixed(2)} dB`);
+      for (;;) {
+        try {
+          const losses = await pipeline.train(until - pipeline.steps, STEPS_PER_SYNC);
+          log(`training: step ${pipeline.steps}/${options.steps}, batch PSNR ${losses.psnr.toFixed(2)} dB`);
+          return;
+        } catch (e) {
+          if (!(e instanceof TrainingDivergedError) || ++rollBacks > MAX_ROLL_BACKS) throw e;
+          const { step, learningRate } = pipeline.recoverFromDivergence();
+          log(`${e.message}: back to step ${step}, learning rate halved to ${learningRate.toPrecision(3)}`);
+        }
+      }
     };
     // Pre-segmentation of sensor depth, or else of the depth the field renders once it has
     // trained for one discovery interval.

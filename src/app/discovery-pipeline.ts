@@ -14,6 +14,7 @@ import { PreSegmenter } from '../discover/presegment-in-worker.ts';
 import { SceneDiscovery, type FrameLabels, type PixelSource } from '../discover/scene-discovery.ts';
 import { FieldEvaluator } from '../field/field-evaluator.ts';
 import { FieldTrainer, type BatchLosses } from '../field/field-trainer.ts';
+import { TrainerSnapshot } from '../field/trainer-snapshot.ts';
 import { packLogitTargets, TARGET_WORDS_PER_PIXEL } from '../field/semantic-targets.ts';
 import { uploadTrainingFrames, type TrainingFrames } from '../field/training-frames.ts';
 import { defaultTrainerSettings } from '../field/training-settings.ts';
@@ -60,12 +61,24 @@ function upsampleSegments(seg: PreSegmentation, width: number, height: number): 
   return { width, height, segments, count: seg.count, pixels };
 }
 
+/** While training stays finite, the field is copied aside every this many steps (to roll back to if it diverges). */
+const SNAPSHOT_EVERY = 100;
+
+/** train() found the loss not finite; rollBack() puts the field back to its last sound state. */
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+  constructor(readonly step: number) {
+    super(`training diverged by step ${step} (the loss is not finite)`);
+  }
+}
+
 export class DiscoveryPipeline {
   readonly classNames: string[];
   readonly k: number;
   trainer: FieldTrainer;
   renderer: ViewRenderer;
   private evaluator: FieldEvaluator;
+  private snapshot: TrainerSnapshot;
   private discovery: ClassDiscovery;
   private scene: SceneDiscovery | null = null;
   private segmentationsMade: PreSegmentation[] | null = null;
@@ -86,7 +99,7 @@ export class DiscoveryPipeline {
     this.classNames = classNames;
     this.k = classNames.length;
     this.discovery = new ClassDiscovery(classNames, settings.discovery);
-    ({ trainer: this.trainer, renderer: this.renderer, evaluator: this.evaluator } = this.buildField());
+    ({ trainer: this.trainer, renderer: this.renderer, evaluator: this.evaluator, snapshot: this.snapshot } = this.buildField());
   }
 
   /** Segments every frame with the loaded segmenter and builds an untrained field. */
@@ -113,13 +126,13 @@ export class DiscoveryPipeline {
     return new DiscoveryPipeline(ctx, scan, packed, firstPixel, classNames, settings, cache, training);
   }
 
-  private buildField(): { trainer: FieldTrainer; renderer: ViewRenderer; evaluator: FieldEvaluator } {
+  private buildField(): { trainer: FieldTrainer; renderer: ViewRenderer; evaluator: FieldEvaluator; snapshot: TrainerSnapshot } {
     const { device, summary } = this.ctx;
     const settings = defaultTrainerSettings({ software: summary.software, maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize }, this.k);
     const trainer = new FieldTrainer(this.cache, settings, this.training);
     const evaluator = new FieldEvaluator(this.cache, trainer, this.training);
     const renderer = new ViewRenderer(this.cache, trainer.field, trainer.occupancy.bits, settings.occupancy.res, viewSettingsFor(settings, device));
-    return { trainer, renderer, evaluator };
+    return { trainer, renderer, evaluator, snapshot: new TrainerSnapshot(trainer) };
   }
 
   get steps(): number {
@@ -146,7 +159,8 @@ export class DiscoveryPipeline {
 
   /**
    * Trains `count` steps, reading the losses back once at the end (a read-back stalls the GPU
-   * queue: the caller picks how often). Throws when training diverged, leaving the field as it is.
+   * queue: the caller picks how often). Throws TrainingDivergedError when the loss is not finite,
+   * leaving the field as it is (see rollBack()).
    */
   async train(count: number, stepsPerSync = 4): Promise<BatchLosses> {
     for (let done = 0; done < count; ) {
@@ -154,8 +168,35 @@ export class DiscoveryPipeline {
       await this.trainer.rebalance();
     }
     const losses = await this.trainer.lastLosses();
-    if (!Number.isFinite(losses.psnr)) throw new Error(`training diverged by step ${this.trainer.steps} (the loss is not finite)`);
+    if (!Number.isFinite(losses.psnr)) throw new TrainingDivergedError(this.trainer.steps);
+    const last = this.snapshot.steps;
+    if (last === null || this.trainer.steps - last >= SNAPSHOT_EVERY) this.snapshot.take();
     return losses;
+  }
+
+  /**
+   * After a divergence: the field as it was at the last snapshot (Adam restarted), or a fresh
+   * field if training diverged before the first one. Returns the step training is back at.
+   * Discovery's classes are kept; its next update sees the restored field.
+   */
+  rollBack(): number {
+    if (this.snapshot.steps === null) {
+      const { learningRate } = this.trainer.optimiser.settings;
+      const { klWeight } = this.trainer.settings.render;
+      this.replaceField();
+      this.trainer.setLearningRate(learningRate);
+      this.trainer.setKlWeight(klWeight);
+      return 0;
+    }
+    return this.snapshot.restore();
+  }
+
+  /** rollBack(), then half the learning rate (the usual cause of a divergence is a step too large). */
+  recoverFromDivergence(): { step: number; learningRate: number } {
+    const learningRate = this.trainer.optimiser.settings.learningRate / 2;
+    const step = this.rollBack();
+    this.trainer.setLearningRate(learningRate);
+    return { step, learningRate };
   }
 
   /** PSNR on random pixels of the training views. */
@@ -230,15 +271,20 @@ export class DiscoveryPipeline {
 
   /** A fresh, untrained field (the segmenter's targets and the pre-segmentation are kept); discovery starts over. */
   reset(): void {
-    this.releaseField();
-    ({ trainer: this.trainer, renderer: this.renderer, evaluator: this.evaluator } = this.buildField());
+    this.replaceField();
     this.discovery = new ClassDiscovery(this.classNames, this.settings.discovery);
     if (this.scene) this.scene = new SceneDiscovery(this.segmentationsMade!, this.discovery, { keyframes: this.settings.keyframes, samplesPerSegment: this.settings.samplesPerSegment });
+  }
+
+  private replaceField(): void {
+    this.releaseField();
+    ({ trainer: this.trainer, renderer: this.renderer, evaluator: this.evaluator, snapshot: this.snapshot } = this.buildField());
   }
 
   private releaseField(): void {
     this.renderer.destroy();
     this.evaluator.destroy();
+    this.snapshot.destroy();
   }
 
   destroy(): void {

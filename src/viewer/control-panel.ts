@@ -54,7 +54,8 @@ export class ControlPanel {
     this.runButton.domElement.dataset.testid = 'train-toggle';
     training.add(run, 'reset').name('Reset field');
     training.add(v, 'stepsPerFrame', 1, 64, 1).name('steps per frame');
-    training.add(v, 'learningRate', 1e-4, 5e-2).name('learning rate').onFinishChange((lr: number) => actions.onLearningRate(lr));
+    this.learningRate = training.add(v, 'learningRate', 1e-4, 5e-2).name('learning rate').onFinishChange((lr: number) => actions.onLearningRate(lr));
+    this.learningRate.domElement.querySelector('input')?.setAttribute('data-testid', 'learning-rate');
     training.add(v, 'klWeight', 0, 1).name('λ (KL term)').onFinishChange((w: number) => actions.onKlWeight(w));
 
     const discovery = this.gui.addFolder('Discovery');
@@ -89,6 +90,7 @@ export class ControlPanel {
   }
 
   private readonly runButton;
+  private readonly learningRate;
   /** The training camera the view was last put at (by this field or a frustum click). */
   private readonly camera = { index: 0 };
   private readonly cameraIndex;
@@ -102,6 +104,12 @@ export class ControlPanel {
   showCamera(index: number): void {
     this.camera.index = index;
     this.cameraIndex.updateDisplay();
+  }
+
+  /** The learning rate was changed for the user (a roll-back after a divergence halves it). */
+  setLearningRate(lr: number): void {
+    this.values.learningRate = lr;
+    this.learningRate.updateDisplay();
   }
 
   setTraining(running: boolean): void {

@@ -62,8 +62,11 @@ class Series {
     const x = values[0]!;
     const n = this.length;
     const lastX = n > 0 ? (this.columns[0]![n - 1] as number) : -Infinity;
-    if (x < lastX) this.clear(); // steps went back: a new run
-    else if (x === lastX) {
+    if (x < lastX) {
+      // Steps went back (a reset, a roll-back after a divergence): the points past x are history that no longer happened.
+      const keep = this.columns[0]!.findIndex((v) => (v as number) >= x);
+      this.columns.forEach((c) => c.splice(keep));
+    } else if (x === lastX) {
       this.columns.forEach((c, i) => (c[n - 1] = values[i]!));
       return;
     }

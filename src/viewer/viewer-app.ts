@@ -10,7 +10,7 @@
  * must answer clicks while a software adapter trains). Everything the GPU does is awaited, so
  * the main thread is free in between.
  */
-import { DiscoveryPipeline, summariseClasses, type ClassSummary } from '../app/discovery-pipeline.ts';
+import { DiscoveryPipeline, summariseClasses, TrainingDivergedError, type ClassSummary } from '../app/discovery-pipeline.ts';
 import { checkpointBytes, labelAllFrames, labelledPointCloud, labelsZip, pipelineMetrics, type ExportClass } from '../app/pipeline-exports.ts';
 import { segmenterToScanIds } from '../app/discover-scoring.ts';
 import type { ScanSession } from '../app/scan-session.ts';
@@ -208,7 +208,14 @@ export class ViewerApp {
       const pipeline = this.pipeline!;
       const v = this.panel.values;
       if (v.training) {
-        const losses = await this.exclusive(() => pipeline.train(v.stepsPerFrame, v.stepsPerFrame));
+        let losses;
+        try {
+          losses = await this.exclusive(() => pipeline.train(v.stepsPerFrame, v.stepsPerFrame));
+        } catch (e) {
+          if (!(e instanceof TrainingDivergedError) || generation !== this.generation) throw e;
+          await this.exclusive(async () => this.recover(pipeline, e));
+          continue;
+        }
         if (generation !== this.generation) return;
         this.psnr = losses.psnr;
         this.charts.addTraining(pipeline.steps, losses.colour + v.klWeight * losses.kl, losses.psnr);
@@ -230,6 +237,19 @@ export class ViewerApp {
       if (generation !== this.generation) return;
       await new Promise((resolve) => requestAnimationFrame(resolve));
     }
+  }
+
+  /**
+   * Training diverged: the field goes back to its last sound state with half the learning rate,
+   * and training pauses, so that the user sees what happened and chooses to go on (Start).
+   */
+  private recover(pipeline: DiscoveryPipeline, e: TrainingDivergedError): void {
+    if (pipeline !== this.pipeline) return;
+    const { step, learningRate } = pipeline.recoverFromDivergence();
+    this.panel.setLearningRate(learningRate);
+    this.panel.setTraining(false);
+    this.fieldReplaced();
+    this.note(`${e.message[0]!.toUpperCase()}${e.message.slice(1)}: rolled back to step ${step}, learning rate halved to ${learningRate.toPrecision(3)}. Press Start to go on.`);
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
