@@ -50,8 +50,9 @@ function startScanUi(ctx: GpuContext): void {
   });
   const side = document.createElement('aside');
   side.className = 'side-panel';
-  side.append(zone, panel.element, new SegmenterPanel(getSegmenter()).element);
+  side.append(zone, panel.element);
   if (!live) {
+    new SegmenterPanel(getSegmenter(), { container: side });
     app.replaceChildren(side);
     return;
   }
@@ -59,8 +60,14 @@ function startScanUi(ctx: GpuContext): void {
   viewport.className = 'viewport';
   app.classList.add('viewer');
   app.replaceChildren(viewport, side);
-  viewer = new ViewerApp({ viewport, side, status }, ctx, session, getSegmenter);
-  void viewer.startDemo();
+  const shown = new ViewerApp({ viewport, side, status }, ctx, session, getSegmenter);
+  viewer = shown;
+  // A model the user picks segments the scan on view again, and training starts over on it.
+  new SegmenterPanel(getSegmenter(), { parent: shown.controls }, () => {
+    const scan = session?.current;
+    if (scan) void shown.start(scan);
+  });
+  void shown.startDemo();
 }
 
 async function boot(): Promise<void> {

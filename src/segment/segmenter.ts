@@ -61,6 +61,7 @@ export class Segmenter {
     }
   >();
   private loaded: SegmenterInfo | null = null;
+  private readonly loadedListeners = new Set<(info: SegmenterInfo) => void>();
   private cache = new Map<number, Promise<SegmentedFrame>>();
 
   constructor(private readonly adapter: () => AdapterSummary | null) {
@@ -92,6 +93,12 @@ export class Segmenter {
   /** The loaded model, or null. */
   get info(): SegmenterInfo | null {
     return this.loaded;
+  }
+
+  /** Calls `listener` after every successful load, whoever asked for it; returns the unsubscribe. */
+  onLoaded(listener: (info: SegmenterInfo) => void): () => void {
+    this.loadedListeners.add(listener);
+    return () => this.loadedListeners.delete(listener);
   }
 
   private request(
@@ -153,6 +160,7 @@ export class Segmenter {
     if (reply.type !== 'loaded') throw new Error('the segmenter worker answered out of turn');
     this.loaded = { ...reply.model, providerReason: choice.reason };
     this.cache = new Map();
+    for (const listener of this.loadedListeners) listener(this.loaded);
     return this.loaded;
   }
 

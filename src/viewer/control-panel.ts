@@ -1,7 +1,7 @@
 /**
  * The lil-gui panel: training, discovery, view, export. It holds the values the user sets and
- * calls back on change; the viewer decides what a change means. (The segmenter has its own
- * panel, SegmenterPanel: model list, own file, execution provider.)
+ * calls back on change; the viewer decides what a change means. (The page adds the segmenter's
+ * folder, SegmenterPanel: model list, own file, execution provider.)
  */
 import GUI from 'lil-gui';
 import { DEFAULT_DISCOVERY, type ClusteringAlgorithm } from '../discover/class-discovery.ts';
@@ -22,6 +22,8 @@ export interface PanelValues {
   resolution: number;
   overlay: number;
   frustums: boolean;
+  /** The training photo as an inset when the view is at a training camera. */
+  photo: boolean;
 }
 
 export interface PanelActions {
@@ -74,6 +76,8 @@ export class ControlPanel {
     view.add(v, 'overlay', 0, 1).name('overlay opacity').onChange(() => actions.onViewChange());
     const cameras = view.add(v, 'frustums').name('cameras').onChange(() => actions.onViewChange());
     cameras.domElement.querySelector('input')?.setAttribute('data-testid', 'show-cameras');
+    const photo = view.add(v, 'photo').name('photo at a camera').onChange(() => actions.onViewChange());
+    photo.domElement.querySelector('input')?.setAttribute('data-testid', 'show-photo');
     this.cameraIndex = view.add(this.camera, 'index', 0, 0, 1).name('training camera').onFinishChange((i: number) => actions.onGoToCamera(i));
     this.cameraIndex.domElement.querySelector('input')?.setAttribute('data-testid', 'camera-index');
     view.add({ refresh: () => actions.onPcaRefresh() }, 'refresh').name('Refresh PCA');
@@ -133,4 +137,5 @@ export const DEFAULT_PANEL: PanelValues = {
   resolution: 0.5,
   overlay: 1,
   frustums: true,
+  photo: true,
 };

@@ -1,9 +1,11 @@
 /**
- * The segmenter's part of the page: the model list (the project's own model, real pre-trained
- * ones downloaded only when asked), loading a model from disk, the execution provider (chosen by
- * measurement, overridable), download progress, and errors. Text only: names and messages from
- * files never become markup.
+ * The segmenter's part of the lil-gui panel: the model list (the project's own model, real
+ * pre-trained ones downloaded only when asked), loading a model from disk, the execution provider
+ * (chosen by measurement, overridable), and below them the model's description, download
+ * progress, what is in use, and errors. Text only: names and messages from files never become
+ * markup.
  */
+import GUI from 'lil-gui';
 import type { ExecutionProvider } from '../segment/execution-provider.ts';
 import { loadCatalogEntry, MODEL_CATALOG, type CatalogEntry } from '../segment/model-catalog.ts';
 import type { Segmenter, SegmenterInfo } from '../segment/segmenter.ts';
@@ -15,39 +17,63 @@ const PROVIDERS: { value: '' | ExecutionProvider; label: string }[] = [
   { value: 'webgpu', label: 'WebGPU' },
 ];
 
+/** A lil-gui dropdown whose <option>s carry `values` (lil-gui keeps only their index), with a test id. */
+function tagSelect(controller: { domElement: HTMLElement }, testid: string, values: readonly string[]): HTMLSelectElement {
+  const select = controller.domElement.querySelector('select')!;
+  select.dataset.testid = testid;
+  [...select.options].forEach((o, i) => (o.value = values[i]!));
+  return select;
+}
+
 export class SegmenterPanel {
-  readonly element = element('section', 'segmenter-panel', undefined, 'segmenter-panel');
-  private readonly models = element('select', undefined, undefined, 'model-select');
-  private readonly description = element('p', undefined, undefined, 'model-description');
-  private readonly provider = element('select', undefined, undefined, 'execution-provider');
-  private readonly use = element('button', undefined, 'Use this model', 'model-use');
+  /** The folder's element (or the own panel's, without a parent). */
+  readonly element: HTMLElement;
+  private readonly state: { model: string; provider: '' | ExecutionProvider };
+  private readonly use;
   private readonly file = element('input', undefined, undefined, 'model-file');
+  private readonly description = element('p', undefined, undefined, 'model-description');
   private readonly progress = element('progress', undefined, undefined, 'model-progress');
   private readonly status = element('p', undefined, 'No segmenter loaded.', 'model-status');
-  private readonly error = element('p', undefined, undefined, 'model-error');
+  private readonly error = element('p', 'error', undefined, 'model-error');
 
+  /** As a folder of `parent`, or as its own lil-gui panel in `container`. */
   constructor(
     private readonly segmenter: Segmenter,
+    where: { parent: GUI } | { container: HTMLElement },
+    /** After the user loaded a model here (not after loads asked for elsewhere). */
+    private readonly onChosen: (info: SegmenterInfo) => void = () => {},
     private readonly catalog: readonly CatalogEntry[] = MODEL_CATALOG,
   ) {
-    for (const entry of catalog) this.models.append(new Option(entry.title, entry.id));
-    for (const p of PROVIDERS) this.provider.append(new Option(p.label, p.value));
+    const gui = 'parent' in where ? where.parent.addFolder('Segmenter') : new GUI({ container: where.container, title: 'Segmenter', width: 260 });
+    this.element = gui.domElement;
+    this.element.classList.add('segmenter-panel');
+    this.element.dataset.testid = 'segmenter-panel';
+    this.state = { model: catalog[0]!.id, provider: '' };
+
+    const models = gui.add(this.state, 'model', Object.fromEntries(catalog.map((e) => [e.title, e.id]))).name('model').onChange(() => this.describe());
+    tagSelect(models, 'model-select', catalog.map((e) => e.id));
+    const provider = gui.add(this.state, 'provider', Object.fromEntries(PROVIDERS.map((p) => [p.label, p.value]))).name('execution provider');
+    tagSelect(provider, 'execution-provider', PROVIDERS.map((p) => p.value));
+    this.use = gui.add({ use: () => void this.loadSelected() }, 'use').name('Use this model');
+    this.use.domElement.querySelector('button')!.dataset.testid = 'model-use';
+    gui.add({ open: () => this.file.click() }, 'open').name('Load a model file…');
+
     this.file.type = 'file';
     this.file.multiple = true;
     this.file.accept = '.onnx,.json';
+    this.file.hidden = true;
+    this.file.addEventListener('change', () => void this.loadFiles());
     this.progress.hidden = true;
-    this.error.className = 'error';
     this.error.setAttribute('role', 'alert');
     this.error.hidden = true;
-    this.models.addEventListener('change', () => this.describe());
-    this.use.addEventListener('click', () => void this.loadSelected());
-    this.file.addEventListener('change', () => void this.loadFiles());
-    const fileLabel = element('label', undefined, 'or your own model (.onnx, with its manifest .json if it has one): ');
-    fileLabel.append(this.file);
-    const providerLabel = element('label', undefined, 'Execution provider: ');
-    providerLabel.append(this.provider);
-    this.element.append(element('h2', undefined, 'Segmenter'), this.models, this.description, providerLabel, this.use, fileLabel, this.progress, this.status, this.error);
+    const info = element('div', 'segmenter-info');
+    const hint = element('p', 'hint', 'Your own model: an .onnx file, with its manifest .json if it has one (pick both).');
+    info.append(this.description, this.progress, this.status, this.error, hint, this.file);
+    gui.$children.append(info);
     this.describe();
+    // The viewer loads the default model by itself: say so here too.
+    segmenter.onLoaded((loaded) => this.showLoaded(loaded, ''));
+    if (segmenter.info) this.showLoaded(segmenter.info, '');
   }
 
   private describe(): void {
@@ -55,11 +81,11 @@ export class SegmenterPanel {
   }
 
   private selected(): CatalogEntry {
-    return this.catalog.find((e) => e.id === this.models.value) ?? this.catalog[0]!;
+    return this.catalog.find((e) => e.id === this.state.model) ?? this.catalog[0]!;
   }
 
   private chosenProvider(): ExecutionProvider | undefined {
-    return (this.provider.value || undefined) as ExecutionProvider | undefined;
+    return this.state.provider || undefined;
   }
 
   private async loadSelected(): Promise<void> {
@@ -96,18 +122,19 @@ export class SegmenterPanel {
 
   /** Runs a load; on failure the message is shown and the model loaded before stays in use. */
   private async run(load: () => Promise<SegmenterInfo | { info: SegmenterInfo; note: string }>): Promise<void> {
-    this.use.disabled = true;
+    this.use.disable();
     this.showError(null);
     try {
       const result = await load();
       const { info, note } = 'info' in result ? result : { info: result, note: '' };
       this.showLoaded(info, note);
+      this.onChosen(info);
     } catch (e) {
       this.showError(e instanceof Error ? e.message : String(e));
       const current = this.segmenter.info;
       this.status.textContent = current ? `Still using ${current.manifest.name}.` : 'No segmenter loaded.';
     } finally {
-      this.use.disabled = false;
+      this.use.enable();
       this.progress.hidden = true;
     }
   }

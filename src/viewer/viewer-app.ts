@@ -26,6 +26,7 @@ import type { Scan } from '../scan/scan.ts';
 import { loadCatalogEntry, MODEL_CATALOG } from '../segment/model-catalog.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
 import { generateScanInBrowser } from '../synth/generate-in-browser.ts';
+import { CameraPhoto } from './camera-photo.ts';
 import { ClassLegend } from './class-legend.ts';
 import { ControlPanel, DEFAULT_PANEL } from './control-panel.ts';
 import { FieldViewport, type ViewportCamera } from './field-viewport.ts';
@@ -67,6 +68,7 @@ export class ViewerApp {
   private readonly legend: ClassLegend;
   private readonly inspector: PixelInspector;
   private readonly charts = new TrainingCharts();
+  private readonly photo = new CameraPhoto();
   private pipeline: DiscoveryPipeline | null = null;
   /** Bumped for every new pipeline: a loop or a stage of an older one stops at its next await. */
   private generation = 0;
@@ -118,7 +120,13 @@ export class ViewerApp {
     });
     this.inspector = new PixelInspector({ onSimilar: (on) => ((this.similar = on), this.display()) });
     this.inspector.clear();
+    parts.viewport.append(this.photo.element);
     parts.side.prepend(this.panel.gui.domElement, this.legend.element, this.inspector.element, this.charts.element);
+  }
+
+  /** The lil-gui panel, for the page to add its own folders to (the segmenter's). */
+  get controls(): ControlPanel['gui'] {
+    return this.panel.gui;
   }
 
   /** What the page shows now (for scripts and tests). */
@@ -156,6 +164,7 @@ export class ViewerApp {
     await this.gpuQueue.catch(() => {});
     old?.destroy();
     this.shown = null;
+    this.photo.show(null);
     this.pca = null;
     this.similarTo = null;
     this.names.clear();
@@ -373,6 +382,7 @@ export class ViewerApp {
     if (!shown || !pipeline) return;
     const { view } = shown;
     const mode = this.panel.values.mode;
+    this.photo.show(this.panel.values.photo && shown.frame >= 0 ? pipeline.scan.frames[shown.frame]! : null, shown.frame);
     try {
       let rgba: Uint8ClampedArray;
       if (this.similar && this.similarTo) rgba = renderHeatMap(similarityMap(view, this.similarTo), view.width, view.height);

@@ -1,8 +1,9 @@
 /**
  * The viewer as a person uses it: the page opens on the demo room and trains by itself; novel
  * classes appear in the legend; clicking an object shows its embedding in the inspector and the
- * "similar" view lights up that object; every view mode draws something of its own; the page
- * answers clicks while it trains; a dropped scan of another format replaces the demo.
+ * "similar" view lights up that object; at a training camera its photo is shown beside the
+ * rendering; every view mode draws something of its own; the page answers clicks while it trains;
+ * a dropped scan of another format replaces the demo.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,6 +84,19 @@ function deepestPixel(mask: Uint8Array, width: number, height: number): number {
   return best.p;
 }
 
+/** Mean RGB of an 8 x 6 grid of blocks of an RGBA image (what a photo and a rendering of it share at any resolution). */
+function thumbnail(data: Uint8Array, width: number, height: number): number[] {
+  const out = new Array<number>(8 * 6 * 3).fill(0);
+  const counts = new Array<number>(8 * 6).fill(0);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const cell = Math.floor((y * 6) / height) * 8 + Math.floor((x * 8) / width);
+      counts[cell]!++;
+      for (let c = 0; c < 3; c++) out[cell * 3 + c]! += data[(y * width + x) * 4 + c]!;
+    }
+  return out.map((v, i) => v / counts[Math.floor(i / 3)]!);
+}
+
 const luminance = (d: Uint8Array, p: number): number => 0.2126 * d[p * 4]! + 0.7152 * d[p * 4 + 1]! + 0.0722 * d[p * 4 + 2]!;
 
 describe('the viewer', () => {
@@ -111,6 +125,49 @@ describe('the viewer', () => {
     const elapsed = Date.now() - started;
     console.log(`[viewer] click answered in ${elapsed} ms while training`);
     expect(elapsed).toBeLessThan(1000);
+  });
+
+  it('shows the photo of a training camera beside its rendering, and hides it away from the cameras', { timeout: 300_000 }, async () => {
+    const { page: p } = page();
+    const photo = p.getByTestId('camera-photo');
+    const scan = (await p.evaluate(() => window.neurncd.scan()))!;
+    await selectMode(p, 'RGB', 'rgb');
+    try {
+      const photos = new Map<number, number[]>();
+      const renders = new Map<number, number[]>();
+      for (const camera of [0, 7]) {
+        await goToCamera(p, camera);
+        expect(await photo.isVisible()).toBe(true);
+        expect(await photo.getAttribute('data-frame')).toBe(String(camera));
+        const shot = await photo.locator('canvas').evaluate((c: HTMLCanvasElement) => ({ width: c.width, height: c.height, data: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) }));
+        expect([shot.width, shot.height]).toEqual([scan.trainingWidth, scan.trainingHeight]);
+        photos.set(camera, thumbnail(Uint8Array.from(shot.data), shot.width, shot.height));
+        // The rendering alone (the inset covers a corner of the canvas).
+        await p.getByTestId('show-photo').uncheck();
+        expect(await photo.isVisible()).toBe(false);
+        const view = await canvasPixels(p);
+        renders.set(camera, thumbnail(view.data, view.width, view.height));
+        await p.getByTestId('show-photo').check();
+      }
+      // Each photo is the one its camera saw: closer to the field's rendering there than the other camera's photo is.
+      const distance = (a: number[], b: number[]) => a.reduce((sum, v, i) => sum + Math.abs(v - b[i]!), 0) / a.length;
+      const at0 = [distance(photos.get(0)!, renders.get(0)!), distance(photos.get(7)!, renders.get(0)!)];
+      const at7 = [distance(photos.get(7)!, renders.get(7)!), distance(photos.get(0)!, renders.get(7)!)];
+      console.log(`[viewer] photo vs rendering (mean abs difference of 8x6 thumbnails): camera 0 ${at0[0]!.toFixed(1)} (other photo ${at0[1]!.toFixed(1)}), camera 7 ${at7[0]!.toFixed(1)} (other ${at7[1]!.toFixed(1)})`);
+      expect(at0[0]).toBeLessThan(at0[1]!);
+      expect(at7[0]).toBeLessThan(at7[1]!);
+
+      // Orbit away: no training camera, no photo.
+      const box = (await p.getByTestId('view').boundingBox())!;
+      await p.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await p.mouse.down();
+      await p.mouse.move(box.x + box.width / 2 + 120, box.y + box.height / 2, { steps: 6 });
+      await p.mouse.up();
+      await p.waitForFunction(() => document.querySelector<HTMLCanvasElement>('[data-testid="view"]')?.dataset.frame === '-1', undefined, { timeout: 120_000 });
+      expect(await photo.isVisible()).toBe(false);
+    } finally {
+      await p.getByTestId('show-photo').uncheck(); // the tests after this one measure the canvas's pixels
+    }
   });
 
   it('inspects a clicked object, and the similar view highlights that object', { timeout: 300_000 }, async () => {
