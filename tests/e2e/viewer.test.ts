@@ -3,7 +3,7 @@
  * classes appear in the legend; clicking an object shows its embedding in the inspector and the
  * "similar" view lights up that object; at a training camera its photo is shown beside the
  * rendering; every view mode draws something of its own; the page answers clicks while it trains;
- * a dropped scan of another format replaces the demo.
+ * a dropped scan of another format replaces the demo; a model picked in the panel starts it over.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -331,5 +331,25 @@ describe('the viewer', () => {
     let max = 0;
     for (let i = 0; i < img.width * img.height; i++) max = Math.max(max, luminance(img.data, i));
     expect(max).toBeGreaterThan(20);
+  });
+
+  it('segments the scan again and trains from the start when a model is picked in the segmenter folder', { timeout: 300_000 }, async () => {
+    const { page: p } = page();
+    const trainingStep = () => p.evaluate(() => Number(/Training: step (\d+)/.exec(document.querySelector('[data-testid="status"]')?.textContent ?? '')?.[1] ?? Number.NaN));
+    await p.waitForFunction(() => Number(/Training: step (\d+)/.exec(document.querySelector('[data-testid="status"]')?.textContent ?? '')?.[1] ?? 0) >= 40, undefined, { timeout: 120_000 });
+    const before = await trainingStep();
+    const scan = await p.evaluate(() => window.neurncd.scan()!.name);
+    await p.getByTestId('model-select').selectOption('neurncd-synth-seg');
+    await p.getByTestId('model-use').click();
+    await expect.poll(() => p.getByTestId('model-status').textContent(), { timeout: 60_000 }).toMatch(/^Using neurncd-synth-seg: 9 classes/);
+    await p.waitForFunction(
+      (b) => {
+        const m = /Training: step (\d+)/.exec(document.querySelector('[data-testid="status"]')?.textContent ?? '');
+        return m !== null && Number(m[1]) < b;
+      },
+      before,
+      { timeout: 120_000 },
+    );
+    expect(await p.evaluate(() => window.neurncd.scan()!.name)).toBe(scan);
   });
 });
