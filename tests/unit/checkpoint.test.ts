@@ -7,7 +7,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
-import { INSTANT_NGP_ADAM } from '../../src/field/adam.ts';
 import {
   CHECKPOINT_MAGIC,
   CheckpointError,
@@ -23,12 +22,12 @@ import {
 import { FieldTrainer, type TrainerSettings } from '../../src/field/field-trainer.ts';
 import { hashGridLayout } from '../../src/field/hash-grid.ts';
 import { uploadTrainingFrames, type TrainingFrames } from '../../src/field/training-frames.ts';
-import { DEFAULT_RENDER_LOSS } from '../../src/field/volume-renderer.ts';
 import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
 import { MemorySource } from '../../src/scan/scan-source.ts';
 import { getTestGpu } from '../helpers/node-gpu.ts';
 import { makeFixture } from '../helpers/scan-fixtures.ts';
+import { tinyTrainerSettings } from '../helpers/tiny-trainer.ts';
 
 const KNOWN = [1, 2, 4, 5, 6, 7, 9, 10, 12];
 /** Steps before the save and after it. With an occupancy update every 2 steps over a quarter of
@@ -40,20 +39,7 @@ const AFTER = 6;
 const TOLERANCE = 1e-6;
 const META = { scan: 'tiny generated room', frames: 4 };
 
-const settings = (overrides: { seed?: number; log2TableSize?: number } = {}): TrainerSettings => ({
-  field: {
-    hashGrid: { levels: 4, featuresPerLevel: 2, log2TableSize: overrides.log2TableSize ?? 12, baseResolution: 4, finestResolution: 32 },
-    width: 16,
-    colourHiddenLayers: 1,
-    k: KNOWN.length,
-    seed: overrides.seed ?? 1,
-  },
-  sampler: { rays: 128, capacity: 128 * 16, maxSamplesPerRay: 16, step: Math.sqrt(3) / 16 },
-  occupancy: { res: 16, cellsPerUpdate: 16 ** 3 / 4, decay: 0.5, threshold: 0.01, updateEvery: 2 },
-  render: DEFAULT_RENDER_LOSS,
-  adam: INSTANT_NGP_ADAM,
-  networkWeightDecay: 1e-6,
-});
+const settings = (overrides: { seed?: number; log2TableSize?: number } = {}): TrainerSettings => tinyTrainerSettings(KNOWN.length, overrides);
 
 interface Setup {
   cache: PipelineCache;

@@ -8,40 +8,26 @@ import { describe, expect, it } from 'vitest';
 import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
 import { INSTANT_NGP_ADAM } from '../../src/field/adam.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../src/field/checkpoint.ts';
-import { FieldTrainer, type TrainerSettings } from '../../src/field/field-trainer.ts';
+import { FieldTrainer } from '../../src/field/field-trainer.ts';
 import { TrainerSnapshot } from '../../src/field/trainer-snapshot.ts';
 import { uploadTrainingFrames } from '../../src/field/training-frames.ts';
-import { DEFAULT_RENDER_LOSS } from '../../src/field/volume-renderer.ts';
 import { readBuffer } from '../../src/gpu/buffer-io.ts';
 import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
 import { MemorySource } from '../../src/scan/scan-source.ts';
 import { getTestGpu } from '../helpers/node-gpu.ts';
 import { makeFixture } from '../helpers/scan-fixtures.ts';
+import { tinyTrainerSettings } from '../helpers/tiny-trainer.ts';
 
 const KNOWN = [1, 2, 4, 5, 6, 7, 9, 10, 12];
 
-const settings: TrainerSettings = {
-  field: {
-    hashGrid: { levels: 4, featuresPerLevel: 2, log2TableSize: 12, baseResolution: 4, finestResolution: 32 },
-    width: 16,
-    colourHiddenLayers: 1,
-    k: KNOWN.length,
-    seed: 1,
-  },
-  sampler: { rays: 128, capacity: 128 * 16, maxSamplesPerRay: 16, step: Math.sqrt(3) / 16 },
-  occupancy: { res: 16, cellsPerUpdate: 16 ** 3 / 4, decay: 0.5, threshold: 0.01, updateEvery: 2 },
-  render: DEFAULT_RENDER_LOSS,
-  adam: INSTANT_NGP_ADAM,
-  networkWeightDecay: 1e-6,
-};
 
 describe('trainer snapshot (roll-back after a divergence)', () => {
   it('restores the field exactly as it was, restarts Adam, and training is finite again', async () => {
     const { device } = await getTestGpu();
     const scan = await loadScan(new MemorySource('tiny', makeFixture(4, 32, 24, 5).files), { decodeImage: decodeImageNode });
     const frames = uploadTrainingFrames(device, scan, scan.frames.map((_, i) => i), { from: 'labels', knownClasses: KNOWN });
-    const trainer = new FieldTrainer(new PipelineCache(device), structuredClone(settings), frames);
+    const trainer = new FieldTrainer(new PipelineCache(device), tinyTrainerSettings(KNOWN.length), frames);
     const snapshot = new TrainerSnapshot(trainer);
     expect(snapshot.steps).toBeNull();
     expect(() => snapshot.restore()).toThrow(/no snapshot/);
