@@ -25,7 +25,7 @@ import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { FieldTrainer, type TrainerSettings } from './field-trainer.ts';
 import type { OccupancyCursor } from './occupancy-grid.ts';
 import type { TrainingFrames } from './training-frames.ts';
-import { BITS_SECTION, DENSITY_SECTION, momentSection, PARAMETER_GROUPS, paramSection, setTrainerCounters, stateBuffers, trainerCounters } from './trainer-state.ts';
+import { BITS_SECTION, DENSITY_SECTION, momentSection, PARAMETER_GROUPS, paramSection, setTrainerCounters, stateBuffers, trainerCounters, type StateBuffer, type TrainerCounters } from './trainer-state.ts';
 
 export const CHECKPOINT_MAGIC = 'NCDCKPT1';
 export const CHECKPOINT_FORMAT = 'NeurNCD-web checkpoint';
@@ -47,7 +47,7 @@ export const STRUCTURAL_SETTINGS = [
   'occupancy.res',
 ] as const;
 
-export type SectionType = 'f32' | 'u32';
+export type SectionType = StateBuffer['type'];
 
 export interface CheckpointSection {
   name: string;
@@ -77,14 +77,10 @@ export interface CheckpointHeader {
   sections: CheckpointSection[];
 }
 
-export interface Checkpoint {
+export interface Checkpoint extends TrainerCounters {
   header: CheckpointHeader;
   settings: TrainerSettings;
   meta: CheckpointMeta | undefined;
-  steps: number;
-  adamSteps: number;
-  occupancy: OccupancyCursor;
-  activeRays: number;
   /** Section name -> its elements (views into the loaded bytes where aligned). */
   sections: Map<string, Float32Array | Uint32Array>;
 }
@@ -117,12 +113,8 @@ export async function saveCheckpoint(trainer: FieldTrainer, meta?: CheckpointMet
 }
 
 /** The file for a state already on the CPU (a loaded checkpoint, for one). */
-export function encodeCheckpoint(state: {
+export function encodeCheckpoint(state: TrainerCounters & {
   settings: TrainerSettings;
-  steps: number;
-  adamSteps: number;
-  occupancy: OccupancyCursor;
-  activeRays: number;
   meta?: CheckpointMeta | undefined;
   sections: { name: string; type: SectionType; data: Float32Array | Uint32Array }[] | Map<string, Float32Array | Uint32Array>;
 }): Uint8Array {
