@@ -1,23 +1,37 @@
 /**
- * The page's entry to pre-segmentation: one long-lived worker (presegment-worker.ts) answers
- * requests in order. Where there are no workers (Node: tests, the CLI) it runs presegment() in
- * place, with the same promise-based interface.
+ * The page's entry to pre-segmentation and view overlaps: one long-lived worker
+ * (presegment-worker.ts) answers requests in order. Where there are no workers (Node: tests, the
+ * CLI) it runs them in place, with the same promise-based interface.
  */
 import { presegment, type DepthView, type PreSegmentation, type PreSegmentationSettings } from './pre-segmentation.ts';
 import type { PreSegmentReply, PreSegmentRequest } from './presegment-worker.ts';
+import { viewOverlaps, type PlacedSegmentation, type SegmentOverlap, type ViewOverlapSettings } from './view-overlaps.ts';
+
+/** A request before it is numbered (Omit on each member of the union). */
+type Request = PreSegmentRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
 
 export class PreSegmenter {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: PreSegmentation) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: never) => void; reject: (e: Error) => void }>();
 
   segment(view: DepthView, settings?: Partial<PreSegmentationSettings>): Promise<PreSegmentation> {
     if (typeof Worker === 'undefined') return new Promise((resolve) => resolve(presegment(view, settings)));
+    return this.ask<PreSegmentation>({ kind: 'segment', view, ...(settings !== undefined ? { settings } : {}) });
+  }
+
+  /** viewOverlaps() off the main thread: a second or so for 60 frames of 320x240. */
+  overlaps(views: PlacedSegmentation[], settings?: Partial<ViewOverlapSettings>): Promise<SegmentOverlap[][][]> {
+    if (typeof Worker === 'undefined') return new Promise((resolve) => resolve(viewOverlaps(views, settings)));
+    return this.ask<SegmentOverlap[][][]>({ kind: 'overlaps', views, ...(settings !== undefined ? { settings } : {}) });
+  }
+
+  private ask<T>(request: Request): Promise<T> {
     const worker = this.worker ?? this.startWorker();
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, view, ...(settings !== undefined ? { settings } : {}) } satisfies PreSegmentRequest);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (r: never) => void, reject });
+      worker.postMessage({ id, ...request } as PreSegmentRequest);
     });
   }
 
@@ -34,7 +48,7 @@ export class PreSegmenter {
       if (!waiting) return;
       this.pending.delete(reply.id);
       if ('error' in reply) waiting.reject(new Error(reply.error));
-      else waiting.resolve(reply.result);
+      else waiting.resolve(reply.result as never);
     };
     // A worker that failed to load or crashed answers nothing more: fail what waits, start afresh next time.
     worker.onerror = (event) => this.stop(new Error(`the pre-segmentation worker failed: ${event.message}`));
