@@ -12,6 +12,7 @@ import { ClassDiscovery, type DiscoveredClass, type DiscoverySettings, type Disc
 import type { DepthView, PreSegmentation } from '../discover/pre-segmentation.ts';
 import { PreSegmenter } from '../discover/presegment-in-worker.ts';
 import { SceneDiscovery, type FrameLabels, type PixelSource } from '../discover/scene-discovery.ts';
+import type { PlacedSegmentation, SegmentOverlap } from '../discover/view-overlaps.ts';
 import { FieldEvaluator } from '../field/field-evaluator.ts';
 import { FieldTrainer, type BatchLosses } from '../field/field-trainer.ts';
 import { TrainerSnapshot } from '../field/trainer-snapshot.ts';
@@ -82,6 +83,7 @@ export class DiscoveryPipeline {
   private discovery: ClassDiscovery;
   private scene: SceneDiscovery | null = null;
   private segmentationsMade: PreSegmentation[] | null = null;
+  private overlapsMade: SegmentOverlap[][][] | null = null;
   private destroyed = false;
 
   private constructor(
@@ -227,19 +229,22 @@ export class DiscoveryPipeline {
     if (this.segmentationsMade) return this.segmentationsMade;
     const presegmenter = new PreSegmenter();
     const made: PreSegmentation[] = [];
+    const placed: PlacedSegmentation[] = [];
     try {
       const frames = this.scan.frames;
       for (const f of frames) {
         const view = f.depth ? { width: f.width, height: f.height, depth: f.depth, intrinsics: f.intrinsics } : await this.renderFrameHalf(f);
         const seg = await presegmenter.segment(view);
+        placed.push({ segmentation: seg, depth: view, c2w: f.c2wSource });
         made.push(seg.width === f.width ? seg : upsampleSegments(seg, f.width, f.height));
         progress?.('pre-segmenting', made.length, frames.length);
       }
+      this.overlapsMade = await presegmenter.overlaps(placed);
     } finally {
       presegmenter.dispose();
     }
     this.segmentationsMade = made;
-    this.scene = new SceneDiscovery(made, this.discovery, { keyframes: this.settings.keyframes, samplesPerSegment: this.settings.samplesPerSegment });
+    this.scene = this.newScene();
     return made;
   }
 
@@ -273,7 +278,12 @@ export class DiscoveryPipeline {
   reset(): void {
     this.replaceField();
     this.discovery = new ClassDiscovery(this.classNames, this.settings.discovery);
-    if (this.scene) this.scene = new SceneDiscovery(this.segmentationsMade!, this.discovery, { keyframes: this.settings.keyframes, samplesPerSegment: this.settings.samplesPerSegment });
+    if (this.scene) this.scene = this.newScene();
+  }
+
+  private newScene(): SceneDiscovery {
+    const { keyframes, samplesPerSegment } = this.settings;
+    return new SceneDiscovery(this.segmentationsMade!, this.discovery, { keyframes, samplesPerSegment, overlaps: this.overlapsMade ?? undefined });
   }
 
   private replaceField(): void {

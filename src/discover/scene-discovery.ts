@@ -4,7 +4,9 @@
  * clustered at each update (the same nodes each time, so class ids carry over by shared pixels).
  * Labelling a frame then costs a few rendered pixels per segment: keyframe segments take their
  * cluster's class, other segments the class whose prototype their feature is closest to. Since
- * the features come from the fused field, one object gets one class from every view.
+ * the features come from the fused field, one object gets one class from every view. Where the
+ * views' overlaps are known (view-overlaps.ts), each segment's feature is also fused with those
+ * of the keyframe segments that cover the same surface before it is clustered or classified.
  *
  * The field is reached through `PixelSource` only: this module knows nothing of the GPU.
  */
@@ -12,6 +14,8 @@ import type { ClassDiscovery, DiscoveredClass, DiscoveryUpdate } from './class-d
 import type { PreSegmentation } from './pre-segmentation.ts';
 import { sampleSegments, type SegmentSamples } from './segment-samples.ts';
 import { affinity, segmentFeatures, type PixelDistributions, type SegmentFeatures } from './segment-features.ts';
+import { fuseAcrossViews } from './view-fused-features.ts';
+import type { SegmentOverlap } from './view-overlaps.ts';
 
 /** Class distributions at listed pixels of a frame (the field rendered there, or a segmenter's output). */
 export type PixelSource = (frameIndex: number, pixels: Uint32Array) => Promise<PixelDistributions>;
@@ -76,19 +80,45 @@ export async function frameFeatures(source: PixelSource, frameIndex: number, sam
   return segmentFeatures(pixels, samples.offsets, entropyWeight);
 }
 
+export interface SceneDiscoveryOptions {
+  keyframes: number;
+  samplesPerSegment: number;
+  /** `overlaps[frame][segment]`, from viewOverlaps(); without them features are not fused across views. */
+  overlaps?: readonly (readonly (readonly SegmentOverlap[])[])[];
+}
+
 export class SceneDiscovery {
   readonly keyframes: number[];
   private readonly samples: SegmentSamples[];
   private readonly keyWeights: Float64Array;
+  /** Per frame and segment, its overlaps with keyframe segments (null: no fusion). */
+  private readonly keyOverlaps: SegmentOverlap[][][] | null;
+  /** The keyframes' unfused features at the last update. */
+  private keyFeatures = new Map<number, SegmentFeatures>();
 
   constructor(
     readonly segmentations: readonly PreSegmentation[],
     readonly discovery: ClassDiscovery,
-    options: { keyframes: number; samplesPerSegment: number },
+    options: SceneDiscoveryOptions,
   ) {
     this.keyframes = spreadFrames(segmentations.length, options.keyframes);
     this.samples = segmentations.map((s) => sampleSegments(s, options.samplesPerSegment));
     this.keyWeights = Float64Array.from(this.keyframes.flatMap((f) => Array.from(segmentations[f]!.pixels)));
+    const overlaps = options.overlaps;
+    if (overlaps) {
+      if (overlaps.length !== segmentations.length || overlaps.some((o, f) => o.length !== segmentations[f]!.count)) {
+        throw new RangeError('scene discovery: the overlaps do not match the pre-segmentation');
+      }
+      const isKey = new Set(this.keyframes);
+      this.keyOverlaps = overlaps.map((perSegment) => perSegment.map((list) => list.filter((o) => isKey.has(o.frame))));
+    } else {
+      this.keyOverlaps = null;
+    }
+  }
+
+  /** A frame's features fused with the keyframes' of the last update. */
+  private fused(frameIndex: number, own: SegmentFeatures): SegmentFeatures {
+    return this.keyOverlaps ? fuseAcrossViews(own, this.keyOverlaps[frameIndex]!, (f) => this.keyFeatures.get(f)) : own;
   }
 
   /** Segments in the clustered graph. */
@@ -103,8 +133,10 @@ export class SceneDiscovery {
 
   /** Renders the keyframes' samples and clusters their segments. */
   async update(source: PixelSource): Promise<DiscoveryUpdate> {
-    const parts: SegmentFeatures[] = [];
-    for (const f of this.keyframes) parts.push(await frameFeatures(source, f, this.samples[f]!, this.discovery.settings.entropyWeight));
+    const raw = new Map<number, SegmentFeatures>();
+    for (const f of this.keyframes) raw.set(f, await frameFeatures(source, f, this.samples[f]!, this.discovery.settings.entropyWeight));
+    this.keyFeatures = raw;
+    const parts = this.keyframes.map((f) => this.fused(f, raw.get(f)!));
     const dims = this.discovery.classNames.length + 1;
     const data = new Float32Array(parts.reduce((n, p) => n + p.count, 0) * dims);
     let at = 0;
@@ -127,7 +159,7 @@ export class SceneDiscovery {
       classOfSegment = last.classOfSegment.subarray(first, first + seg.count);
     } else {
       const f = await frameFeatures(source, frameIndex, this.samples[frameIndex]!, this.discovery.settings.entropyWeight);
-      classOfSegment = nearestClasses(f, last.classes);
+      classOfSegment = nearestClasses(this.fused(frameIndex, f), last.classes);
     }
     return labelsFromSegments(seg, classOfSegment);
   }
