@@ -12,7 +12,7 @@ import { ClassDiscovery, type DiscoveredClass, type DiscoverySettings, type Disc
 import type { DepthView, PreSegmentation } from '../discover/pre-segmentation.ts';
 import { PreSegmenter } from '../discover/presegment-in-worker.ts';
 import { SceneDiscovery, type FrameLabels, type PixelSource } from '../discover/scene-discovery.ts';
-import type { PlacedSegmentation, SegmentOverlap } from '../discover/view-overlaps.ts';
+import type { SegmentOverlap } from '../discover/view-overlaps.ts';
 import { FieldEvaluator } from '../field/field-evaluator.ts';
 import { FieldTrainer, type BatchLosses } from '../field/field-trainer.ts';
 import { TrainerSnapshot } from '../field/trainer-snapshot.ts';
@@ -229,17 +229,15 @@ export class DiscoveryPipeline {
     if (this.segmentationsMade) return this.segmentationsMade;
     const presegmenter = new PreSegmenter();
     const made: PreSegmentation[] = [];
-    const placed: PlacedSegmentation[] = [];
     try {
       const frames = this.scan.frames;
       for (const f of frames) {
         const view = f.depth ? { width: f.width, height: f.height, depth: f.depth, intrinsics: f.intrinsics } : await this.renderFrameHalf(f);
-        const seg = await presegmenter.segment(view);
-        placed.push({ segmentation: seg, depth: view, c2w: f.c2wSource });
+        const seg = await presegmenter.segment(view, undefined, f.c2wSource);
         made.push(seg.width === f.width ? seg : upsampleSegments(seg, f.width, f.height));
         progress?.('pre-segmenting', made.length, frames.length);
       }
-      this.overlapsMade = await presegmenter.overlaps(placed);
+      this.overlapsMade = await presegmenter.overlaps();
     } finally {
       presegmenter.dispose();
     }

@@ -5,7 +5,7 @@
  */
 import { presegment, type DepthView, type PreSegmentation, type PreSegmentationSettings } from './pre-segmentation.ts';
 import type { PreSegmentReply, PreSegmentRequest } from './presegment-worker.ts';
-import { viewOverlaps, type PlacedSegmentation, type SegmentOverlap, type ViewOverlapSettings } from './view-overlaps.ts';
+import { backProject, overlapsOfPoints, type SegmentOverlap, type ViewOverlapSettings, type ViewPoints } from './view-overlaps.ts';
 
 /** A request before it is numbered (Omit on each member of the union). */
 type Request = PreSegmentRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
@@ -15,15 +15,37 @@ export class PreSegmenter {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: never) => void; reject: (e: Error) => void }>();
 
-  segment(view: DepthView, settings?: Partial<PreSegmentationSettings>): Promise<PreSegmentation> {
-    if (typeof Worker === 'undefined') return new Promise((resolve) => resolve(presegment(view, settings)));
-    return this.ask<PreSegmentation>({ kind: 'segment', view, ...(settings !== undefined ? { settings } : {}) });
+  /** Views segmented without workers with a camera, for overlaps(). */
+  private placedHere: ViewPoints[] = [];
+
+  /**
+   * Pre-segments a depth map. With the view's camera-to-world (OpenCV axes, in the depth's
+   * units) the view's back-projected depth is kept, in the worker, for overlaps().
+   */
+  segment(view: DepthView, settings?: Partial<PreSegmentationSettings>, c2w?: ArrayLike<number>): Promise<PreSegmentation> {
+    if (typeof Worker === 'undefined') {
+      return new Promise((resolve) => {
+        const segmentation = presegment(view, settings);
+        if (c2w) this.placedHere.push(backProject({ segmentation, depth: view, c2w }));
+        resolve(segmentation);
+      });
+    }
+    return this.ask<PreSegmentation>({ kind: 'segment', view, ...(settings !== undefined ? { settings } : {}), ...(c2w ? { c2w: Array.from(c2w) } : {}) });
   }
 
-  /** viewOverlaps() off the main thread: a second or so for 60 frames of 320x240. */
-  overlaps(views: PlacedSegmentation[], settings?: Partial<ViewOverlapSettings>): Promise<SegmentOverlap[][][]> {
-    if (typeof Worker === 'undefined') return new Promise((resolve) => resolve(viewOverlaps(views, settings)));
-    return this.ask<SegmentOverlap[][][]>({ kind: 'overlaps', views, ...(settings !== undefined ? { settings } : {}) });
+  /**
+   * viewOverlaps() of the views segmented with a camera since the last call, in that order, off
+   * the main thread (a second or so for 60 frames of 320x240); they are forgotten afterwards.
+   */
+  overlaps(settings?: Partial<Omit<ViewOverlapSettings, 'stride'>>): Promise<SegmentOverlap[][][]> {
+    if (typeof Worker === 'undefined') {
+      return new Promise((resolve) => {
+        const result = overlapsOfPoints(this.placedHere, settings);
+        this.placedHere = [];
+        resolve(result);
+      });
+    }
+    return this.ask<SegmentOverlap[][][]>({ kind: 'overlaps', ...(settings !== undefined ? { settings } : {}) });
   }
 
   private ask<T>(request: Request): Promise<T> {

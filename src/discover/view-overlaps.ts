@@ -37,7 +37,8 @@ export interface ViewOverlapSettings {
 
 export const DEFAULT_VIEW_OVERLAP: ViewOverlapSettings = { voxelFraction: 0.01, stride: 2, minFraction: 0.05 };
 
-interface ViewPoints {
+/** A view's depth back-projected: what viewOverlaps() needs of it, kept while the other views are made. */
+export interface ViewPoints {
   /** x, y, z per point. */
   xyz: Float32Array;
   segment: Int32Array;
@@ -45,7 +46,7 @@ interface ViewPoints {
   segments: number;
 }
 
-function backProject(view: PlacedSegmentation, stride: number): ViewPoints {
+export function backProject(view: PlacedSegmentation, stride = DEFAULT_VIEW_OVERLAP.stride): ViewPoints {
   const { segmentation: seg, depth: d, c2w: m } = view;
   if (seg.width !== d.width || seg.height !== d.height) {
     throw new RangeError(`view overlaps: segments are ${seg.width}x${seg.height} but the depth is ${d.width}x${d.height}`);
@@ -87,7 +88,12 @@ function median(values: Float32Array[]): number {
  */
 export function viewOverlaps(views: readonly PlacedSegmentation[], given: Partial<ViewOverlapSettings> = {}): SegmentOverlap[][][] {
   const settings = { ...DEFAULT_VIEW_OVERLAP, ...given };
-  const points = views.map((v) => backProject(v, settings.stride));
+  return overlapsOfPoints(views.map((v) => backProject(v, settings.stride)), settings);
+}
+
+/** viewOverlaps() on views already back-projected (the stride was theirs). */
+export function overlapsOfPoints(points: readonly ViewPoints[], given: Partial<Omit<ViewOverlapSettings, 'stride'>> = {}): SegmentOverlap[][][] {
+  const settings = { ...DEFAULT_VIEW_OVERLAP, ...given };
   const result = points.map((p) => Array.from({ length: p.segments }, (): SegmentOverlap[] => []));
   const voxel = settings.voxelFraction * median(points.map((p) => p.depth));
   if (!(voxel > 0)) return result;

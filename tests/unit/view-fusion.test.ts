@@ -8,6 +8,7 @@ import type { PreSegmentation } from '../../src/discover/pre-segmentation.ts';
 import { SceneDiscovery, type PixelSource } from '../../src/discover/scene-discovery.ts';
 import type { SegmentFeatures } from '../../src/discover/segment-features.ts';
 import { fuseAcrossViews } from '../../src/discover/view-fused-features.ts';
+import { PreSegmenter } from '../../src/discover/presegment-in-worker.ts';
 import { viewOverlaps, type PlacedSegmentation, type SegmentOverlap } from '../../src/discover/view-overlaps.ts';
 
 const W = 40;
@@ -62,6 +63,20 @@ describe('view overlaps', () => {
     holes.depth.depth.fill(0);
     expect(viewOverlaps([a, holes], { stride: 1 })[0]![1]).toEqual([]);
     expect(viewOverlaps([a], { stride: 1 })).toEqual([[[], []]]);
+  });
+
+  it('gives the same overlaps from views kept as they are pre-segmented (the pipeline\'s way), then forgets them', async () => {
+    const presegmenter = new PreSegmenter();
+    const views = [wallView(0), wallView(2)];
+    const placed: PlacedSegmentation[] = [];
+    for (const v of views) placed.push({ ...v, segmentation: await presegmenter.segment(v.depth, undefined, v.c2w) });
+    // A flat wall is one segment per view; the two views share half of it.
+    expect(placed.map((p) => p.segmentation.count)).toEqual([1, 1]);
+    const kept = await presegmenter.overlaps();
+    expect(kept).toEqual(viewOverlaps(placed));
+    expect(kept[0]![0]![0]!.fraction).toBeCloseTo(0.5, 1);
+    expect(await presegmenter.overlaps()).toEqual([]);
+    presegmenter.dispose();
   });
 
   it('refuses a segmentation and a depth map of different sizes', () => {
