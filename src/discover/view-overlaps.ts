@@ -9,6 +9,7 @@
  * and a scan in arbitrary units (scans without depth are overlapped on the depth the field
  * renders, in the scan's units).
  */
+import { backProjectPixel } from '../math/camera-convention.ts';
 import type { DepthView, PreSegmentation } from './pre-segmentation.ts';
 
 /** A view's segments with the depth they were made from (same resolution) and its camera. */
@@ -51,8 +52,8 @@ export function backProject(view: PlacedSegmentation, stride = DEFAULT_VIEW_OVER
   if (seg.width !== d.width || seg.height !== d.height) {
     throw new RangeError(`view overlaps: segments are ${seg.width}x${seg.height} but the depth is ${d.width}x${d.height}`);
   }
-  const { fx, fy, cx, cy } = d.intrinsics;
   const xyz: number[] = [];
+  const world = new Float64Array(3);
   const segment: number[] = [];
   const depth: number[] = [];
   for (let y = 0; y < d.height; y += stride) {
@@ -61,9 +62,8 @@ export function backProject(view: PlacedSegmentation, stride = DEFAULT_VIEW_OVER
       const s = seg.segments[p]!;
       const z = d.depth[p]!;
       if (s < 0 || !(z > 0) || !Number.isFinite(z)) continue;
-      const px = ((x + 0.5 - cx) / fx) * z;
-      const py = ((y + 0.5 - cy) / fy) * z;
-      for (let r = 0; r < 3; r++) xyz.push(m[r * 4]! * px + m[r * 4 + 1]! * py + m[r * 4 + 2]! * z + m[r * 4 + 3]!);
+      backProjectPixel(m, d.intrinsics, x, y, z, world);
+      xyz.push(world[0]!, world[1]!, world[2]!);
       segment.push(s);
       depth.push(z);
     }

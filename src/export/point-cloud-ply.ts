@@ -8,6 +8,7 @@
  * OpenCV axes (x right, y down, z forward), intrinsics in continuous pixel coordinates (pixel
  * (i, j) has its centre at (i + 0.5, j + 0.5)).
  */
+import { backProjectPixel } from '../math/camera-convention.ts';
 import type { LegendClass } from './label-png.ts';
 
 export interface PointCloudView {
@@ -116,18 +117,15 @@ export function pointCloudPly(views: readonly PointCloudView[], classes: readonl
   const out = new DataView(bytes.buffer);
   let offset = header.length;
   let candidate = 0;
+  const world = new Float64Array(3);
   forEachSample(views, stride, (view, pixel, x, y) => {
     // Keep candidate k when floor(k * points / candidates) steps up: exactly `points` kept, evenly spread.
     const keep = Math.floor(((candidate + 1) * points) / candidates) > Math.floor((candidate * points) / candidates);
     candidate++;
     if (!keep) return;
-    const { fx, fy, cx, cy } = view.intrinsics;
-    const m = view.c2w;
-    const z = view.depth[pixel]!;
-    const px = ((x + 0.5 - cx) / fx) * z;
-    const py = ((y + 0.5 - cy) / fy) * z;
+    backProjectPixel(view.c2w, view.intrinsics, x, y, view.depth[pixel]!, world);
     for (let row = 0; row < 3; row++) {
-      out.setFloat32(offset, m[row * 4]! * px + m[row * 4 + 1]! * py + m[row * 4 + 2]! * z + m[row * 4 + 3]!, true);
+      out.setFloat32(offset, world[row]!, true);
       offset += 4;
     }
     for (let c = 0; c < 3; c++) out.setUint8(offset++, colourByte(view.rgb[3 * pixel + c]!));

@@ -4,7 +4,7 @@
  * missing or broken), resizes to the training resolution, and normalises the scene into the unit
  * cube. The same code runs in the page (in a worker) and in the headless commands.
  */
-import type { Mat4 } from '../math/camera-convention.ts';
+import { backProjectPixel, type Mat4 } from '../math/camera-convention.ts';
 import { findScan } from './detect-format.ts';
 import { decodePngScalar, decodeRgba, type PlatformImageDecoder, type RgbaImage } from './image-decoding.ts';
 import { resampleNearest, resizeRgba, trainingSize, undistortRgba } from './resample.ts';
@@ -208,18 +208,17 @@ function sceneBounds(frames: LoadedFrame[], aabbScale?: number): Scan['bounds'] 
   }
   const cameras = xs.map((v) => [Math.min(...v), Math.max(...v)] as const);
   let hasDepth = false;
+  const world = new Float64Array(3);
   for (const f of frames) {
     if (!f.depth) continue;
     hasDepth = true;
-    const { fx, fy, cx, cy, width, height } = f.intrinsics;
-    const m = f.c2wSource;
+    const { width, height } = f.intrinsics;
     for (let j = 2; j < height; j += 4) {
       for (let i = 2; i < width; i += 4) {
         const z = f.depth[j * width + i]!;
         if (!(z > 0)) continue;
-        const x = ((i + 0.5 - cx) / fx) * z;
-        const y = ((j + 0.5 - cy) / fy) * z;
-        for (let a = 0; a < 3; a++) xs[a]!.push(m[a * 4]! * x + m[a * 4 + 1]! * y + m[a * 4 + 2]! * z + m[a * 4 + 3]!);
+        backProjectPixel(f.c2wSource, f.intrinsics, i, j, z, world);
+        for (let a = 0; a < 3; a++) xs[a]!.push(world[a]!);
       }
     }
   }

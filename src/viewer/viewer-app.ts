@@ -20,6 +20,7 @@ import { pixelClasses } from '../discover/scene-discovery.ts';
 import { restoreCheckpoint } from '../field/checkpoint.ts';
 import { resizedCamera, type RenderedView } from '../field/view-renderer.ts';
 import type { GpuContext } from '../gpu/gpu-context.ts';
+import { backProjectPixel } from '../math/camera-convention.ts';
 import type { ScanInput } from '../scan/load-scan-in-worker.ts';
 import { resampleNearest, resizeRgba } from '../scan/resample.ts';
 import type { Scan } from '../scan/scan.ts';
@@ -448,10 +449,8 @@ export class ViewerApp {
     const scale = pipeline.scan.normalisation.scale;
     let point: [number, number, number] | null = null;
     if (Number.isFinite(z)) {
-      const { fx, fy, cx, cy } = camera.intrinsics;
-      const c = [((px + 0.5 - cx) / fx) * z, ((py + 0.5 - cy) / fy) * z, z];
-      const m = camera.c2w;
-      const world = [0, 1, 2].map((r) => m[r * 4]! * c[0]! + m[r * 4 + 1]! * c[1]! + m[r * 4 + 2]! * c[2]! + m[r * 4 + 3]!);
+      const world = [0, 0, 0];
+      backProjectPixel(camera.c2w, camera.intrinsics, px, py, z, world);
       const { offset } = pipeline.scan.normalisation;
       point = [world[0]! / scale + offset[0], world[1]! / scale + offset[1], world[2]! / scale + offset[2]];
     }
