@@ -111,7 +111,12 @@ class SynthSeg(nn.Module):
         c = F.interpolate(c, size=s4.shape[-2:], mode='bilinear', align_corners=False)
         g = g.expand(-1, -1, s4.shape[-2], s4.shape[-1])
         y = self.dec(torch.cat([c, g, self.skip(s4)], 1))
-        return F.interpolate(self.head(y), size=(h, w), mode='bilinear', align_corners=False)
+        logits = F.interpolate(self.head(y), size=(h, w), mode='bilinear', align_corners=False)
+        return (logits, y) if self.with_features else logits
+
+    # The exported graph also outputs the decoder's 48-channel map at 1/4 resolution (the manifest's
+    # featureOutput): what the last layer sees, which tells apart things it maps to the same classes.
+    with_features = False
 
 
 # ---------------------------------------------------------------- training
@@ -291,7 +296,8 @@ def cmd_export(a):
     os.makedirs(a.out, exist_ok=True)
     path = os.path.join(a.out, 'model.onnx')
     dummy = torch.zeros(1, 3, HEIGHT, WIDTH)
-    torch.onnx.export(model, dummy, path, input_names=['input'], output_names=['logits'],
+    model.with_features = True
+    torch.onnx.export(model, dummy, path, input_names=['input'], output_names=['logits', 'features'],
                       opset_version=13, do_constant_folding=True)
     m = onnx.load(path)
     onnx.checker.check_model(m)
@@ -305,7 +311,7 @@ def cmd_export(a):
         'inputSize': {'width': WIDTH, 'height': HEIGHT},
         'normalization': {'mean': MEAN, 'std': STD, 'range': '0..1'},
         'logitsOutput': 'logits',
-        'featureOutput': None,
+        'featureOutput': 'features',
         'classes': [{'name': name, 'id': cid} for cid, name in KNOWN],
         'knownClasses': [name for _, name in KNOWN],
         'license': 'Apache-2.0',
@@ -323,7 +329,7 @@ def cmd_export(a):
         rgb, _ = load_scenes(a.data, parse_seeds(a.ref_seeds))
         pick = rgb[::max(1, len(rgb) // 3)][:3]
         x = normalise(pick)
-        y = model(x)
+        y, _ = model(x)
         os.makedirs(a.ref, exist_ok=True)
         x.numpy().astype('<f4').tofile(os.path.join(a.ref, 'input.f32'))
         y.numpy().astype('<f4').tofile(os.path.join(a.ref, 'logits.f32'))
