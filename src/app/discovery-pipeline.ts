@@ -11,6 +11,8 @@
 import { ClassDiscovery, type DiscoveredClass, type DiscoverySettings, type DiscoveryUpdate } from '../discover/class-discovery.ts';
 import type { DepthView, PreSegmentation } from '../discover/pre-segmentation.ts';
 import { PreSegmenter } from '../discover/presegment-in-worker.ts';
+import { segmentAppearance } from '../discover/segment-appearance.ts';
+import type { SegmentFeatures } from '../discover/segment-features.ts';
 import { SceneDiscovery, type FrameLabels, type PixelSource } from '../discover/scene-discovery.ts';
 import type { SegmentOverlap } from '../discover/view-overlaps.ts';
 import { FieldEvaluator } from '../field/field-evaluator.ts';
@@ -23,6 +25,7 @@ import { PIXEL_RECORD, pixelStride, resizedCamera, ViewRenderer, viewSettingsFor
 import type { GpuContext } from '../gpu/gpu-context.ts';
 import { PipelineCache } from '../gpu/pipeline-cache.ts';
 import type { Scan } from '../scan/scan.ts';
+import type { FeatureMap } from '../segment/feature-query.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
 
 export interface PipelineSettings {
@@ -84,6 +87,8 @@ export class DiscoveryPipeline {
   private scene: SceneDiscovery | null = null;
   private segmentationsMade: PreSegmentation[] | null = null;
   private overlapsMade: SegmentOverlap[][][] | null = null;
+  /** Each segment's appearance, once pre-segmented (when the segmenter has a feature map). */
+  private appearanceMade: SegmentFeatures[] | null = null;
   private destroyed = false;
 
   private constructor(
@@ -93,6 +98,8 @@ export class DiscoveryPipeline {
     readonly packed: Uint32Array,
     /** Index of each frame's first pixel in `packed`. */
     readonly firstPixel: readonly number[],
+    /** The segmenter's feature map of every frame, until pre-segmentation turns them into segment appearances; null without one. */
+    private featureMaps: FeatureMap[] | null,
     classNames: string[],
     private settings: PipelineSettings,
     private readonly cache: PipelineCache,
@@ -112,12 +119,14 @@ export class DiscoveryPipeline {
     const frames = scan.frames;
     const packed = new Uint32Array(frames.reduce((n, f) => n + f.width * f.height, 0) * TARGET_WORDS_PER_PIXEL);
     const firstPixel: number[] = [];
+    const featureMaps: FeatureMap[] = [];
     let at = 0;
     for (let i = 0; i < frames.length; i++) {
       signal?.throwIfAborted();
       const f = frames[i]!;
       const { frame } = await segmenter.segmentImage({ width: f.width, height: f.height, rgba: f.rgba }, { outputSize: { width: f.width, height: f.height } });
       packLogitTargets(frame.logits, packed, at);
+      if (frame.features) featureMaps.push(frame.features);
       firstPixel.push(at);
       at += f.width * f.height;
       progress?.('segmenting', i + 1, frames.length);
@@ -125,7 +134,8 @@ export class DiscoveryPipeline {
     signal?.throwIfAborted();
     const cache = new PipelineCache(ctx.device);
     const training = uploadTrainingFrames(ctx.device, scan, frames.map((_, i) => i), { from: 'packed', classes: classNames.length, words: packed });
-    return new DiscoveryPipeline(ctx, scan, packed, firstPixel, classNames, settings, cache, training);
+    const maps = featureMaps.length === frames.length ? featureMaps : null;
+    return new DiscoveryPipeline(ctx, scan, packed, firstPixel, maps, classNames, settings, cache, training);
   }
 
   private buildField(): { trainer: FieldTrainer; renderer: ViewRenderer; evaluator: FieldEvaluator; snapshot: TrainerSnapshot } {
@@ -241,6 +251,9 @@ export class DiscoveryPipeline {
     } finally {
       presegmenter.dispose();
     }
+    const maps = this.featureMaps;
+    this.appearanceMade = maps ? made.map((seg, i) => segmentAppearance(maps[i]!, seg)) : null;
+    this.featureMaps = null;
     this.segmentationsMade = made;
     this.scene = this.newScene();
     return made;
@@ -281,7 +294,7 @@ export class DiscoveryPipeline {
 
   private newScene(): SceneDiscovery {
     const { keyframes, samplesPerSegment } = this.settings;
-    return new SceneDiscovery(this.segmentationsMade!, this.discovery, { keyframes, samplesPerSegment, overlaps: this.overlapsMade ?? undefined });
+    return new SceneDiscovery(this.segmentationsMade!, this.discovery, { keyframes, samplesPerSegment, overlaps: this.overlapsMade ?? undefined, appearance: this.appearanceMade ?? undefined });
   }
 
   private replaceField(): void {

@@ -18,6 +18,7 @@
 import { maximumAssignment } from '../eval/hungarian.ts';
 import { hdbscan } from './hdbscan.ts';
 import { markovClustering } from './markov-clustering.ts';
+import { splitNovelClusters } from './novel-cluster-split.ts';
 import { affinity, type SegmentFeatures } from './segment-features.ts';
 
 export type ClusteringAlgorithm = 'mcl' | 'hdbscan';
@@ -90,6 +91,13 @@ export interface DiscoveredClass {
   since: number;
   /** Mean feature of its segments (pixel-weighted), K + 1 entries. */
   prototype: Float32Array;
+  /**
+   * A novel class split on appearance (novel-cluster-split.ts): its mean appearance, and the
+   * clusters of this update it came from (classes that share one were told apart by appearance
+   * only, and a segment is placed among them by appearance too).
+   */
+  appearance?: Float32Array;
+  family?: readonly number[];
 }
 
 export interface DiscoveryUpdate {
@@ -212,9 +220,10 @@ export class ClassDiscovery {
    * Clusters the segments (`weights`: their pixel counts). With `sameSegments` (the segments of
    * the last update, in the same order: the keyframes while the field trains) ids carry over by
    * shared pixels; otherwise (other segments: the next frame of per-frame discovery) classes are
-   * matched by their prototypes.
+   * matched by their prototypes. With `appearance` (a row per segment), novel clusters are split
+   * on it (novel-cluster-split.ts).
    */
-  update(features: SegmentFeatures, weights: ArrayLike<number>, sameSegments = true): DiscoveryUpdate {
+  update(features: SegmentFeatures, weights: ArrayLike<number>, sameSegments = true, appearance?: SegmentFeatures): DiscoveryUpdate {
     const k = this.classNames.length;
     if (features.dims !== k + 1) throw new RangeError(`discovery: features have ${features.dims} entries, expected ${k + 1} (K classes + entropy)`);
     const s = this.settings;
@@ -227,7 +236,7 @@ export class ClassDiscovery {
           : hdbscan(affinityDistances(features), n, { minClusterSize: s.minClusterSize, minSamples: s.minSamples });
     // HDBSCAN's noise joins the nearest cluster: every segment gets a label.
     let protos = prototypes(features, raw.labels, weights, raw.clusters);
-    const labels = Int32Array.from(raw.labels, (l, i) => (l >= 0 || raw.clusters === 0 ? l : nearest(features.data, i, protos.mean, features.dims)));
+    let labels: Int32Array = Int32Array.from(raw.labels, (l, i) => (l >= 0 || raw.clusters === 0 ? l : nearest(features.data, i, protos.mean, features.dims)));
     protos = prototypes(features, labels, weights, raw.clusters);
     const total = protos.mass.reduce((a, b) => a + b, 0) || 1;
 
@@ -242,18 +251,28 @@ export class ClassDiscovery {
         if (labels[i]! >= 0 && !kept[labels[i]!]) labels[i] = keptIndex[nearest(features.data, i, keptMeans, features.dims)]!;
       }
     }
+    // Novel clusters split on appearance: sub-cluster j becomes cluster `clusters + j`, novel.
+    let isKnownCluster: readonly boolean[] = isKnown;
+    let split: ReturnType<typeof splitNovelClusters> | null = null;
+    if (appearance) {
+      const clusters = protos.mean.length;
+      split = splitNovelClusters(labels, clusters, protos.mean.map((_, c) => kept[c]! && !isKnown[c]), appearance, weights);
+      labels = split.labels;
+      isKnownCluster = [...isKnown, ...split.parents.map(() => false)];
+    }
+    const subOf = (cluster: number): number => cluster - protos.mean.length;
     // A segment of a known cluster is its own most probable class; a novel cluster is one class.
-    const groups: { known: number }[] = [];
+    const groups: { known: number; sub: number }[] = [];
     const groupOfKnown = new Map<number, number>();
     const groupOfCluster = new Map<number, number>();
     const groupLabels = Int32Array.from(labels, (l, i) => {
       if (l < 0) return -1;
-      if (isKnown[l]) {
+      if (isKnownCluster[l]) {
         const known = argmaxClass(features.data, i * features.dims, k);
-        if (!groupOfKnown.has(known)) groupOfKnown.set(known, groups.push({ known }) - 1);
+        if (!groupOfKnown.has(known)) groupOfKnown.set(known, groups.push({ known, sub: -1 }) - 1);
         return groupOfKnown.get(known)!;
       }
-      if (!groupOfCluster.has(l)) groupOfCluster.set(l, groups.push({ known: -1 }) - 1);
+      if (!groupOfCluster.has(l)) groupOfCluster.set(l, groups.push({ known: -1, sub: split ? subOf(l) : -1 }) - 1);
       return groupOfCluster.get(l)!;
     });
     const g = prototypes(features, groupLabels, weights, groups.length);
@@ -271,6 +290,7 @@ export class ClassDiscovery {
           share: g.mass[i]! / total,
           since: since.get(id) ?? this.updates,
           prototype: g.mean[i]!,
+          ...(split && grp.sub >= 0 ? { appearance: split.appearance[grp.sub]!, family: split.parents[grp.sub]! } : {}),
         };
       })
       .sort((a, b) => a.id - b.id);
@@ -280,7 +300,7 @@ export class ClassDiscovery {
   }
 
   /** Ids for this update's groups: known classes by class; novel ones matched to the last update's novel classes. */
-  private assignIds(groups: { known: number }[], means: Float32Array[], groupLabels: Int32Array, weights: ArrayLike<number>, sameSegments: boolean): number[] {
+  private assignIds(groups: readonly { known: number }[], means: Float32Array[], groupLabels: Int32Array, weights: ArrayLike<number>, sameSegments: boolean): number[] {
     const k = this.classNames.length;
     const ids = groups.map((grp) => (grp.known >= 0 ? grp.known : -1));
     const novel = groups.flatMap((grp, i) => (grp.known < 0 ? [i] : []));

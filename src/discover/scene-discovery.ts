@@ -11,6 +11,7 @@
  * The field is reached through `PixelSource` only: this module knows nothing of the GPU.
  */
 import type { ClassDiscovery, DiscoveredClass, DiscoveryUpdate } from './class-discovery.ts';
+import { cosine } from './novel-cluster-split.ts';
 import type { PreSegmentation } from './pre-segmentation.ts';
 import { sampleSegments, type SegmentSamples } from './segment-samples.ts';
 import { affinity, segmentFeatures, type PixelDistributions, type SegmentFeatures } from './segment-features.ts';
@@ -85,6 +86,8 @@ export interface SceneDiscoveryOptions {
   samplesPerSegment: number;
   /** `overlaps[frame][segment]`, from viewOverlaps(); without them features are not fused across views. */
   overlaps?: readonly (readonly (readonly SegmentOverlap[])[])[];
+  /** Per frame, each segment's appearance (segment-appearance.ts); with it novel clusters are split on appearance. */
+  appearance?: readonly SegmentFeatures[];
 }
 
 export class SceneDiscovery {
@@ -95,6 +98,9 @@ export class SceneDiscovery {
   private readonly keyOverlaps: SegmentOverlap[][][] | null;
   /** The keyframes' unfused features at the last update. */
   private keyFeatures = new Map<number, SegmentFeatures>();
+  /** Per frame, its segments' appearance fused with the keyframes' (as the features are), or null. */
+  private readonly appearance: SegmentFeatures[] | null;
+  private readonly keyAppearance: SegmentFeatures | null;
 
   constructor(
     readonly segmentations: readonly PreSegmentation[],
@@ -113,6 +119,19 @@ export class SceneDiscovery {
       this.keyOverlaps = overlaps.map((perSegment) => perSegment.map((list) => list.filter((o) => isKey.has(o.frame))));
     } else {
       this.keyOverlaps = null;
+    }
+    const own = options.appearance;
+    if (own) {
+      if (own.length !== segmentations.length || own.some((a, f) => a.count !== segmentations[f]!.count)) {
+        throw new RangeError('scene discovery: the segment appearances do not match the pre-segmentation');
+      }
+      const isKey = new Set(this.keyframes);
+      const keyOverlaps = this.keyOverlaps;
+      this.appearance = own.map((a, f) => (keyOverlaps ? fuseAcrossViews(a, keyOverlaps[f]!, (g) => (isKey.has(g) ? own[g] : undefined)) : a));
+      this.keyAppearance = concatFeatures(this.keyframes.map((f) => this.appearance![f]!));
+    } else {
+      this.appearance = null;
+      this.keyAppearance = null;
     }
   }
 
@@ -136,15 +155,8 @@ export class SceneDiscovery {
     const raw = new Map<number, SegmentFeatures>();
     for (const f of this.keyframes) raw.set(f, await frameFeatures(source, f, this.samples[f]!, this.discovery.settings.entropyWeight));
     this.keyFeatures = raw;
-    const parts = this.keyframes.map((f) => this.fused(f, raw.get(f)!));
-    const dims = this.discovery.classNames.length + 1;
-    const data = new Float32Array(parts.reduce((n, p) => n + p.count, 0) * dims);
-    let at = 0;
-    for (const p of parts) {
-      data.set(p.data, at);
-      at += p.data.length;
-    }
-    return this.discovery.update({ count: data.length / dims, dims, data }, this.keyWeights);
+    const features = concatFeatures(this.keyframes.map((f) => this.fused(f, raw.get(f)!)));
+    return this.discovery.update(features, this.keyWeights, true, this.keyAppearance ?? undefined);
   }
 
   /** Labels one frame with the last update's classes (keyframes from the clustering itself). */
@@ -159,17 +171,31 @@ export class SceneDiscovery {
       classOfSegment = last.classOfSegment.subarray(first, first + seg.count);
     } else {
       const f = await frameFeatures(source, frameIndex, this.samples[frameIndex]!, this.discovery.settings.entropyWeight);
-      classOfSegment = nearestClasses(this.fused(frameIndex, f), last.classes);
+      classOfSegment = nearestClasses(this.fused(frameIndex, f), last.classes, this.appearance?.[frameIndex]);
     }
     return labelsFromSegments(seg, classOfSegment);
   }
 }
 
+/** Rows of several frames' features, one after the other. */
+function concatFeatures(parts: readonly SegmentFeatures[]): SegmentFeatures {
+  const dims = parts[0]?.dims ?? 0;
+  const data = new Float32Array(parts.reduce((n, p) => n + p.count, 0) * dims);
+  let at = 0;
+  for (const p of parts) {
+    data.set(p.data, at);
+    at += p.data.length;
+  }
+  return { count: dims > 0 ? data.length / dims : 0, dims, data };
+}
+
 /**
  * Each segment's class, as in the clustering: the class whose prototype is most similar; where
- * that is a known class, the segment's own most probable class among the known classes present.
+ * that is a known class, the segment's own most probable class among the known classes present;
+ * where it is a novel class split on appearance, the one of its family the segment's
+ * `appearance` is most like.
  */
-export function nearestClasses(f: SegmentFeatures, classes: readonly DiscoveredClass[]): Int32Array {
+export function nearestClasses(f: SegmentFeatures, classes: readonly DiscoveredClass[], appearance?: SegmentFeatures): Int32Array {
   const out = new Int32Array(f.count).fill(-1);
   const known = classes.filter((c) => c.known);
   for (let s = 0; s < f.count; s++) {
@@ -181,7 +207,7 @@ export function nearestClasses(f: SegmentFeatures, classes: readonly DiscoveredC
     }
     if (!best) continue;
     if (!best.known) {
-      out[s] = best.id;
+      out[s] = appearance && best.family ? closestInFamily(best, classes, appearance, s).id : best.id;
       continue;
     }
     let p = -Infinity;
@@ -204,4 +230,15 @@ export function pixelClasses(view: { k: number; probs: Float32Array; entropyNorm
     data[p * dims + k] = entropyWeight * view.entropyNormalised[p]!;
   }
   return nearestClasses({ count, dims, data }, classes);
+}
+
+function closestInFamily(of: DiscoveredClass, classes: readonly DiscoveredClass[], appearance: SegmentFeatures, s: number): DiscoveredClass {
+  let best = of;
+  let bestSim = -Infinity;
+  for (const c of classes) {
+    if (c.known || !c.appearance || !c.family?.some((p) => of.family!.includes(p))) continue;
+    const sim = cosine(appearance.data, s * appearance.dims, c.appearance, 0, appearance.dims);
+    if (sim > bestSim) [best, bestSim] = [c, sim];
+  }
+  return best;
 }
