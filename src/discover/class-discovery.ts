@@ -4,7 +4,8 @@
  * or HDBSCAN; a cluster whose mean distribution is confidently one of the segmenter's classes
  * is known, and each of its segments takes its own most probable class (clustering is there to
  * find what the segmenter does not know, not to re-decide what it does: two known classes that
- * fall into one cluster stay apart); the other clusters are novel classes.
+ * fall into one cluster stay apart); the other clusters are novel classes, split further on
+ * the segments' appearance when the segmenter gives one (novel-cluster-split.ts).
  *
  * Affinities are cosines between square roots of the distributions (the Hellinger /
  * Bhattacharyya geometry of probability vectors) with the entropy appended: on raw
