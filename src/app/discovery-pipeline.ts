@@ -239,20 +239,24 @@ export class DiscoveryPipeline {
     if (this.segmentationsMade) return this.segmentationsMade;
     const presegmenter = new PreSegmenter();
     const made: PreSegmentation[] = [];
+    const maps = this.featureMaps;
+    // Each frame's appearance as soon as its segments exist: tens of ms a frame on the page's
+    // thread, between the worker's answers rather than in one block at the end.
+    const appearance: SegmentFeatures[] = [];
     try {
       const frames = this.scan.frames;
-      for (const f of frames) {
+      for (const [i, f] of frames.entries()) {
         const view = f.depth ? { width: f.width, height: f.height, depth: f.depth, intrinsics: f.intrinsics } : await this.renderFrameHalf(f);
         const seg = await presegmenter.segment(view, undefined, f.c2wSource);
         made.push(seg.width === f.width ? seg : upsampleSegments(seg, f.width, f.height));
+        if (maps) appearance.push(segmentAppearance(maps[i]!, made[i]!));
         progress?.('pre-segmenting', made.length, frames.length);
       }
       this.overlapsMade = await presegmenter.overlaps();
     } finally {
       presegmenter.dispose();
     }
-    const maps = this.featureMaps;
-    this.appearanceMade = maps ? made.map((seg, i) => segmentAppearance(maps[i]!, seg)) : null;
+    this.appearanceMade = maps ? appearance : null;
     this.featureMaps = null;
     this.segmentationsMade = made;
     this.scene = this.newScene();
