@@ -17,7 +17,7 @@
  * Settings replayed on features dumped from discover runs (README, Discovery).
  */
 import { hdbscan } from './hdbscan.ts';
-import type { SegmentFeatures } from './segment-features.ts';
+import { cosine, type SegmentFeatures } from './segment-features.ts';
 
 export interface AppearanceSplitSettings {
   /** HDBSCAN inside a novel cluster: the fewest segments a sub-cluster has. */
@@ -38,20 +38,6 @@ export interface NovelSplit {
   parents: number[][];
   /** Per novel sub-cluster: its pixel-weighted mean appearance. */
   appearance: Float32Array[];
-}
-
-export function cosine(a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number, dims: number): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let d = 0; d < dims; d++) {
-    const x = a[ai + d]!;
-    const y = b[bi + d]!;
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  }
-  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
 
 interface Group {

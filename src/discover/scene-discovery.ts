@@ -11,10 +11,9 @@
  * The field is reached through `PixelSource` only: this module knows nothing of the GPU.
  */
 import type { ClassDiscovery, DiscoveredClass, DiscoveryUpdate } from './class-discovery.ts';
-import { cosine } from './novel-cluster-split.ts';
 import type { PreSegmentation } from './pre-segmentation.ts';
 import { sampleSegments, type SegmentSamples } from './segment-samples.ts';
-import { affinity, segmentFeatures, type PixelDistributions, type SegmentFeatures } from './segment-features.ts';
+import { affinity, cosine, segmentFeatures, type PixelDistributions, type SegmentFeatures } from './segment-features.ts';
 import { fuseAcrossViews } from './view-fused-features.ts';
 import type { SegmentOverlap } from './view-overlaps.ts';
 

@@ -82,3 +82,18 @@ export function affinity(a: Float32Array, ai: number, b: Float32Array, bi: numbe
   }
   return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
+
+/** Plain cosine of the `dims` values starting at a[ai] and b[bi] (element offsets, not rows): for appearances, which are not distributions (no square roots). */
+export function cosine(a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number, dims: number): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let d = 0; d < dims; d++) {
+    const x = a[ai + d]!;
+    const y = b[bi + d]!;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+}
