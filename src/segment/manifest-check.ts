@@ -117,6 +117,7 @@ export function proposeManifest(model: ModelSignature, file: string, facts: { sh
     normalization: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
     logitsOutput: output.name,
     featureOutput: null,
+    featureStatistics: null,
     classes,
     knownClasses: classes.map((c) => c.name),
     license: 'unknown',

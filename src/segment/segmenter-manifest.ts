@@ -7,6 +7,7 @@
  * Parsing is strict: a wrong field is an error that names the manifest and the field, because a
  * silently misread manifest gives plausible-looking but wrong segmentations.
  */
+import { parseFeatureStatistics, type FeatureStatistics } from './feature-statistics.ts';
 
 export type TensorLayout = 'NCHW' | 'NHWC';
 
@@ -34,6 +35,8 @@ export interface SegmenterManifest {
   logitsOutput: string;
   /** An optional output with a feature map (any channel count, any resolution). */
   featureOutput: string | null;
+  /** Optional: what featureOutput looks like for each class (feature-statistics.ts). */
+  featureStatistics: FeatureStatistics | null;
   classes: SegmenterClass[];
   /** Names (from `classes`) the segmenter was trained to recognise as known. */
   knownClasses: string[];
@@ -160,6 +163,10 @@ export function parseManifest(json: unknown, source = 'manifest.json'): Segmente
     return k as string;
   });
 
+  const rawStatistics = json.featureStatistics ?? null;
+  if (rawStatistics !== null && featureOutput === null) fail('featureStatistics', 'describe the featureOutput, but the manifest names none');
+  const featureStatistics = rawStatistics === null ? null : parseFeatureStatistics(rawStatistics, classes.length, fail);
+
   const license = text('license');
   const sourceUrl = text('sourceUrl', true);
   const sha256 = json.sha256;
@@ -177,6 +184,7 @@ export function parseManifest(json: unknown, source = 'manifest.json'): Segmente
     normalization,
     logitsOutput,
     featureOutput: featureOutput as string | null,
+    featureStatistics,
     classes,
     knownClasses,
     license,

@@ -336,6 +336,65 @@ def cmd_export(a):
         print('wrote reference', x.shape, y.shape, 'to', a.ref)
 
 
+# ---------------------------------------------------------------- feature statistics
+
+@torch.no_grad()
+def cmd_feature_stats(a):
+    """What the decoder's features of each known class look like on the training scenes, for the
+    manifest's featureStatistics: per class a mean, one shared (tied) covariance as its inverse,
+    and the 95th percentile of the class's own Mahalanobis distances (its spread). A segment whose
+    features lie far beyond its class's spread is something the segmenter never saw (Lee et al.,
+    NeurIPS 2018). Statistics are of 16x16-pixel patches (4x4 cells of the 1/4-resolution map)
+    that are at least 90% one class, because discovery compares segment means, not pixels."""
+    torch.set_num_threads(a.threads)
+    model, _ = load_model(a.ckpt)
+    model.with_features = True
+    cell = 4
+    xs, ys = [], []
+    for seed in parse_seeds(a.seeds):
+        rgb, raw = load_scenes(a.data, [seed])
+        for i in range(0, len(rgb), 20):
+            _, y = model(normalise(rgb[i:i + 20]))
+            feats = F.avg_pool2d(y, cell).permute(0, 2, 3, 1).reshape(-1, y.shape[1]).numpy()
+            lab = torch.from_numpy(LUT[raw[i:i + 20]].astype(np.int64))
+            onehot = F.one_hot(lab.clamp(max=K), K + 1).permute(0, 3, 1, 2).float()
+            share = F.avg_pool2d(onehot, 4 * cell).permute(0, 2, 3, 1).reshape(-1, K + 1).numpy()
+            pure = (share[:, :K].max(1) >= 0.9)
+            xs.append(feats[pure])
+            ys.append(share[pure, :K].argmax(1))
+    x = np.concatenate(xs).astype(np.float64)
+    y = np.concatenate(ys)
+    d = x.shape[1]
+    mean = np.stack([x[y == c].mean(0) for c in range(K)])
+    r = x - mean[y]
+    cov = r.T @ r / len(x)
+    # A little shrinkage: some channels are near constant after the last ReLU.
+    precision = np.linalg.inv(cov + 1e-3 * np.trace(cov) / d * np.eye(d))
+    precision = (precision + precision.T) / 2
+    dist = np.sqrt(np.einsum('nd,de,ne->n', r, precision, r))
+    spread = [float(np.percentile(dist[y == c], 95)) for c in range(K)]
+    print(f'{len(x)} patches;', ', '.join(f'{name} {n} (spread {s:.2f})' for (_, name), n, s in zip(KNOWN, np.bincount(y, minlength=K), spread)))
+    sig = lambda v: float(f'{v:.6g}')
+    stats = {
+        'about': 'decoder features (featureOutput) of 16x16-pixel single-class patches of seeds ' + a.seeds
+                 + ': per class mean, shared inverse covariance, 95th percentile of each class\'s Mahalanobis distances',
+        'mean': [[sig(v) for v in row] for row in mean],
+        'precision': [[sig(v) for v in row] for row in precision],
+        'spread': [sig(v) for v in spread],
+    }
+    with open(a.manifest) as f:
+        manifest = json.load(f)
+    manifest.pop('featureStatistics', None)
+    # One line per matrix row, not per number: the manifest stays readable.
+    rows = lambda m: '[\n' + ',\n'.join('      ' + json.dumps(r) for r in m) + '\n    ]'
+    block = ('  "featureStatistics": {\n    "about": ' + json.dumps(stats['about']) + ',\n    "mean": ' + rows(stats['mean'])
+             + ',\n    "precision": ' + rows(stats['precision']) + ',\n    "spread": ' + json.dumps(stats['spread']) + '\n  }')
+    text = json.dumps(manifest, indent=2)
+    with open(a.manifest, 'w') as f:
+        f.write(text[:-2] + ',\n' + block + '\n}\n')
+    print('wrote featureStatistics to', a.manifest)
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest='cmd', required=True)
@@ -367,8 +426,14 @@ def main():
     x.add_argument('--ref', help='directory for reference input/logits (outside the repo)')
     x.add_argument('--ref-seeds', default='2001')
     x.add_argument('--threads', type=int, default=2)
+    f = sub.add_parser('feature-stats')
+    f.add_argument('--data', required=True)
+    f.add_argument('--seeds', default='1001-1040')
+    f.add_argument('--ckpt', required=True)
+    f.add_argument('--manifest', required=True)
+    f.add_argument('--threads', type=int, default=2)
     a = p.parse_args()
-    {'train': cmd_train, 'eval': cmd_eval, 'export': cmd_export}[a.cmd](a)
+    {'train': cmd_train, 'eval': cmd_eval, 'export': cmd_export, 'feature-stats': cmd_feature_stats}[a.cmd](a)
 
 
 if __name__ == '__main__':
