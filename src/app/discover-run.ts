@@ -163,7 +163,7 @@ export async function runDiscover(
         segmenterOnly.push({ frame: i, classes: Int32Array.from({ length: n }, (_, p) => unpackedArgmax(packed, firstPixel[i]! + p, k)) });
         const source: PixelSource = async (_, list) => packedPixels(packed, firstPixel[i]!, k, list);
         const features = await frameFeatures(source, i, sampleSegments(segmentations[i]!, options.samplesPerSegment), options.discovery.entropyWeight);
-        const update = perFrameDiscovery.update(features, segmentations[i]!.pixels, false);
+        const update = perFrameDiscovery.update(features, segmentations[i]!.pixels, { sameSegments: false });
         perFrame.push({ frame: i, classes: labelsFromSegments(segmentations[i]!, update.classOfSegment).classes });
       }
     }

@@ -26,6 +26,8 @@ import type { GpuContext } from '../gpu/gpu-context.ts';
 import { PipelineCache } from '../gpu/pipeline-cache.ts';
 import type { Scan } from '../scan/scan.ts';
 import type { FeatureMap } from '../segment/feature-query.ts';
+import type { FeatureStatistics } from '../segment/feature-statistics.ts';
+import { ManifestError } from '../segment/segmenter-manifest.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
 
 export interface PipelineSettings {
@@ -100,6 +102,8 @@ export class DiscoveryPipeline {
     readonly firstPixel: readonly number[],
     /** The segmenter's feature map of every frame, until pre-segmentation turns them into segment appearances; null without one. */
     private featureMaps: FeatureMap[] | null,
+    /** What the feature map looks like per known class (the manifest's), or null. */
+    private readonly featureStatistics: FeatureStatistics | null,
     classNames: string[],
     private settings: PipelineSettings,
     private readonly cache: PipelineCache,
@@ -126,16 +130,21 @@ export class DiscoveryPipeline {
       const f = frames[i]!;
       const { frame } = await segmenter.segmentImage({ width: f.width, height: f.height, rgba: f.rgba }, { outputSize: { width: f.width, height: f.height } });
       packLogitTargets(frame.logits, packed, at);
+      const statistics = info.manifest.featureStatistics;
+      if (i === 0 && statistics && frame.features && statistics.dims !== frame.features.channels) {
+        throw new ManifestError(`${info.manifest.name}'s manifest`, 'featureStatistics', `are of ${statistics.dims} channels, but the model's '${info.manifest.featureOutput}' output has ${frame.features.channels}`);
+      }
       if (frame.features) featureMaps.push(frame.features);
       firstPixel.push(at);
       at += f.width * f.height;
       progress?.('segmenting', i + 1, frames.length);
     }
     signal?.throwIfAborted();
+    const maps = featureMaps.length === frames.length ? featureMaps : null;
+    const statistics = maps ? info.manifest.featureStatistics : null;
     const cache = new PipelineCache(ctx.device);
     const training = uploadTrainingFrames(ctx.device, scan, frames.map((_, i) => i), { from: 'packed', classes: classNames.length, words: packed });
-    const maps = featureMaps.length === frames.length ? featureMaps : null;
-    return new DiscoveryPipeline(ctx, scan, packed, firstPixel, maps, classNames, settings, cache, training);
+    return new DiscoveryPipeline(ctx, scan, packed, firstPixel, maps, statistics, classNames, settings, cache, training);
   }
 
   private buildField(): { trainer: FieldTrainer; renderer: ViewRenderer; evaluator: FieldEvaluator; snapshot: TrainerSnapshot } {
@@ -298,7 +307,7 @@ export class DiscoveryPipeline {
 
   private newScene(): SceneDiscovery {
     const { keyframes, samplesPerSegment } = this.settings;
-    return new SceneDiscovery(this.segmentationsMade!, this.discovery, { keyframes, samplesPerSegment, overlaps: this.overlapsMade ?? undefined, appearance: this.appearanceMade ?? undefined });
+    return new SceneDiscovery(this.segmentationsMade!, this.discovery, { keyframes, samplesPerSegment, overlaps: this.overlapsMade ?? undefined, appearance: this.appearanceMade ?? undefined, featureStatistics: this.featureStatistics ?? undefined });
   }
 
   private replaceField(): void {

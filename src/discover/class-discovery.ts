@@ -5,7 +5,9 @@
  * is known, and each of its segments takes its own most probable class (clustering is there to
  * find what the segmenter does not know, not to re-decide what it does: two known classes that
  * fall into one cluster stay apart); the other clusters are novel classes, split further on
- * the segments' appearance when the segmenter gives one (novel-cluster-split.ts).
+ * the segments' appearance when the segmenter gives one (novel-cluster-split.ts). Segments of a
+ * known class whose appearance is unlike anything the segmenter was taught as that class
+ * (atypical-segments.ts) leave it and form a novel cluster of their own.
  *
  * Affinities are cosines between square roots of the distributions (the Hellinger /
  * Bhattacharyya geometry of probability vectors) with the entropy appended: on raw
@@ -19,6 +21,7 @@
 import { maximumAssignment } from '../eval/hungarian.ts';
 import { hdbscan } from './hdbscan.ts';
 import { markovClustering } from './markov-clustering.ts';
+import { atypicalSegments } from './atypical-segments.ts';
 import { splitNovelClusters } from './novel-cluster-split.ts';
 import { affinity, type SegmentFeatures } from './segment-features.ts';
 
@@ -99,6 +102,19 @@ export interface DiscoveredClass {
    */
   appearance?: Float32Array;
   family?: readonly number[];
+}
+
+/** What the clustering may use besides the features, per segment (rows in the features' order). */
+export interface SegmentCues {
+  /**
+   * The same segments as the last update's, so that classes are matched to the last update's by
+   * shared segments rather than by prototypes (default true).
+   */
+  sameSegments?: boolean;
+  /** Each segment's appearance (segment-appearance.ts): novel clusters are split on it. */
+  appearance?: SegmentFeatures;
+  /** Each segment's distance to each of the K classes in the segmenter's feature statistics (classDistances()). */
+  classDistances?: SegmentFeatures;
 }
 
 export interface DiscoveryUpdate {
@@ -221,10 +237,12 @@ export class ClassDiscovery {
    * Clusters the segments (`weights`: their pixel counts). With `sameSegments` (the segments of
    * the last update, in the same order: the keyframes while the field trains) ids carry over by
    * shared pixels; otherwise (other segments: the next frame of per-frame discovery) classes are
-   * matched by their prototypes. With `appearance` (a row per segment), novel clusters are split
-   * on it (novel-cluster-split.ts).
+   * matched by their prototypes. With an appearance per segment, novel clusters are split on it
+   * (novel-cluster-split.ts); with class distances, atypical segments of known classes become
+   * novel (atypical-segments.ts).
    */
-  update(features: SegmentFeatures, weights: ArrayLike<number>, sameSegments = true, appearance?: SegmentFeatures): DiscoveryUpdate {
+  update(features: SegmentFeatures, weights: ArrayLike<number>, cues: SegmentCues = {}): DiscoveryUpdate {
+    const { sameSegments = true, appearance, classDistances } = cues;
     const k = this.classNames.length;
     if (features.dims !== k + 1) throw new RangeError(`discovery: features have ${features.dims} entries, expected ${k + 1} (K classes + entropy)`);
     const s = this.settings;
@@ -252,16 +270,29 @@ export class ClassDiscovery {
         if (labels[i]! >= 0 && !kept[labels[i]!]) labels[i] = keptIndex[nearest(features.data, i, keptMeans, features.dims)]!;
       }
     }
+    // Each known class's atypical segments, when they are enough pixels to be a class, are one
+    // more novel cluster.
+    let isKnownCluster: boolean[] = [...isKnown];
+    const novelCluster = protos.mean.map((_, c) => kept[c]! && !isKnown[c]);
+    if (classDistances) {
+      if (classDistances.dims !== k) throw new RangeError(`discovery: class distances have ${classDistances.dims} entries, expected ${k}`);
+      const knownClassOf = Int32Array.from(labels, (l, i) => (l >= 0 && isKnown[l] ? argmaxClass(features.data, i * features.dims, k) : -1));
+      const atypical = atypicalSegments(knownClassOf, classDistances, weights);
+      const mass = new Float64Array(k);
+      atypical.forEach((c, i) => c >= 0 && (mass[c]! += weights[i]!));
+      const clusterOf = Array.from(mass, (m) => (m / total >= s.minNovelShare ? isKnownCluster.push(false) - 1 : -1));
+      clusterOf.forEach((c) => c >= 0 && novelCluster.push(true));
+      atypical.forEach((c, i) => c >= 0 && clusterOf[c]! >= 0 && (labels[i] = clusterOf[c]!));
+    }
+    const clusters = isKnownCluster.length;
     // Novel clusters split on appearance: sub-cluster j becomes cluster `clusters + j`, novel.
-    let isKnownCluster: readonly boolean[] = isKnown;
     let split: ReturnType<typeof splitNovelClusters> | null = null;
     if (appearance) {
-      const clusters = protos.mean.length;
-      split = splitNovelClusters(labels, clusters, protos.mean.map((_, c) => kept[c]! && !isKnown[c]), appearance, weights);
+      split = splitNovelClusters(labels, clusters, novelCluster, appearance, weights);
       labels = split.labels;
-      isKnownCluster = [...isKnown, ...split.parents.map(() => false)];
+      isKnownCluster = [...isKnownCluster, ...split.parents.map(() => false)];
     }
-    const subOf = (cluster: number): number => cluster - protos.mean.length;
+    const subOf = (cluster: number): number => cluster - clusters;
     // A segment of a known cluster is its own most probable class; a novel cluster is one class.
     const groups: { known: number; sub: number }[] = [];
     const groupOfKnown = new Map<number, number>();

@@ -10,6 +10,7 @@
  *
  * The field is reached through `PixelSource` only: this module knows nothing of the GPU.
  */
+import { classDistances, type FeatureStatistics } from '../segment/feature-statistics.ts';
 import type { ClassDiscovery, DiscoveredClass, DiscoveryUpdate } from './class-discovery.ts';
 import type { PreSegmentation } from './pre-segmentation.ts';
 import { sampleSegments, type SegmentSamples } from './segment-samples.ts';
@@ -87,6 +88,11 @@ export interface SceneDiscoveryOptions {
   overlaps?: readonly (readonly (readonly SegmentOverlap[])[])[];
   /** Per frame, each segment's appearance (segment-appearance.ts); with it novel clusters are split on appearance. */
   appearance?: readonly SegmentFeatures[];
+  /**
+   * The segmenter's feature statistics (its manifest's): with the appearance, segments of known
+   * classes that look unlike their class become novel (atypical-segments.ts).
+   */
+  featureStatistics?: FeatureStatistics;
 }
 
 export class SceneDiscovery {
@@ -100,6 +106,8 @@ export class SceneDiscovery {
   /** Per frame, its segments' appearance fused with the keyframes' (as the features are), or null. */
   private readonly appearance: SegmentFeatures[] | null;
   private readonly keyAppearance: SegmentFeatures | null;
+  /** The keyframe segments' distances to each class, measured on their fused appearance (which training does not change). */
+  private readonly keyClassDistances: SegmentFeatures | null;
 
   constructor(
     readonly segmentations: readonly PreSegmentation[],
@@ -128,9 +136,11 @@ export class SceneDiscovery {
       const keyOverlaps = this.keyOverlaps;
       this.appearance = own.map((a, f) => (keyOverlaps ? fuseAcrossViews(a, keyOverlaps[f]!, (g) => (isKey.has(g) ? own[g] : undefined)) : a));
       this.keyAppearance = concatFeatures(this.keyframes.map((f) => this.appearance![f]!));
+      this.keyClassDistances = options.featureStatistics ? classDistances(options.featureStatistics, this.keyAppearance) : null;
     } else {
       this.appearance = null;
       this.keyAppearance = null;
+      this.keyClassDistances = null;
     }
   }
 
@@ -155,7 +165,7 @@ export class SceneDiscovery {
     for (const f of this.keyframes) raw.set(f, await frameFeatures(source, f, this.samples[f]!, this.discovery.settings.entropyWeight));
     this.keyFeatures = raw;
     const features = concatFeatures(this.keyframes.map((f) => this.fused(f, raw.get(f)!)));
-    return this.discovery.update(features, this.keyWeights, true, this.keyAppearance ?? undefined);
+    return this.discovery.update(features, this.keyWeights, { appearance: this.keyAppearance ?? undefined, classDistances: this.keyClassDistances ?? undefined });
   }
 
   /** Labels one frame with the last update's classes (keyframes from the clustering itself). */

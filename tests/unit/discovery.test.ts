@@ -121,8 +121,8 @@ describe('discovery steps', () => {
 
   it('matches classes across different segments (per-frame discovery) by their prototypes', () => {
     const d = new ClassDiscovery(NAMES, HDBSCAN);
-    const a = d.update(features(['wall', 'wall', 'novelA', 'novelA', 'novelA', 'novelB', 'novelB', 'novelB']), new Float64Array(8).fill(10), false);
-    const b = d.update(features(['novelB', 'novelB', 'novelB', 'floor', 'novelA', 'novelA', 'novelA']), new Float64Array(7).fill(10), false);
+    const a = d.update(features(['wall', 'wall', 'novelA', 'novelA', 'novelA', 'novelB', 'novelB', 'novelB']), new Float64Array(8).fill(10), { sameSegments: false });
+    const b = d.update(features(['novelB', 'novelB', 'novelB', 'floor', 'novelA', 'novelA', 'novelA']), new Float64Array(7).fill(10), { sameSegments: false });
     expect(b.classOfSegment[0]).toBe(a.classOfSegment[5]);
     expect(b.classOfSegment[4]).toBe(a.classOfSegment[2]);
     // Nearest prototype for new segments.

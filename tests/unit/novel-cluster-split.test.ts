@@ -85,7 +85,7 @@ describe('discovery with appearance', () => {
     const without = new ClassDiscovery(names, settings).update(feats, weights);
     expect(without.classes.filter((c) => !c.known).length).toBe(1);
 
-    const u = new ClassDiscovery(names, settings).update(feats, weights, true, look);
+    const u = new ClassDiscovery(names, settings).update(feats, weights, { appearance: look });
     const novel = u.classes.filter((c) => !c.known);
     expect(novel.map((c) => c.name)).toEqual(['novel-1', 'novel-2']);
     expect(new Set(u.classOfSegment.subarray(32, 48)).size).toBe(1);
@@ -103,8 +103,8 @@ describe('discovery with appearance', () => {
 
   it('keeps the split classes and their ids from one update to the next', () => {
     const d = new ClassDiscovery(names, settings);
-    const first = d.update(feats, weights, true, look);
-    const second = d.update(feats, weights, true, look);
+    const first = d.update(feats, weights, { appearance: look });
+    const second = d.update(feats, weights, { appearance: look });
     expect(Array.from(second.classOfSegment)).toEqual(Array.from(first.classOfSegment));
   });
 });
