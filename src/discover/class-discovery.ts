@@ -272,7 +272,7 @@ export class ClassDiscovery {
     }
     // Each known class's atypical segments, when they are enough pixels to be a class, are one
     // more novel cluster.
-    let isKnownCluster: boolean[] = [...isKnown];
+    let isKnownCluster = [...isKnown];
     const novelCluster = protos.mean.map((_, c) => kept[c]! && !isKnown[c]);
     if (classDistances) {
       if (classDistances.dims !== k) throw new RangeError(`discovery: class distances have ${classDistances.dims} entries, expected ${k}`);
@@ -280,9 +280,16 @@ export class ClassDiscovery {
       const atypical = atypicalSegments(knownClassOf, classDistances, weights);
       const mass = new Float64Array(k);
       atypical.forEach((c, i) => c >= 0 && (mass[c]! += weights[i]!));
-      const clusterOf = Array.from(mass, (m) => (m / total >= s.minNovelShare ? isKnownCluster.push(false) - 1 : -1));
-      clusterOf.forEach((c) => c >= 0 && novelCluster.push(true));
-      atypical.forEach((c, i) => c >= 0 && clusterOf[c]! >= 0 && (labels[i] = clusterOf[c]!));
+      const clusterOf = new Int32Array(k).fill(-1);
+      mass.forEach((m, c) => {
+        if (m / total < s.minNovelShare) return;
+        clusterOf[c] = isKnownCluster.length;
+        isKnownCluster.push(false);
+        novelCluster.push(true);
+      });
+      atypical.forEach((c, i) => {
+        if (c >= 0 && clusterOf[c]! >= 0) labels[i] = clusterOf[c]!;
+      });
     }
     const clusters = isKnownCluster.length;
     // Novel clusters split on appearance: sub-cluster j becomes cluster `clusters + j`, novel.
