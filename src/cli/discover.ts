@@ -95,7 +95,7 @@ await runCommand(
         },
       };
       reply = await headless.page.evaluate((r) => window.neurncd.discover(r), request).catch((e: Error) => {
-        throw new PipelineError(e.message.replace(/^page\.evaluate: (Error: )?/, '').split('\n')[0]!);
+        throw new PipelineError(e.message.replace(/^page\.evaluate: (\w*Error: )?/, '').split('\n')[0]!);
       });
     } finally {
       await headless.close();

@@ -8,7 +8,7 @@
  * Short training cannot show the quality figures (the README's table is measured on full runs);
  * this checks the pipeline and its outputs.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
@@ -94,5 +94,14 @@ describe('npm run discover', () => {
     expect(notModel.code).toBe(2);
     expect(notModel.stderr.trim()).toMatch(/^error: traj_w_c\.txt: /);
     expect(notModel.stderr.trim().split('\n').length).toBe(1);
+    // The default model with feature statistics of another width than its feature output.
+    const model = mkdtempSync(join(tmpdir(), 'neurncd-discover-stats-'));
+    copyFileSync('public/models/neurncd-synth-seg/model.onnx', join(model, 'model.onnx'));
+    const manifest = JSON.parse(readFileSync('public/models/neurncd-synth-seg/manifest.json', 'utf8'));
+    manifest.featureStatistics = { mean: manifest.classes.map(() => [0, 0]), precision: [[1, 0], [0, 1]], spread: manifest.classes.map(() => 1) };
+    writeFileSync(join(model, 'manifest.json'), JSON.stringify(manifest));
+    const stats = await runCli(['discover', scan, '--out', out, '--segmenter', join(model, 'model.onnx'), '--steps', '4']);
+    expect(stats.code).toBe(2);
+    expect(stats.stderr.trim()).toBe("error: neurncd-synth-seg's manifest: featureStatistics are of 2 channels, but the model's 'features' output has 48");
   }, 300_000);
 });
