@@ -292,6 +292,11 @@ export class DiscoveryPipeline {
     this.settings = { ...this.settings, discovery };
   }
 
+  /** A segment's distance to each known class in the segmenter's feature statistics, in spreads (null without them, or before pre-segmentation). */
+  segmentClassDistances(frameIndex: number, segment: number): Float32Array | null {
+    return this.scene?.segmentClassDistances(frameIndex, segment) ?? null;
+  }
+
   /** Labels one frame with the last update's classes. */
   labelFrame(frameIndex: number): Promise<FrameLabels> {
     if (!this.scene) throw new Error('discovery has not run yet');

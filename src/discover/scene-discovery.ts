@@ -108,6 +108,7 @@ export class SceneDiscovery {
   private readonly keyAppearance: SegmentFeatures | null;
   /** The keyframe segments' distances to each class, measured on their fused appearance (which training does not change). */
   private readonly keyClassDistances: SegmentFeatures | null;
+  private readonly featureStatistics: FeatureStatistics | null;
 
   constructor(
     readonly segmentations: readonly PreSegmentation[],
@@ -127,6 +128,7 @@ export class SceneDiscovery {
     } else {
       this.keyOverlaps = null;
     }
+    this.featureStatistics = options.featureStatistics ?? null;
     const own = options.appearance;
     if (own) {
       if (own.length !== segmentations.length || own.some((a, f) => a.count !== segmentations[f]!.count)) {
@@ -166,6 +168,16 @@ export class SceneDiscovery {
     this.keyFeatures = raw;
     const features = concatFeatures(this.keyframes.map((f) => this.fused(f, raw.get(f)!)));
     return this.discovery.update(features, this.keyWeights, { appearance: this.keyAppearance ?? undefined, classDistances: this.keyClassDistances ?? undefined });
+  }
+
+  /**
+   * How far a segment's (fused) appearance is from each class in the segmenter's feature
+   * statistics, in spreads; null without statistics or appearance.
+   */
+  segmentClassDistances(frameIndex: number, segment: number): Float32Array | null {
+    const look = this.appearance?.[frameIndex];
+    if (!look || !this.featureStatistics || !(segment >= 0 && segment < look.count)) return null;
+    return classDistances(this.featureStatistics, { count: 1, dims: look.dims, data: look.data.subarray(segment * look.dims, (segment + 1) * look.dims) }).data;
   }
 
   /** Labels one frame with the last update's classes (keyframes from the clustering itself). */

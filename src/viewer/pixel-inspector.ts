@@ -1,7 +1,8 @@
 /**
  * What the field says about one clicked pixel: its 3D point and depth, the entropy of its fused
  * class distribution, the five most likely classes, the whole pre-softmax embedding (bars around
- * zero), its pre-segmentation segment and its discovered class. Non-finite numbers show as "—"
+ * zero), its pre-segmentation segment, how that segment looks against the segmenter's training
+ * examples of the likeliest class, and its discovered class. Non-finite numbers show as "—"
  * (and "NaN" in data-value). Text only: class names never become markup.
  */
 import { cssRgb } from './class-legend.ts';
@@ -32,6 +33,12 @@ export interface PixelInfo {
   /** The pre-softmax embedding, K values. */
   embedding: Float32Array | number[];
   segment: number | null;
+  /**
+   * The segment's appearance against the segmenter's training examples of the pixel's likeliest
+   * class: its distance in that class's spreads (beyond 1: unlike 95% of them). Null when the
+   * segmenter has no feature statistics.
+   */
+  appearance?: { name: string; spreads: number } | null;
   cluster: { name: string; novel: boolean } | null;
 }
 
@@ -173,6 +180,12 @@ export class PixelInspector {
 
     const segmentDd = add('Segment', typeof info.segment === 'number' ? formatNumber(info.segment, 0) : '—', 'inspector-segment');
     segmentDd.dataset.value = dataValue(info.segment);
+
+    const look = info.appearance ?? null;
+    const beyond = look && Number.isFinite(look.spreads) && look.spreads > 1 ? ', unlike its training examples' : '';
+    const lookDd = add('Appearance', look ? `${formatNumber(look.spreads, 2)} ${look.name} spreads${beyond}` : '—', 'inspector-appearance');
+    lookDd.dataset.value = dataValue(look?.spreads ?? null);
+    if (look) lookDd.dataset.name = look.name;
 
     const cluster = info.cluster;
     const clusterDd = add('Class', cluster ? `${cluster.name} (${cluster.novel ? 'discovered' : 'known'})` : '—', 'inspector-cluster');

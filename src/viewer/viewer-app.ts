@@ -465,6 +465,10 @@ export class ViewerApp {
       segment = seg.segments[Math.min(seg.height - 1, Math.floor(((py + 0.5) * seg.height) / view.height)) * seg.width + Math.min(seg.width - 1, Math.floor(((px + 0.5) * seg.width) / view.width))]!;
       if (segment < 0) segment = null;
     }
+    // How the segment looks against the segmenter's training examples of the pixel's likeliest class.
+    let likeliest = 0;
+    probs.forEach((q, c) => q > probs[likeliest]! && (likeliest = c));
+    const distances = segment !== null ? pipeline.segmentClassDistances(shown.frame, segment) : null;
     this.similarTo = embedding;
     this.inspector.show({
       x: px,
@@ -477,6 +481,7 @@ export class ViewerApp {
       probs: Array.from(probs, (q, c) => ({ name: names[c]!, p: q, colour: this.classColour(c) })),
       embedding: Array.from(embedding),
       segment,
+      appearance: distances ? { name: names[likeliest]!, spreads: distances[likeliest]! } : null,
       cluster: legend ? { name: legend.name, novel: !legend.known } : null,
     });
     if (this.similar) this.display();

@@ -212,6 +212,11 @@ describe('the viewer', () => {
     const embedding = await inspector.getByTestId('inspector-embedding-value').evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.value)));
     expect(embedding.length).toBe(9);
     for (const v of embedding) expect(Number.isFinite(v)).toBe(true);
+    // The default segmenter has feature statistics: the segment's distance to the pixel's likeliest class.
+    const look = inspector.getByTestId('inspector-appearance');
+    const spreads = Number(await look.getAttribute('data-value'));
+    expect(Number.isFinite(spreads) && spreads > 0).toBe(true);
+    expect(await look.getAttribute('data-name')).toBe(await inspector.getByTestId('inspector-prob').first().getAttribute('data-name'));
 
     const before = await shownCount(p);
     await p.getByTestId('inspector-similar').click();
