@@ -124,13 +124,13 @@ export class DiscoveryPipeline {
     const packed = new Uint32Array(frames.reduce((n, f) => n + f.width * f.height, 0) * TARGET_WORDS_PER_PIXEL);
     const firstPixel: number[] = [];
     const featureMaps: FeatureMap[] = [];
+    const statistics = info.manifest.featureStatistics;
     let at = 0;
     for (let i = 0; i < frames.length; i++) {
       signal?.throwIfAborted();
       const f = frames[i]!;
       const { frame } = await segmenter.segmentImage({ width: f.width, height: f.height, rgba: f.rgba }, { outputSize: { width: f.width, height: f.height } });
       packLogitTargets(frame.logits, packed, at);
-      const statistics = info.manifest.featureStatistics;
       if (i === 0 && statistics && frame.features && statistics.dims !== frame.features.channels) {
         throw new ManifestError(`${info.manifest.name}'s manifest`, 'featureStatistics', `are of ${statistics.dims} channels, but the model's '${info.manifest.featureOutput}' output has ${frame.features.channels}`);
       }
@@ -141,10 +141,9 @@ export class DiscoveryPipeline {
     }
     signal?.throwIfAborted();
     const maps = featureMaps.length === frames.length ? featureMaps : null;
-    const statistics = maps ? info.manifest.featureStatistics : null;
     const cache = new PipelineCache(ctx.device);
     const training = uploadTrainingFrames(ctx.device, scan, frames.map((_, i) => i), { from: 'packed', classes: classNames.length, words: packed });
-    return new DiscoveryPipeline(ctx, scan, packed, firstPixel, maps, statistics, classNames, settings, cache, training);
+    return new DiscoveryPipeline(ctx, scan, packed, firstPixel, maps, maps ? statistics : null, classNames, settings, cache, training);
   }
 
   private buildField(): { trainer: FieldTrainer; renderer: ViewRenderer; evaluator: FieldEvaluator; snapshot: TrainerSnapshot } {

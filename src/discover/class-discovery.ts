@@ -19,9 +19,9 @@
  * next free number.
  */
 import { maximumAssignment } from '../eval/hungarian.ts';
+import { atypicalSegments } from './atypical-segments.ts';
 import { hdbscan } from './hdbscan.ts';
 import { markovClustering } from './markov-clustering.ts';
-import { atypicalSegments } from './atypical-segments.ts';
 import { splitNovelClusters } from './novel-cluster-split.ts';
 import { affinity, type SegmentFeatures } from './segment-features.ts';
 

@@ -138,7 +138,7 @@ export class SceneDiscovery {
       const keyOverlaps = this.keyOverlaps;
       this.appearance = own.map((a, f) => (keyOverlaps ? fuseAcrossViews(a, keyOverlaps[f]!, (g) => (isKey.has(g) ? own[g] : undefined)) : a));
       this.keyAppearance = concatFeatures(this.keyframes.map((f) => this.appearance![f]!));
-      this.keyClassDistances = options.featureStatistics ? classDistances(options.featureStatistics, this.keyAppearance) : null;
+      this.keyClassDistances = this.featureStatistics ? classDistances(this.featureStatistics, this.keyAppearance) : null;
     } else {
       this.appearance = null;
       this.keyAppearance = null;

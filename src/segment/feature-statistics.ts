@@ -31,15 +31,12 @@ export interface FeatureRows {
   data: Float32Array;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
- * Validates the manifest's `featureStatistics` for `classes` classes; `fail(field, problem)`
- * reports a bad field (and throws).
+ * Validates the manifest's `featureStatistics` object for `classes` classes; `fail(field,
+ * problem)` reports a bad field (and throws).
  */
-export function parseFeatureStatistics(json: unknown, classes: number, fail: (field: string, problem: string) => never): FeatureStatistics {
+export function parseFeatureStatistics(json: Record<string, unknown>, classes: number, fail: (field: string, problem: string) => never): FeatureStatistics {
   const field = 'featureStatistics';
-  if (!isRecord(json)) return fail(field, 'must be {mean, precision, spread}');
   const matrix = (name: string, rows: number, cols: number | null): { data: Float32Array; cols: number } => {
     const v = json[name];
     if (!Array.isArray(v) || v.length !== rows) return fail(`${field}.${name}`, `must be an array of ${rows} rows, got ${Array.isArray(v) ? v.length : typeof v}`);

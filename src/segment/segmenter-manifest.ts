@@ -165,7 +165,8 @@ export function parseManifest(json: unknown, source = 'manifest.json'): Segmente
 
   const rawStatistics = json.featureStatistics ?? null;
   if (rawStatistics !== null && featureOutput === null) fail('featureStatistics', 'describe the featureOutput, but the manifest names none');
-  const featureStatistics = rawStatistics === null ? null : parseFeatureStatistics(rawStatistics, classes.length, fail);
+  if (rawStatistics !== null && !isRecord(rawStatistics)) fail('featureStatistics', 'must be {mean, precision, spread}');
+  const featureStatistics = rawStatistics === null ? null : parseFeatureStatistics(rawStatistics as Record<string, unknown>, classes.length, fail);
 
   const license = text('license');
   const sourceUrl = text('sourceUrl', true);

@@ -218,7 +218,7 @@ function clamp01(x: number): number {
 }
 
 /** Index of the largest of `count` values from `offset` (the first on ties), -1 when count is 0. */
-function argmax(values: Float32Array, offset: number, count: number): number {
+export function argmax(values: Float32Array, offset: number, count: number): number {
   let best = -1;
   let bestValue = -Infinity;
   for (let c = 0; c < count; c++) {

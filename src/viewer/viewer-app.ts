@@ -33,7 +33,7 @@ import { ControlPanel, DEFAULT_PANEL } from './control-panel.ts';
 import { FieldViewport, type ViewportCamera } from './field-viewport.ts';
 import { PixelInspector } from './pixel-inspector.ts';
 import { TrainingCharts } from './training-charts.ts';
-import { fitPca, pixelEmbedding, renderHeatMap, renderViewMode, similarityMap, type PcaBasis, type ViewMode } from './view-modes.ts';
+import { argmax, fitPca, pixelEmbedding, renderHeatMap, renderViewMode, similarityMap, type PcaBasis, type ViewMode } from './view-modes.ts';
 
 /** The demo room: small enough to train visibly on a software adapter. */
 export const DEMO_SCAN = { preset: 'demo', frames: 40, width: 160, height: 120 } as const;
@@ -466,9 +466,8 @@ export class ViewerApp {
       if (segment < 0) segment = null;
     }
     // How the segment looks against the segmenter's training examples of the pixel's likeliest class.
-    let likeliest = 0;
-    probs.forEach((q, c) => q > probs[likeliest]! && (likeliest = c));
-    const distances = segment !== null ? pipeline.segmentClassDistances(shown.frame, segment) : null;
+    const likeliest = argmax(view.probs, p * k, k);
+    const distances = segment !== null && likeliest >= 0 ? pipeline.segmentClassDistances(shown.frame, segment) : null;
     this.similarTo = embedding;
     this.inspector.show({
       x: px,
