@@ -16,6 +16,6 @@ if (!command) {
   console.error('usage: node tools/cli.mjs COMMAND [ARGS...]');
   process.exit(1);
 }
-const script = join(here, "..", "src", "cli", `${command}.ts`);
+const script = join(here, '..', 'src', 'cli', `${command}.ts`);
 process.argv = [process.argv[0], script, ...args];
 await import(pathToFileURL(script).href);

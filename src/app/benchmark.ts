@@ -71,15 +71,24 @@ export async function runBenchmark(ctx: GpuContext, options: BenchmarkOptions, l
   const files = await generateScanInBrowser({ preset: options.preset, seed: options.seed });
   const scan = await loadScanInWorker({ kind: 'memory', name: `${options.preset}-${options.seed}`, files: [...files] });
   const split = holdOutEvery(scan.frames.length, 8);
-  log(`loaded ${scan.frames.length} frames (${scan.trainingSize.width}x${scan.trainingSize.height}); training on ${split.train.length}, scoring ${split.test.length} held out`);
+  log(
+    `loaded ${scan.frames.length} frames (${scan.trainingSize.width}x${scan.trainingSize.height}); training on ${split.train.length}, scoring ${split.test.length} held out`,
+  );
 
   const cache = new PipelineCache(device);
   const peak = await measurePeakGflops(cache);
-  log(`peak: ${peak.gflops.toFixed(2)} GFLOP/s (${Object.entries(peak.forms).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})`);
+  log(
+    `peak: ${peak.gflops.toFixed(2)} GFLOP/s (${Object.entries(peak.forms)
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+      .join(', ')})`,
+  );
 
   const train = uploadTrainingFrames(device, scan, split.train, LABEL_TARGETS);
   const test = uploadTrainingFrames(device, scan, split.test, LABEL_TARGETS);
-  const settings = defaultTrainerSettings({ software: summary.software, maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize }, KNOWN_CLASS_IDS.length);
+  const settings = defaultTrainerSettings(
+    { software: summary.software, maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize },
+    KNOWN_CLASS_IDS.length,
+  );
   const trainer = new FieldTrainer(cache, settings, train);
   const evaluator = new FieldEvaluator(cache, trainer, test);
 
@@ -110,7 +119,9 @@ export async function runBenchmark(ctx: GpuContext, options: BenchmarkOptions, l
       nextEval += evalEvery;
       const psnr = await score(2);
       const losses = await trainer.lastLosses();
-      log(`step ${trainer.steps}, ${(trainMs / 1000).toFixed(1)} s: held-out PSNR ${psnr.toFixed(2)} dB, batch PSNR ${losses.psnr.toFixed(2)} dB, ${trainer.activeRays} rays x ${trainer.meanSamplesPerRay?.toFixed(1)} samples`);
+      log(
+        `step ${trainer.steps}, ${(trainMs / 1000).toFixed(1)} s: held-out PSNR ${psnr.toFixed(2)} dB, batch PSNR ${losses.psnr.toFixed(2)} dB, ${trainer.activeRays} rays x ${trainer.meanSamplesPerRay?.toFixed(1)} samples`,
+      );
     }
   }
   const steps = trainer.steps - 1;
@@ -129,7 +140,9 @@ export async function runBenchmark(ctx: GpuContext, options: BenchmarkOptions, l
   const mlpGflops = (flops.forward + flops.backward) / (mlpMs * 1e6);
 
   const final = await evaluator.evaluate(8, 777);
-  log(`final held-out PSNR ${final.psnr.toFixed(2)} dB over ${final.pixels} pixels; label agreement ${final.labelAgreement === null ? 'n/a' : (100 * final.labelAgreement).toFixed(1) + '%'}`);
+  log(
+    `final held-out PSNR ${final.psnr.toFixed(2)} dB over ${final.pixels} pixels; label agreement ${final.labelAgreement === null ? 'n/a' : (100 * final.labelAgreement).toFixed(1) + '%'}`,
+  );
   for (const bound of [20, 25] as const) if (reached[bound] === null && final.psnr >= bound) reached[bound] = trainMs / 1000;
 
   const msPerStep = trainMs / steps;

@@ -44,7 +44,8 @@ async function fetchBlob(url: string): Promise<Blob> {
 export async function fetchScanInput(scan: DiscoverRequest['scan']): Promise<ScanInput> {
   if ('zipUrl' in scan) return { kind: 'zip', name: scan.name, blob: await fetchBlob(scan.zipUrl) };
   const entries = [];
-  for (const path of scan.paths) entries.push({ path, blob: await fetchBlob(`${scan.base}${path.split('/').map(encodeURIComponent).join('/')}`) });
+  for (const path of scan.paths)
+    entries.push({ path, blob: await fetchBlob(`${scan.base}${path.split('/').map(encodeURIComponent).join('/')}`) });
   return { kind: 'files', name: scan.name, entries };
 }
 
@@ -113,17 +114,33 @@ export async function runDiscoverRequest(
     psnr: result.psnr,
     classes: result.classes.map((c) => ({ name: c.name, known: c.known, pixel_share: c.share })),
     novel_classes: result.novel_classes,
-    updates: result.updates.map((u) => ({ step: u.step, seconds: u.seconds, classes: u.classes.map((c) => ({ id: c.id, name: c.name, known: c.known, pixel_share: c.share })) })),
+    updates: result.updates.map((u) => ({
+      step: u.step,
+      seconds: u.seconds,
+      classes: u.classes.map((c) => ({ id: c.id, name: c.name, known: c.known, pixel_share: c.share })),
+    })),
     adapter: result.adapter,
     segmenter: result.segmenter,
   };
   if (result.score) {
     const s = result.score;
-    Object.assign(metrics, { acc: s.acc, miou: s.miou, miou_known: s.miou_known, miou_novel: s.miou_novel, per_class: s.per_class, cluster_to_class: s.cluster_to_class });
+    Object.assign(metrics, {
+      acc: s.acc,
+      miou: s.miou,
+      miou_known: s.miou_known,
+      miou_novel: s.miou_novel,
+      per_class: s.per_class,
+      cluster_to_class: s.cluster_to_class,
+    });
   }
   if (result.baselines) {
-    const brief = (s: DiscoverResult['score']) => s && { acc: s.acc, miou: s.miou, miou_known: s.miou_known, miou_novel: s.miou_novel, per_class: s.per_class };
-    metrics.baselines = { segmenter: brief(result.baselines.segmenter), per_frame: brief(result.baselines.per_frame), full: brief(result.score) };
+    const brief = (s: DiscoverResult['score']) =>
+      s && { acc: s.acc, miou: s.miou, miou_known: s.miou_known, miou_novel: s.miou_novel, per_class: s.per_class };
+    metrics.baselines = {
+      segmenter: brief(result.baselines.segmenter),
+      per_frame: brief(result.baselines.per_frame),
+      full: brief(result.score),
+    };
   }
   return { metrics, legend, labels, previews };
 }

@@ -119,10 +119,13 @@ export async function runDiscover(
   const started = performance.now();
   const frames = scan.frames;
   log(`adapter: ${describeAdapter(ctx.summary)}`);
-  log(`scan ${scan.sourceName}: ${frames.length} frames at ${scan.trainingSize.width}x${scan.trainingSize.height}, ${scan.hasDepth ? 'with' : 'without'} depth, ${scan.hasLabels ? 'with' : 'without'} labels; segmenter ${info.manifest.name} (${k} classes)`);
+  log(
+    `scan ${scan.sourceName}: ${frames.length} frames at ${scan.trainingSize.width}x${scan.trainingSize.height}, ${scan.hasDepth ? 'with' : 'without'} depth, ${scan.hasLabels ? 'with' : 'without'} labels; segmenter ${info.manifest.name} (${k} classes)`,
+  );
 
   const progress: PipelineProgress = (stage, done, total) => {
-    if (done % (stage === 'segmenting' ? 10 : 20) === 0 || done === total) log(`${stage} ${done}/${total}${stage === 'pre-segmenting' && !scan.hasDepth ? ' (rendered depth)' : ''}`);
+    if (done % (stage === 'segmenting' ? 10 : 20) === 0 || done === total)
+      log(`${stage} ${done}/${total}${stage === 'pre-segmenting' && !scan.hasDepth ? ' (rendered depth)' : ''}`);
   };
   const pipeline = await DiscoveryPipeline.create(ctx, scan, segmenter, options, progress);
   try {
@@ -162,7 +165,12 @@ export async function runDiscover(
         const n = frames[i]!.width * frames[i]!.height;
         segmenterOnly.push({ frame: i, classes: Int32Array.from({ length: n }, (_, p) => unpackedArgmax(packed, firstPixel[i]! + p, k)) });
         const source: PixelSource = async (_, list) => packedPixels(packed, firstPixel[i]!, k, list);
-        const features = await frameFeatures(source, i, sampleSegments(segmentations[i]!, options.samplesPerSegment), options.discovery.entropyWeight);
+        const features = await frameFeatures(
+          source,
+          i,
+          sampleSegments(segmentations[i]!, options.samplesPerSegment),
+          options.discovery.entropyWeight,
+        );
         const update = perFrameDiscovery.update(features, segmentations[i]!.pixels, { sameSegments: false });
         perFrame.push({ frame: i, classes: labelsFromSegments(segmentations[i]!, update.classOfSegment).classes });
       }
@@ -170,7 +178,9 @@ export async function runDiscover(
 
     // Train, rediscovering every N steps.
     const graph = pipeline.graph!;
-    log(`discovery graph: ${graph.segments} segments of ${graph.keyframes} keyframes, ${graph.samplesPerUpdate} rendered pixels per update`);
+    log(
+      `discovery graph: ${graph.segments} segments of ${graph.keyframes} keyframes, ${graph.samplesPerUpdate} rendered pixels per update`,
+    );
     const updates: DiscoveryProgress[] = [];
     const discover = async (): Promise<void> => {
       const update = await pipeline.discover();
@@ -178,7 +188,9 @@ export async function runDiscover(
       updates.push(step);
       onUpdate?.(step);
       const novel = update.classes.filter((c) => !c.known);
-      log(`step ${pipeline.steps}: ${update.classes.length} classes (${novel.length} novel: ${novel.map((c) => `${c.name} ${(100 * c.share).toFixed(1)}%`).join(', ') || 'none'})`);
+      log(
+        `step ${pipeline.steps}: ${update.classes.length} classes (${novel.length} novel: ${novel.map((c) => `${c.name} ${(100 * c.share).toFixed(1)}%`).join(', ') || 'none'})`,
+      );
     };
     while (pipeline.steps < options.steps) {
       await train(Math.min(options.steps, (Math.floor(pipeline.steps / options.discoverEvery) + 1) * options.discoverEvery));
@@ -196,9 +208,19 @@ export async function runDiscover(
     }
     const final = pipeline.lastUpdate!;
     const gt = scan.hasLabels ? { frames: frames.map((f) => f.labels!), classes: scan.classes ?? [] } : null;
-    const score = gt ? scoreLabelMaps(gt, labels.map((l, i) => ({ frame: i, classes: l.classes })), info.manifest.classes, k) : null;
+    const score = gt
+      ? scoreLabelMaps(
+          gt,
+          labels.map((l, i) => ({ frame: i, classes: l.classes })),
+          info.manifest.classes,
+          k,
+        )
+      : null;
     const baselines = options.baselines
-      ? { segmenter: gt ? scoreLabelMaps(gt, segmenterOnly, info.manifest.classes, k) : null, per_frame: gt ? scoreLabelMaps(gt, perFrame, info.manifest.classes, k) : null }
+      ? {
+          segmenter: gt ? scoreLabelMaps(gt, segmenterOnly, info.manifest.classes, k) : null,
+          per_frame: gt ? scoreLabelMaps(gt, perFrame, info.manifest.classes, k) : null,
+        }
       : null;
     return {
       frames: frames.length,

@@ -5,7 +5,13 @@
  * model's NYU ids) or else the same name; novel ids become clusters that the metrics match to the
  * scan's novel classes (Hungarian over the whole sequence).
  */
-import { NO_PREDICTION, novelLabel, SegmentationScore, type EvaluatedClass, type SegmentationResult } from '../eval/segmentation-metrics.ts';
+import {
+  NO_PREDICTION,
+  novelLabel,
+  SegmentationScore,
+  type EvaluatedClass,
+  type SegmentationResult,
+} from '../eval/segmentation-metrics.ts';
 import type { ClassName } from '../scan/scan.ts';
 import type { SegmenterClass } from '../segment/segmenter-manifest.ts';
 
@@ -29,7 +35,10 @@ export function evaluatedClasses(scanClasses: readonly ClassName[], segmenterCla
 
 /** Scan class id of each segmenter class, or -1 when the scan has no such class. */
 export function segmenterToScanIds(scanClasses: readonly ClassName[], segmenterClasses: readonly SegmenterClass[]): Int32Array {
-  return Int32Array.from(segmenterClasses, (s) => scanClasses.find((c) => (s.id !== undefined ? c.id === s.id : c.name === s.name))?.id ?? NO_PREDICTION);
+  return Int32Array.from(
+    segmenterClasses,
+    (s) => scanClasses.find((c) => (s.id !== undefined ? c.id === s.id : c.name === s.name))?.id ?? NO_PREDICTION,
+  );
 }
 
 export function scoreLabelMaps(

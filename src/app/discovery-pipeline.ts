@@ -116,7 +116,14 @@ export class DiscoveryPipeline {
   }
 
   /** Segments every frame with the loaded segmenter and builds an untrained field. */
-  static async create(ctx: GpuContext, scan: Scan, segmenter: Segmenter, settings: PipelineSettings, progress?: PipelineProgress, signal?: AbortSignal): Promise<DiscoveryPipeline> {
+  static async create(
+    ctx: GpuContext,
+    scan: Scan,
+    segmenter: Segmenter,
+    settings: PipelineSettings,
+    progress?: PipelineProgress,
+    signal?: AbortSignal,
+  ): Promise<DiscoveryPipeline> {
     const info = segmenter.info;
     if (!info) throw new Error('no segmenter is loaded');
     const classNames = info.manifest.classes.map((c) => c.name);
@@ -129,10 +136,17 @@ export class DiscoveryPipeline {
     for (let i = 0; i < frames.length; i++) {
       signal?.throwIfAborted();
       const f = frames[i]!;
-      const { frame } = await segmenter.segmentImage({ width: f.width, height: f.height, rgba: f.rgba }, { outputSize: { width: f.width, height: f.height } });
+      const { frame } = await segmenter.segmentImage(
+        { width: f.width, height: f.height, rgba: f.rgba },
+        { outputSize: { width: f.width, height: f.height } },
+      );
       packLogitTargets(frame.logits, packed, at);
       if (i === 0 && statistics && frame.features && statistics.dims !== frame.features.channels) {
-        throw new ManifestError(`${info.manifest.name}'s manifest`, 'featureStatistics', `are of ${statistics.dims} channels, but the model's '${info.manifest.featureOutput}' output has ${frame.features.channels}`);
+        throw new ManifestError(
+          `${info.manifest.name}'s manifest`,
+          'featureStatistics',
+          `are of ${statistics.dims} channels, but the model's '${info.manifest.featureOutput}' output has ${frame.features.channels}`,
+        );
       }
       if (frame.features) featureMaps.push(frame.features);
       firstPixel.push(at);
@@ -142,16 +156,30 @@ export class DiscoveryPipeline {
     signal?.throwIfAborted();
     const maps = featureMaps.length === frames.length ? featureMaps : null;
     const cache = new PipelineCache(ctx.device);
-    const training = uploadTrainingFrames(ctx.device, scan, frames.map((_, i) => i), { from: 'packed', classes: classNames.length, words: packed });
+    const training = uploadTrainingFrames(
+      ctx.device,
+      scan,
+      frames.map((_, i) => i),
+      { from: 'packed', classes: classNames.length, words: packed },
+    );
     return new DiscoveryPipeline(ctx, scan, packed, firstPixel, maps, maps ? statistics : null, classNames, settings, cache, training);
   }
 
   private buildField(): { trainer: FieldTrainer; renderer: ViewRenderer; evaluator: FieldEvaluator; snapshot: TrainerSnapshot } {
     const { device, summary } = this.ctx;
-    const settings = defaultTrainerSettings({ software: summary.software, maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize }, this.k);
+    const settings = defaultTrainerSettings(
+      { software: summary.software, maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize },
+      this.k,
+    );
     const trainer = new FieldTrainer(this.cache, settings, this.training);
     const evaluator = new FieldEvaluator(this.cache, trainer, this.training);
-    const renderer = new ViewRenderer(this.cache, trainer.field, trainer.occupancy.bits, settings.occupancy.res, viewSettingsFor(settings, device));
+    const renderer = new ViewRenderer(
+      this.cache,
+      trainer.field,
+      trainer.occupancy.bits,
+      settings.occupancy.res,
+      viewSettingsFor(settings, device),
+    );
     return { trainer, renderer, evaluator, snapshot: new TrainerSnapshot(trainer) };
   }
 
@@ -183,7 +211,7 @@ export class DiscoveryPipeline {
    * leaving the field as it is (see rollBack()).
    */
   async train(count: number, stepsPerSync = 4): Promise<BatchLosses> {
-    for (let done = 0; done < count; ) {
+    for (let done = 0; done < count;) {
       for (let i = 0; i < stepsPerSync && done < count; i++, done++) this.trainer.step();
       await this.trainer.rebalance();
     }
@@ -227,7 +255,14 @@ export class DiscoveryPipeline {
   /** The field's distributions at listed pixels of a frame. */
   readonly fieldPixels: PixelSource = async (frameIndex, list) => {
     const r = await this.renderer.renderPixels(this.scan.frames[frameIndex]!, list);
-    return { count: r.count, k: this.k, data: r.records, stride: pixelStride(this.k), probsAt: PIXEL_RECORD.probs, entropyAt: PIXEL_RECORD.entropyNormalised };
+    return {
+      count: r.count,
+      k: this.k,
+      data: r.records,
+      stride: pixelStride(this.k),
+      probsAt: PIXEL_RECORD.probs,
+      entropyAt: PIXEL_RECORD.entropyNormalised,
+    };
   };
 
   /**
@@ -254,7 +289,9 @@ export class DiscoveryPipeline {
     try {
       const frames = this.scan.frames;
       for (const [i, f] of frames.entries()) {
-        const view = f.depth ? { width: f.width, height: f.height, depth: f.depth, intrinsics: f.intrinsics } : await this.renderFrameHalf(f);
+        const view = f.depth
+          ? { width: f.width, height: f.height, depth: f.depth, intrinsics: f.intrinsics }
+          : await this.renderFrameHalf(f);
         const seg = await presegmenter.segment(view, undefined, f.c2wSource);
         made.push(seg.width === f.width ? seg : upsampleSegments(seg, f.width, f.height));
         if (maps) appearance.push(segmentAppearance(maps[i]!, made[i]!));
@@ -273,7 +310,9 @@ export class DiscoveryPipeline {
 
   /** Graph size of the discovery (after pre-segmentation). */
   get graph(): { segments: number; keyframes: number; samplesPerUpdate: number } | null {
-    return this.scene ? { segments: this.scene.graphSize, keyframes: this.scene.keyframes.length, samplesPerUpdate: this.scene.samplesPerUpdate } : null;
+    return this.scene
+      ? { segments: this.scene.graphSize, keyframes: this.scene.keyframes.length, samplesPerUpdate: this.scene.samplesPerUpdate }
+      : null;
   }
 
   /** Reruns discovery on the field as it is now; classes keep their ids from the last update. */
@@ -311,7 +350,13 @@ export class DiscoveryPipeline {
 
   private newScene(): SceneDiscovery {
     const { keyframes, samplesPerSegment } = this.settings;
-    return new SceneDiscovery(this.segmentationsMade!, this.discovery, { keyframes, samplesPerSegment, overlaps: this.overlapsMade ?? undefined, appearance: this.appearanceMade ?? undefined, featureStatistics: this.featureStatistics ?? undefined });
+    return new SceneDiscovery(this.segmentationsMade!, this.discovery, {
+      keyframes,
+      samplesPerSegment,
+      overlaps: this.overlapsMade ?? undefined,
+      appearance: this.appearanceMade ?? undefined,
+      featureStatistics: this.featureStatistics ?? undefined,
+    });
   }
 
   private replaceField(): void {

@@ -18,7 +18,11 @@ export interface ExportClass {
 }
 
 /** The discovered label map of every frame, with the user's merges applied (`mergedInto`). */
-export async function labelAllFrames(pipeline: DiscoveryPipeline, mergedInto: (id: number) => number, onProgress?: (done: number, total: number) => void): Promise<FrameLabels[]> {
+export async function labelAllFrames(
+  pipeline: DiscoveryPipeline,
+  mergedInto: (id: number) => number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<FrameLabels[]> {
   const frames = pipeline.scan.frames;
   const out: FrameLabels[] = [];
   for (let i = 0; i < frames.length; i++) {
@@ -30,7 +34,13 @@ export async function labelAllFrames(pipeline: DiscoveryPipeline, mergedInto: (i
 }
 
 /** metrics.json as `npm run discover` writes it (scores only when the scan has labels). */
-export function pipelineMetrics(pipeline: DiscoveryPipeline, labels: FrameLabels[], classes: ExportClass[], segmenterClasses: readonly SegmenterClass[], psnr: number | null): Record<string, unknown> {
+export function pipelineMetrics(
+  pipeline: DiscoveryPipeline,
+  labels: FrameLabels[],
+  classes: ExportClass[],
+  segmenterClasses: readonly SegmenterClass[],
+  psnr: number | null,
+): Record<string, unknown> {
   const scan = pipeline.scan;
   const update = pipeline.lastUpdate;
   const share = new Map(update?.classes.map((c) => [c.id, c.share]));
@@ -42,13 +52,29 @@ export function pipelineMetrics(pipeline: DiscoveryPipeline, labels: FrameLabels
     novel_classes: classes.filter((c) => !c.known).map((c) => c.name),
   };
   if (scan.hasLabels) {
-    const score = scoreLabelMaps({ frames: scan.frames.map((f) => f.labels!), classes: scan.classes ?? [] }, labels.map((l, i) => ({ frame: i, classes: l.classes })), segmenterClasses, pipeline.k);
-    Object.assign(metrics, { acc: score.acc, miou: score.miou, miou_known: score.miou_known, miou_novel: score.miou_novel, per_class: score.per_class });
+    const score = scoreLabelMaps(
+      { frames: scan.frames.map((f) => f.labels!), classes: scan.classes ?? [] },
+      labels.map((l, i) => ({ frame: i, classes: l.classes })),
+      segmenterClasses,
+      pipeline.k,
+    );
+    Object.assign(metrics, {
+      acc: score.acc,
+      miou: score.miou,
+      miou_known: score.miou_known,
+      miou_novel: score.miou_novel,
+      per_class: score.per_class,
+    });
   }
   return metrics;
 }
 
-export function labelsZip(pipeline: DiscoveryPipeline, labels: FrameLabels[], classes: ExportClass[], metrics: Record<string, unknown>): Uint8Array {
+export function labelsZip(
+  pipeline: DiscoveryPipeline,
+  labels: FrameLabels[],
+  classes: ExportClass[],
+  metrics: Record<string, unknown>,
+): Uint8Array {
   return labelArchive(
     labels.map((l, i) => ({ name: pipeline.scan.frames[i]!.name, ...l })),
     classes,
@@ -60,7 +86,13 @@ export function labelsZip(pipeline: DiscoveryPipeline, labels: FrameLabels[], cl
  * A labelled point cloud in the scan's own units: the field's depth of every `frameStride`-th
  * frame at half resolution, each pixel with its rendered colour and its frame's class.
  */
-export async function labelledPointCloud(pipeline: DiscoveryPipeline, labels: FrameLabels[], classes: ExportClass[], frameStride = 4, maxPoints = 2_000_000): Promise<Uint8Array> {
+export async function labelledPointCloud(
+  pipeline: DiscoveryPipeline,
+  labels: FrameLabels[],
+  classes: ExportClass[],
+  frameStride = 4,
+  maxPoints = 2_000_000,
+): Promise<Uint8Array> {
   const scan = pipeline.scan;
   const views: PointCloudView[] = [];
   for (let i = 0; i < scan.frames.length; i += frameStride) {

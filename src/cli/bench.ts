@@ -23,7 +23,10 @@ await runCommand(
     const out = stringOption(args, 'json');
     if (!out) throw new UsageError('--json OUT.json is required');
     const started = Date.now();
-    const headless = await openHeadlessPage({ progressPrefix: '[bench]', onProgress: (line) => console.log(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${line}`) });
+    const headless = await openHeadlessPage({
+      progressPrefix: '[bench]',
+      onProgress: (line) => console.log(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${line}`),
+    });
     try {
       const options = { preset, seed, seconds, ...(evalEvery !== undefined && { evalEverySeconds: evalEvery }) };
       const result = await headless.page.evaluate((o) => window.neurncd.bench(o), options);
@@ -39,8 +42,14 @@ await runCommand(
 
 function summarise(r: BenchmarkResult): void {
   const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
-  console.log(`adapter ${[r.adapter.vendor, r.adapter.architecture, r.adapter.description].filter(Boolean).join(' ')}${r.software_adapter ? ' (software)' : ''}`);
+  console.log(
+    `adapter ${[r.adapter.vendor, r.adapter.architecture, r.adapter.description].filter(Boolean).join(' ')}${r.software_adapter ? ' (software)' : ''}`,
+  );
   console.log(`peak ${r.peak_gflops.toFixed(2)} GFLOP/s; MLPs ${r.mlp_gflops.toFixed(2)} GFLOP/s (${pct(r.mlp_fraction_of_peak)} of peak)`);
-  console.log(`${r.ms_per_step.toFixed(1)} ms/step, ${Math.round(r.train_rays_per_s)} rays/s, ${Math.round(r.train_samples_per_s)} samples/s over ${r.steps} steps`);
-  console.log(`held-out PSNR ${r.psnr.toFixed(2)} dB; to 20 dB: ${r.seconds_to_psnr_20 ?? 'not reached'} s; to 25 dB: ${r.seconds_to_psnr_25 ?? 'not reached'} s`);
+  console.log(
+    `${r.ms_per_step.toFixed(1)} ms/step, ${Math.round(r.train_rays_per_s)} rays/s, ${Math.round(r.train_samples_per_s)} samples/s over ${r.steps} steps`,
+  );
+  console.log(
+    `held-out PSNR ${r.psnr.toFixed(2)} dB; to 20 dB: ${r.seconds_to_psnr_20 ?? 'not reached'} s; to 25 dB: ${r.seconds_to_psnr_25 ?? 'not reached'} s`,
+  );
 }

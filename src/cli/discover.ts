@@ -33,11 +33,17 @@ async function segmenterRequest(wanted: string | undefined, mounts: Record<strin
   if (wanted === undefined) return { id: MODEL_CATALOG[0]!.id };
   if (MODEL_CATALOG.some((e) => e.id === wanted)) return { id: wanted };
   const info = await stat(wanted).catch(() => null);
-  if (!info?.isFile()) throw new UsageError(`--segmenter '${wanted}' is neither a model-list name (${MODEL_CATALOG.map((e) => e.id).join(', ')}) nor an .onnx file`);
+  if (!info?.isFile())
+    throw new UsageError(
+      `--segmenter '${wanted}' is neither a model-list name (${MODEL_CATALOG.map((e) => e.id).join(', ')}) nor an .onnx file`,
+    );
   const dir = dirname(resolve(wanted));
   mounts['/segmenter-input/'] = dir;
   const manifest = await stat(join(dir, 'manifest.json')).catch(() => null);
-  return { modelUrl: `/segmenter-input/${encodeURIComponent(basename(wanted))}`, manifestUrl: manifest?.isFile() ? '/segmenter-input/manifest.json' : null };
+  return {
+    modelUrl: `/segmenter-input/${encodeURIComponent(basename(wanted))}`,
+    manifestUrl: manifest?.isFile() ? '/segmenter-input/manifest.json' : null,
+  };
 }
 
 await runCommand(
@@ -69,7 +75,9 @@ await runCommand(
     const scanPath = resolve(args.positionals[0]!);
     const source = await openScanPath(scanPath);
     const checked = await loadScan(source, { decodeImage: decodeImageNode });
-    say(`${checked.sourceName}: ${checked.frames.length} frames, ${checked.hasDepth ? 'depth' : 'no depth'}, ${checked.hasLabels ? 'labels' : 'no labels'}`);
+    say(
+      `${checked.sourceName}: ${checked.frames.length} frames, ${checked.hasDepth ? 'depth' : 'no depth'}, ${checked.hasLabels ? 'labels' : 'no labels'}`,
+    );
     const mounts: Record<string, string> = {};
     mounts['/scan-input/'] = source instanceof DirectorySource ? source.root : dirname(scanPath);
     const scan: DiscoverRequest['scan'] =
@@ -79,7 +87,11 @@ await runCommand(
     const segmenter = await segmenterRequest(stringOption(args, 'segmenter'), mounts);
 
     const started = Date.now();
-    const headless = await openHeadlessPage({ progressPrefix: '[discover]', mounts, onProgress: (line) => say(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${line}`) });
+    const headless = await openHeadlessPage({
+      progressPrefix: '[discover]',
+      mounts,
+      onProgress: (line) => say(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${line}`),
+    });
     let reply: DiscoverReply;
     try {
       const request: DiscoverRequest = {
@@ -94,9 +106,11 @@ await runCommand(
           ...(discoverEvery !== undefined && { discoverEvery }),
         },
       };
-      reply = await headless.page.evaluate((r) => window.neurncd.discover(r), request).catch((e: Error) => {
-        throw new PipelineError(e.message.replace(/^page\.evaluate: (\w*Error: )?/, '').split('\n')[0]!);
-      });
+      reply = await headless.page
+        .evaluate((r) => window.neurncd.discover(r), request)
+        .catch((e: Error) => {
+          throw new PipelineError(e.message.replace(/^page\.evaluate: (\w*Error: )?/, '').split('\n')[0]!);
+        });
     } finally {
       await headless.close();
     }
@@ -118,7 +132,8 @@ function summarise(m: Record<string, unknown>, out: string): void {
   const classes = m.classes as { name: string; known: boolean; pixel_share: number }[];
   console.log(`${m.frames} frames, ${m.steps} steps in ${(m.seconds as number).toFixed(0)} s; PSNR ${(m.psnr as number).toFixed(2)} dB`);
   console.log(`classes: ${classes.map((c) => `${c.name}${c.known ? '' : ' (novel)'} ${(100 * c.pixel_share).toFixed(1)}%`).join(', ')}`);
-  if (m.miou !== undefined) console.log(`mIoU ${pct(m.miou)} (known ${pct(m.miou_known)}, novel ${pct(m.miou_novel)}), accuracy ${pct(m.acc)}`);
+  if (m.miou !== undefined)
+    console.log(`mIoU ${pct(m.miou)} (known ${pct(m.miou_known)}, novel ${pct(m.miou_novel)}), accuracy ${pct(m.acc)}`);
   const b = m.baselines as Record<string, { miou: number | null; miou_novel: number | null } | null> | undefined;
   if (b) for (const [name, s] of Object.entries(b)) console.log(`  ${name.padEnd(10)} mIoU ${pct(s?.miou)}, novel ${pct(s?.miou_novel)}`);
   console.log(`wrote ${join(out, 'metrics.json')}, labels/ and previews/`);

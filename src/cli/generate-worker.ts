@@ -4,5 +4,8 @@ import { renderFrameJob, type FrameRequest } from '../synth/frame-job.ts';
 
 parentPort!.on('message', (request: FrameRequest) => {
   const result = renderFrameJob(request);
-  parentPort!.postMessage(result, result.files.map(([, bytes]) => bytes.buffer as ArrayBuffer));
+  parentPort!.postMessage(
+    result,
+    result.files.map(([, bytes]) => bytes.buffer as ArrayBuffer),
+  );
 });

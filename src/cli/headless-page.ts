@@ -24,7 +24,11 @@ export interface HeadlessPage {
 }
 
 /** `mounts`: more folders to serve beside the page (URL prefix -> folder), e.g. a scan to load. */
-export async function openHeadlessPage(options: { progressPrefix: string; onProgress: (line: string) => void; mounts?: Record<string, string> }): Promise<HeadlessPage> {
+export async function openHeadlessPage(options: {
+  progressPrefix: string;
+  onProgress: (line: string) => void;
+  mounts?: Record<string, string>;
+}): Promise<HeadlessPage> {
   const outDir = mkdtempSync(join(tmpdir(), 'neurncd-headless-'));
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(outDir, { recursive: true, force: true })];
   const close = async (): Promise<void> => {

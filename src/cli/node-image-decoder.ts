@@ -16,7 +16,12 @@ export async function decodeImageNode(bytes: Uint8Array, path: string): Promise<
     throw new ScanError(path, `is an unreadable or truncated JPEG (${e instanceof Error ? e.message : String(e)})`);
   }
   const orientation = ((await exifr.orientation(bytes).catch(() => undefined)) as number | undefined) ?? 1;
-  const image = { width: decoded.width, height: decoded.height, data: new Uint8ClampedArray(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length), hasAlpha: false };
+  const image = {
+    width: decoded.width,
+    height: decoded.height,
+    data: new Uint8ClampedArray(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length),
+    hasAlpha: false,
+  };
   return orientation === 1 ? image : orient(image, orientation);
 }
 
@@ -33,14 +38,29 @@ export function orient(image: RgbaImage, orientation: number): RgbaImage {
       let sx: number;
       let sy: number;
       switch (orientation) {
-        case 2: [sx, sy] = [w - 1 - x, y]; break;
-        case 3: [sx, sy] = [w - 1 - x, h - 1 - y]; break;
-        case 4: [sx, sy] = [x, h - 1 - y]; break;
-        case 5: [sx, sy] = [y, x]; break;
-        case 6: [sx, sy] = [y, h - 1 - x]; break;
-        case 7: [sx, sy] = [w - 1 - y, h - 1 - x]; break;
-        case 8: [sx, sy] = [w - 1 - y, x]; break;
-        default: [sx, sy] = [x, y];
+        case 2:
+          [sx, sy] = [w - 1 - x, y];
+          break;
+        case 3:
+          [sx, sy] = [w - 1 - x, h - 1 - y];
+          break;
+        case 4:
+          [sx, sy] = [x, h - 1 - y];
+          break;
+        case 5:
+          [sx, sy] = [y, x];
+          break;
+        case 6:
+          [sx, sy] = [y, h - 1 - x];
+          break;
+        case 7:
+          [sx, sy] = [w - 1 - y, h - 1 - x];
+          break;
+        case 8:
+          [sx, sy] = [w - 1 - y, x];
+          break;
+        default:
+          [sx, sy] = [x, y];
       }
       out.set(data.subarray((sy * w + sx) * 4, (sy * w + sx) * 4 + 4), (y * W + x) * 4);
     }

@@ -28,8 +28,14 @@ export const ATYPICAL_SEGMENTS: AtypicalSettings = { floor: 1, ratio: 3 };
  * per segment, its distance to each class in spreads (classDistances()); `weights`: pixels per
  * segment. Returns, per segment, the class it is atypical of, or -1.
  */
-export function atypicalSegments(classOf: Int32Array, distances: SegmentFeatures, weights: ArrayLike<number>, settings: AtypicalSettings = ATYPICAL_SEGMENTS): Int32Array {
-  if (distances.count !== classOf.length) throw new RangeError(`atypical segments: ${distances.count} distance rows for ${classOf.length} segments`);
+export function atypicalSegments(
+  classOf: Int32Array,
+  distances: SegmentFeatures,
+  weights: ArrayLike<number>,
+  settings: AtypicalSettings = ATYPICAL_SEGMENTS,
+): Int32Array {
+  if (distances.count !== classOf.length)
+    throw new RangeError(`atypical segments: ${distances.count} distance rows for ${classOf.length} segments`);
   const k = distances.dims;
   const members: number[][] = Array.from({ length: k }, () => []);
   classOf.forEach((c, s) => {

@@ -134,7 +134,8 @@ export function checkDiscoverySettings(s: DiscoverySettings): void {
   if (s.algorithm !== 'mcl' && s.algorithm !== 'hdbscan') fail('algorithm', `must be 'mcl' or 'hdbscan', got ${String(s.algorithm)}`);
   if (!(s.inflation > 1)) fail('inflation', `must be greater than 1, got ${s.inflation}`);
   if (!Number.isInteger(s.neighbours) || s.neighbours < 1) fail('neighbours', `must be a positive integer, got ${s.neighbours}`);
-  if (!Number.isInteger(s.minClusterSize) || s.minClusterSize < 2) fail('minClusterSize', `must be an integer of at least 2, got ${s.minClusterSize}`);
+  if (!Number.isInteger(s.minClusterSize) || s.minClusterSize < 2)
+    fail('minClusterSize', `must be an integer of at least 2, got ${s.minClusterSize}`);
   if (!Number.isInteger(s.minSamples) || s.minSamples < 1) fail('minSamples', `must be a positive integer, got ${s.minSamples}`);
   if (!(s.confidence > 0 && s.confidence <= 1)) fail('confidence', `must be in (0, 1], got ${s.confidence}`);
   if (!(s.novelEntropyRatio > 0)) fail('novelEntropyRatio', `must be positive, got ${s.novelEntropyRatio}`);
@@ -146,7 +147,8 @@ export function checkDiscoverySettings(s: DiscoverySettings): void {
 function sparseAffinity(f: SegmentFeatures, neighbours: number): Float32Array {
   const n = f.count;
   const full = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) full[i * n + j] = full[j * n + i] = Math.max(affinity(f.data, i, f.data, j, f.dims), 0);
+  for (let i = 0; i < n; i++)
+    for (let j = i; j < n; j++) full[i * n + j] = full[j * n + i] = Math.max(affinity(f.data, i, f.data, j, f.dims), 0);
   const kept = new Float32Array(n * n);
   const indices = Array.from({ length: n }, (_, j) => j);
   for (let i = 0; i < n; i++) {
@@ -165,7 +167,12 @@ function affinityDistances(f: SegmentFeatures): Float32Array {
 }
 
 /** Pixel-weighted mean feature of the segments with each label (labels 0..count-1; -1 skipped). */
-function prototypes(f: SegmentFeatures, labels: Int32Array, weights: ArrayLike<number>, count: number): { mean: Float32Array[]; mass: Float64Array } {
+function prototypes(
+  f: SegmentFeatures,
+  labels: Int32Array,
+  weights: ArrayLike<number>,
+  count: number,
+): { mean: Float32Array[]; mass: Float64Array } {
   const mean = Array.from({ length: count }, () => new Float32Array(f.dims));
   const mass = new Float64Array(count);
   for (let s = 0; s < f.count; s++) {
@@ -244,7 +251,8 @@ export class ClassDiscovery {
   update(features: SegmentFeatures, weights: ArrayLike<number>, cues: SegmentCues = {}): DiscoveryUpdate {
     const { sameSegments = true, appearance, classDistances } = cues;
     const k = this.classNames.length;
-    if (features.dims !== k + 1) throw new RangeError(`discovery: features have ${features.dims} entries, expected ${k + 1} (K classes + entropy)`);
+    if (features.dims !== k + 1)
+      throw new RangeError(`discovery: features have ${features.dims} entries, expected ${k + 1} (K classes + entropy)`);
     const s = this.settings;
     const n = features.count;
     const raw =
@@ -255,7 +263,9 @@ export class ClassDiscovery {
           : hdbscan(affinityDistances(features), n, { minClusterSize: s.minClusterSize, minSamples: s.minSamples });
     // HDBSCAN's noise joins the nearest cluster: every segment gets a label.
     let protos = prototypes(features, raw.labels, weights, raw.clusters);
-    let labels: Int32Array = Int32Array.from(raw.labels, (l, i) => (l >= 0 || raw.clusters === 0 ? l : nearest(features.data, i, protos.mean, features.dims)));
+    let labels: Int32Array = Int32Array.from(raw.labels, (l, i) =>
+      l >= 0 || raw.clusters === 0 ? l : nearest(features.data, i, protos.mean, features.dims),
+    );
     protos = prototypes(features, labels, weights, raw.clusters);
     const total = protos.mass.reduce((a, b) => a + b, 0) || 1;
 
@@ -276,7 +286,9 @@ export class ClassDiscovery {
     const novelCluster = protos.mean.map((_, c) => kept[c]! && !isKnown[c]);
     if (classDistances) {
       if (classDistances.dims !== k) throw new RangeError(`discovery: class distances have ${classDistances.dims} entries, expected ${k}`);
-      const knownClassOf = Int32Array.from(labels, (l, i) => (l >= 0 && isKnown[l] ? argmaxClass(features.data, i * features.dims, k) : -1));
+      const knownClassOf = Int32Array.from(labels, (l, i) =>
+        l >= 0 && isKnown[l] ? argmaxClass(features.data, i * features.dims, k) : -1,
+      );
       const atypical = atypicalSegments(knownClassOf, classDistances, weights);
       const mass = new Float64Array(k);
       atypical.forEach((c, i) => c >= 0 && (mass[c]! += weights[i]!));
@@ -339,7 +351,13 @@ export class ClassDiscovery {
   }
 
   /** Ids for this update's groups: known classes by class; novel ones matched to the last update's novel classes. */
-  private assignIds(groups: readonly { known: number }[], means: Float32Array[], groupLabels: Int32Array, weights: ArrayLike<number>, sameSegments: boolean): number[] {
+  private assignIds(
+    groups: readonly { known: number }[],
+    means: Float32Array[],
+    groupLabels: Int32Array,
+    weights: ArrayLike<number>,
+    sameSegments: boolean,
+  ): number[] {
     const k = this.classNames.length;
     const ids = groups.map((grp) => (grp.known >= 0 ? grp.known : -1));
     const novel = groups.flatMap((grp, i) => (grp.known < 0 ? [i] : []));

@@ -39,10 +39,12 @@ export function hdbscan(distance: Float32Array, n: number, options: HdbscanOptio
   const { minClusterSize } = options;
   const minSamples = options.minSamples ?? minClusterSize;
   if (distance.length !== n * n) throw new Error(`distance has ${distance.length} entries, expected ${n}×${n}`);
-  if (!Number.isInteger(minClusterSize) || minClusterSize < 2) throw new Error(`minClusterSize must be an integer ≥ 2, got ${minClusterSize}`);
+  if (!Number.isInteger(minClusterSize) || minClusterSize < 2)
+    throw new Error(`minClusterSize must be an integer ≥ 2, got ${minClusterSize}`);
   if (!Number.isInteger(minSamples) || minSamples < 1) throw new Error(`minSamples must be an integer ≥ 1, got ${minSamples}`);
   for (let i = 0; i < n * n; i++) {
-    if (!(distance[i]! >= 0) || distance[i] === Infinity) throw new Error(`distance[${Math.floor(i / n)}][${i % n}] = ${distance[i]}: must be finite and non-negative`);
+    if (!(distance[i]! >= 0) || distance[i] === Infinity)
+      throw new Error(`distance[${Math.floor(i / n)}][${i % n}] = ${distance[i]}: must be finite and non-negative`);
   }
   if (n < minClusterSize) return { labels: new Int32Array(n).fill(-1), clusters: 0 };
 

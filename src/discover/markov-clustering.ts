@@ -81,7 +81,8 @@ interface SparseColumns {
 export function markovClustering(affinity: Float32Array, n: number, options: MarkovClusteringOptions = {}): MarkovClusteringResult {
   const settings = { ...NEURNCD_MCL, ...options };
   if (affinity.length !== n * n) throw new Error(`affinity has ${affinity.length} entries, expected ${n}×${n}`);
-  if (!Number.isInteger(settings.expansion) || settings.expansion < 2) throw new Error(`expansion must be an integer ≥ 2, got ${settings.expansion}`);
+  if (!Number.isInteger(settings.expansion) || settings.expansion < 2)
+    throw new Error(`expansion must be an integer ≥ 2, got ${settings.expansion}`);
   if (!(settings.inflation > 1)) throw new Error(`inflation must be > 1, got ${settings.inflation}`);
   if (!(settings.preInflation > 0)) throw new Error(`preInflation must be > 0, got ${settings.preInflation}`);
   if (!(settings.maxEntriesPerColumn >= 1)) throw new Error(`maxEntriesPerColumn must be ≥ 1, got ${settings.maxEntriesPerColumn}`);

@@ -59,7 +59,8 @@ export function splitNovelClusters(
   weights: ArrayLike<number>,
   settings: AppearanceSplitSettings = APPEARANCE_SPLIT,
 ): NovelSplit {
-  if (appearance.count !== labels.length) throw new RangeError(`appearance split: ${appearance.count} appearance rows for ${labels.length} segments`);
+  if (appearance.count !== labels.length)
+    throw new RangeError(`appearance split: ${appearance.count} appearance rows for ${labels.length} segments`);
   const { dims, data } = appearance;
   const group = (members: number[], parents: Iterable<number>): Group => {
     const mean = new Float32Array(dims);
@@ -96,7 +97,8 @@ export function splitNovelClusters(
     if (n < 2 * settings.minClusterSize) return [group(pool, [parent])];
     const distance = new Float32Array(n * n);
     for (let a = 0; a < n; a++) {
-      for (let b = a + 1; b < n; b++) distance[a * n + b] = distance[b * n + a] = Math.max(0, 1 - cosine(data, pool[a]! * dims, data, pool[b]! * dims, dims));
+      for (let b = a + 1; b < n; b++)
+        distance[a * n + b] = distance[b * n + a] = Math.max(0, 1 - cosine(data, pool[a]! * dims, data, pool[b]! * dims, dims));
     }
     const sub = hdbscan(distance, n, { minClusterSize: settings.minClusterSize, minSamples: settings.minSamples });
     if (sub.clusters < 2) return [group(pool, [parent])];

@@ -120,12 +120,21 @@ function resolveSettings(given: Partial<PreSegmentationSettings>): PreSegmentati
   const check = (ok: boolean, what: string): void => {
     if (!ok) throw new Error(`pre-segmentation: ${what}`);
   };
-  check(s.concaveAngleDegrees > 0 && s.concaveAngleDegrees < 180, `concaveAngleDegrees must be between 0 and 180, got ${s.concaveAngleDegrees}`);
+  check(
+    s.concaveAngleDegrees > 0 && s.concaveAngleDegrees < 180,
+    `concaveAngleDegrees must be between 0 and 180, got ${s.concaveAngleDegrees}`,
+  );
   check(s.depthJump >= 0 && Number.isFinite(s.depthJump), `depthJump must be a fraction >= 0, got ${s.depthJump}`);
   check(s.depthNoise >= 0 && Number.isFinite(s.depthNoise), `depthNoise must be >= 0, got ${s.depthNoise}`);
-  check(s.grazingAngleDegrees > 0 && s.grazingAngleDegrees < 90, `grazingAngleDegrees must be between 0 and 90, got ${s.grazingAngleDegrees}`);
+  check(
+    s.grazingAngleDegrees > 0 && s.grazingAngleDegrees < 90,
+    `grazingAngleDegrees must be between 0 and 90, got ${s.grazingAngleDegrees}`,
+  );
   check(Number.isInteger(s.normalRadius) && s.normalRadius >= 1, `normalRadius must be a whole number >= 1, got ${s.normalRadius}`);
-  check(Number.isInteger(s.minSegmentPixels) && s.minSegmentPixels >= 1, `minSegmentPixels must be a whole number >= 1, got ${s.minSegmentPixels}`);
+  check(
+    Number.isInteger(s.minSegmentPixels) && s.minSegmentPixels >= 1,
+    `minSegmentPixels must be a whole number >= 1, got ${s.minSegmentPixels}`,
+  );
   check(Number.isInteger(s.absorbSteps) && s.absorbSteps >= 0, `absorbSteps must be a whole number >= 0, got ${s.absorbSteps}`);
   return s;
 }

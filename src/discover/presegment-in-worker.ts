@@ -30,7 +30,12 @@ export class PreSegmenter {
         resolve(segmentation);
       });
     }
-    return this.ask<PreSegmentation>({ kind: 'segment', view, ...(settings !== undefined ? { settings } : {}), ...(c2w ? { c2w: Array.from(c2w) } : {}) });
+    return this.ask<PreSegmentation>({
+      kind: 'segment',
+      view,
+      ...(settings !== undefined ? { settings } : {}),
+      ...(c2w ? { c2w: Array.from(c2w) } : {}),
+    });
   }
 
   /**

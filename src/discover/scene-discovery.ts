@@ -76,7 +76,12 @@ export function labelsFromSegments(seg: PreSegmentation, classOfSegment: ArrayLi
 }
 
 /** Segment features of one frame from a pixel source. */
-export async function frameFeatures(source: PixelSource, frameIndex: number, samples: SegmentSamples, entropyWeight: number): Promise<SegmentFeatures> {
+export async function frameFeatures(
+  source: PixelSource,
+  frameIndex: number,
+  samples: SegmentSamples,
+  entropyWeight: number,
+): Promise<SegmentFeatures> {
   const pixels = await source(frameIndex, samples.pixels);
   return segmentFeatures(pixels, samples.offsets, entropyWeight);
 }
@@ -136,7 +141,9 @@ export class SceneDiscovery {
       }
       const isKey = new Set(this.keyframes);
       const keyOverlaps = this.keyOverlaps;
-      this.appearance = own.map((a, f) => (keyOverlaps ? fuseAcrossViews(a, keyOverlaps[f]!, (g) => (isKey.has(g) ? own[g] : undefined)) : a));
+      this.appearance = own.map((a, f) =>
+        keyOverlaps ? fuseAcrossViews(a, keyOverlaps[f]!, (g) => (isKey.has(g) ? own[g] : undefined)) : a,
+      );
       this.keyAppearance = concatFeatures(this.keyframes.map((f) => this.appearance![f]!));
       this.keyClassDistances = this.featureStatistics ? classDistances(this.featureStatistics, this.keyAppearance) : null;
     } else {
@@ -167,7 +174,10 @@ export class SceneDiscovery {
     for (const f of this.keyframes) raw.set(f, await frameFeatures(source, f, this.samples[f]!, this.discovery.settings.entropyWeight));
     this.keyFeatures = raw;
     const features = concatFeatures(this.keyframes.map((f) => this.fused(f, raw.get(f)!)));
-    return this.discovery.update(features, this.keyWeights, { appearance: this.keyAppearance ?? undefined, classDistances: this.keyClassDistances ?? undefined });
+    return this.discovery.update(features, this.keyWeights, {
+      appearance: this.keyAppearance ?? undefined,
+      classDistances: this.keyClassDistances ?? undefined,
+    });
   }
 
   /**
@@ -177,7 +187,11 @@ export class SceneDiscovery {
   segmentClassDistances(frameIndex: number, segment: number): Float32Array | null {
     const look = this.appearance?.[frameIndex];
     if (!look || !this.featureStatistics || !(segment >= 0 && segment < look.count)) return null;
-    return classDistances(this.featureStatistics, { count: 1, dims: look.dims, data: look.data.subarray(segment * look.dims, (segment + 1) * look.dims) }).data;
+    return classDistances(this.featureStatistics, {
+      count: 1,
+      dims: look.dims,
+      data: look.data.subarray(segment * look.dims, (segment + 1) * look.dims),
+    }).data;
   }
 
   /** Labels one frame with the last update's classes (keyframes from the clustering itself). */
@@ -241,7 +255,11 @@ export function nearestClasses(f: SegmentFeatures, classes: readonly DiscoveredC
  * Each pixel's class in a view no pre-segmentation covers (the viewer's free camera): every
  * pixel is its own segment, classified as segments are.
  */
-export function pixelClasses(view: { k: number; probs: Float32Array; entropyNormalised: Float32Array }, classes: readonly DiscoveredClass[], entropyWeight: number): Int32Array {
+export function pixelClasses(
+  view: { k: number; probs: Float32Array; entropyNormalised: Float32Array },
+  classes: readonly DiscoveredClass[],
+  entropyWeight: number,
+): Int32Array {
   const { k } = view;
   const count = view.entropyNormalised.length;
   const dims = k + 1;
@@ -253,7 +271,12 @@ export function pixelClasses(view: { k: number; probs: Float32Array; entropyNorm
   return nearestClasses({ count, dims, data }, classes);
 }
 
-function closestInFamily(of: DiscoveredClass, classes: readonly DiscoveredClass[], appearance: SegmentFeatures, s: number): DiscoveredClass {
+function closestInFamily(
+  of: DiscoveredClass,
+  classes: readonly DiscoveredClass[],
+  appearance: SegmentFeatures,
+  s: number,
+): DiscoveredClass {
   let best = of;
   let bestSim = -Infinity;
   for (const c of classes) {

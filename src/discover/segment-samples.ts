@@ -15,13 +15,23 @@ export interface SegmentSamples {
 
 /** Up to `perSegment` pixels of every segment, evenly spread over its interior (or all of it when it has too little interior). */
 export function sampleSegments(seg: PreSegmentation, perSegment: number): SegmentSamples {
-  if (!Number.isInteger(perSegment) || perSegment < 1) throw new RangeError(`samples per segment must be a positive integer, got ${perSegment}`);
+  if (!Number.isInteger(perSegment) || perSegment < 1)
+    throw new RangeError(`samples per segment must be a positive integer, got ${perSegment}`);
   const { width, height, segments, count } = seg;
   const interior = new Uint32Array(count);
   const isInterior = (p: number, s: number): boolean => {
     const x = p % width;
     const y = (p - x) / width;
-    return x > 0 && x < width - 1 && y > 0 && y < height - 1 && segments[p - 1] === s && segments[p + 1] === s && segments[p - width] === s && segments[p + width] === s;
+    return (
+      x > 0 &&
+      x < width - 1 &&
+      y > 0 &&
+      y < height - 1 &&
+      segments[p - 1] === s &&
+      segments[p + 1] === s &&
+      segments[p - width] === s &&
+      segments[p + width] === s
+    );
   };
   for (let p = 0; p < width * height; p++) {
     const s = segments[p]!;

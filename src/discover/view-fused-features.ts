@@ -14,7 +14,11 @@ import type { SegmentOverlap } from './view-overlaps.ts';
  * `overlaps[s]`: the overlaps of segment s of this view; `featuresOf(frame)`: the unfused
  * features of another view, or undefined where they are not at hand (its overlaps are skipped).
  */
-export function fuseAcrossViews(own: SegmentFeatures, overlaps: readonly (readonly SegmentOverlap[])[], featuresOf: (frame: number) => SegmentFeatures | undefined): SegmentFeatures {
+export function fuseAcrossViews(
+  own: SegmentFeatures,
+  overlaps: readonly (readonly SegmentOverlap[])[],
+  featuresOf: (frame: number) => SegmentFeatures | undefined,
+): SegmentFeatures {
   if (overlaps.length !== own.count) throw new RangeError(`fuse: ${overlaps.length} overlap lists for ${own.count} segments`);
   const { dims } = own;
   const data = new Float32Array(own.data.length);

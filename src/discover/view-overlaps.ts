@@ -88,11 +88,17 @@ function median(values: Float32Array[]): number {
  */
 export function viewOverlaps(views: readonly PlacedSegmentation[], given: Partial<ViewOverlapSettings> = {}): SegmentOverlap[][][] {
   const settings = { ...DEFAULT_VIEW_OVERLAP, ...given };
-  return overlapsOfPoints(views.map((v) => backProject(v, settings.stride)), settings);
+  return overlapsOfPoints(
+    views.map((v) => backProject(v, settings.stride)),
+    settings,
+  );
 }
 
 /** viewOverlaps() on views already back-projected (the stride was theirs). */
-export function overlapsOfPoints(points: readonly ViewPoints[], given: Partial<Omit<ViewOverlapSettings, 'stride'>> = {}): SegmentOverlap[][][] {
+export function overlapsOfPoints(
+  points: readonly ViewPoints[],
+  given: Partial<Omit<ViewOverlapSettings, 'stride'>> = {},
+): SegmentOverlap[][][] {
   const settings = { ...DEFAULT_VIEW_OVERLAP, ...given };
   const result = points.map((p) => Array.from({ length: p.segments }, (): SegmentOverlap[] => []));
   const voxel = settings.voxelFraction * median(points.map((p) => p.depth));
@@ -107,7 +113,8 @@ export function overlapsOfPoints(points: readonly ViewPoints[], given: Partial<O
     }
   }
   const cells = lo.map((l, a) => Math.floor((hi[a]! - l) / voxel) + 1);
-  if (cells[0]! * cells[1]! * cells[2]! > Number.MAX_SAFE_INTEGER) throw new RangeError('view overlaps: the scene is too large for its voxel size');
+  if (cells[0]! * cells[1]! * cells[2]! > Number.MAX_SAFE_INTEGER)
+    throw new RangeError('view overlaps: the scene is too large for its voxel size');
   const [lx, ly, lz] = lo as [number, number, number];
   const [cx, cy] = cells as [number, number, number];
   // Called for every back-projected point (about a million in a 60-view scan): no allocation.
@@ -146,7 +153,8 @@ export function overlapsOfPoints(points: readonly ViewPoints[], given: Partial<O
     const f = frameOf[g]!;
     for (const [t, n] of shared) {
       const fraction = n / size;
-      if (fraction >= settings.minFraction) result[f]![g - first[f]!]!.push({ frame: frameOf[t]!, segment: t - first[frameOf[t]!]!, fraction });
+      if (fraction >= settings.minFraction)
+        result[f]![g - first[f]!]!.push({ frame: frameOf[t]!, segment: t - first[frameOf[t]!]!, fraction });
     }
   }
   return result;

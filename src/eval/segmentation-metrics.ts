@@ -88,7 +88,8 @@ export class SegmentationScore {
   constructor(classes: readonly EvaluatedClass[]) {
     const names = new Set<string>();
     classes.forEach((c, row) => {
-      if (!Number.isInteger(c.id) || c.id < 1 || c.id >= LABEL_IDS) throw new Error(`class ${c.name}: id must be an integer in 1..${LABEL_IDS - 1}, got ${c.id}`);
+      if (!Number.isInteger(c.id) || c.id < 1 || c.id >= LABEL_IDS)
+        throw new Error(`class ${c.name}: id must be an integer in 1..${LABEL_IDS - 1}, got ${c.id}`);
       if (this.rowOfId[c.id] !== -1) throw new Error(`class id ${c.id} appears twice`);
       if (names.has(c.name)) throw new Error(`class name ${c.name} appears twice`);
       names.add(c.name);
@@ -100,7 +101,8 @@ export class SegmentationScore {
 
   /** One frame. Ground-truth pixels that are void (0) or not an evaluated class are ignored. */
   add(groundTruth: Uint16Array, predicted: Int32Array): void {
-    if (groundTruth.length !== predicted.length) throw new Error(`ground truth has ${groundTruth.length} pixels, prediction ${predicted.length}`);
+    if (groundTruth.length !== predicted.length)
+      throw new Error(`ground truth has ${groundTruth.length} pixels, prediction ${predicted.length}`);
     const columns = this.classes.length + 1;
     const other = this.classes.length;
     for (let p = 0; p < groundTruth.length; p++) {

@@ -24,7 +24,9 @@ export function labelArchive(frames: readonly NamedFrameLabels[], classes: reado
   const frameOfFile = new Map<string, string>();
   for (const frame of frames) {
     if (frame.classes.length !== frame.width * frame.height) {
-      throw new Error(`frame "${frame.name}": ${frame.classes.length} class ids for a ${frame.width}x${frame.height} image (${frame.width * frame.height} pixels)`);
+      throw new Error(
+        `frame "${frame.name}": ${frame.classes.length} class ids for a ${frame.width}x${frame.height} image (${frame.width * frame.height} pixels)`,
+      );
     }
     const file = labelFileName(frame.name);
     const earlier = frameOfFile.get(file);

@@ -29,7 +29,8 @@ export function encodeLabelPng(labels: FrameLabels): Uint8Array {
   for (let i = 0; i < values.length; i++) {
     const id = labels.classes[i]!;
     // Uint16Array would wrap a bad id silently into some other class.
-    if (!(id >= -1 && id <= MAX_CLASS_ID)) throw new RangeError(`class id ${id} at pixel ${i} does not fit a 16-bit label map (-1..${MAX_CLASS_ID})`);
+    if (!(id >= -1 && id <= MAX_CLASS_ID))
+      throw new RangeError(`class id ${id} at pixel ${i} does not fit a 16-bit label map (-1..${MAX_CLASS_ID})`);
     values[i] = id + 1;
   }
   return encode({ width: labels.width, height: labels.height, data: values, channels: 1, depth: 16 });

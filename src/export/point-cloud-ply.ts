@@ -53,7 +53,12 @@ function plyCommentText(name: string): string {
 }
 
 function plyHeader(points: number, classes: readonly LegendClass[]): string {
-  const lines = ['ply', 'format binary_little_endian 1.0', 'comment NeurNCD-web labelled point cloud', 'comment class: value = class id + 1, 0 = nothing'];
+  const lines = [
+    'ply',
+    'format binary_little_endian 1.0',
+    'comment NeurNCD-web labelled point cloud',
+    'comment class: value = class id + 1, 0 = nothing',
+  ];
   for (const c of classes) lines.push(`comment class ${c.id + 1} ${plyCommentText(c.name)} (${c.known ? 'known' : 'novel'})`);
   lines.push(
     `element vertex ${points}`,
@@ -77,13 +82,18 @@ function checkView(view: PointCloudView, index: number): void {
     ['classes', view.classes.length, pixels],
   ];
   for (const [what, actual, expected] of sizes) {
-    if (actual !== expected) throw new Error(`view ${index}: ${what} has ${actual} values, a ${view.width}x${view.height} view needs ${expected}`);
+    if (actual !== expected)
+      throw new Error(`view ${index}: ${what} has ${actual} values, a ${view.width}x${view.height} view needs ${expected}`);
   }
   if (view.c2w.length !== 16) throw new Error(`view ${index}: c2w has ${view.c2w.length} values, a 4x4 matrix needs 16`);
 }
 
 /** Calls `visit` for each sampled pixel that has a depth, in view, row, column order. */
-function forEachSample(views: readonly PointCloudView[], stride: number, visit: (view: PointCloudView, pixel: number, x: number, y: number) => void): void {
+function forEachSample(
+  views: readonly PointCloudView[],
+  stride: number,
+  visit: (view: PointCloudView, pixel: number, x: number, y: number) => void,
+): void {
   for (const view of views) {
     for (let y = 0; y < view.height; y += stride) {
       for (let x = 0; x < view.width; x += stride) {
@@ -102,7 +112,8 @@ function colourByte(v: number): number {
 export function pointCloudPly(views: readonly PointCloudView[], classes: readonly LegendClass[], options: PointCloudOptions): Uint8Array {
   const { stride, maxPoints } = options;
   if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`stride must be a positive integer, got ${stride}`);
-  if (maxPoints !== undefined && !(Number.isInteger(maxPoints) && maxPoints >= 0)) throw new RangeError(`maxPoints must be a non-negative integer, got ${maxPoints}`);
+  if (maxPoints !== undefined && !(Number.isInteger(maxPoints) && maxPoints >= 0))
+    throw new RangeError(`maxPoints must be a non-negative integer, got ${maxPoints}`);
   views.forEach(checkView);
 
   // Counting first lets the points go straight into a buffer of the final size: a full-resolution
@@ -130,7 +141,8 @@ export function pointCloudPly(views: readonly PointCloudView[], classes: readonl
     }
     for (let c = 0; c < 3; c++) out.setUint8(offset++, colourByte(view.rgb[3 * pixel + c]!));
     const id = view.classes[pixel]!;
-    if (!(id >= -1 && id <= MAX_CLASS_ID)) throw new RangeError(`class id ${id} does not fit the ushort class property (-1..${MAX_CLASS_ID})`);
+    if (!(id >= -1 && id <= MAX_CLASS_ID))
+      throw new RangeError(`class id ${id} does not fit the ushort class property (-1..${MAX_CLASS_ID})`);
     out.setUint16(offset, id + 1, true);
     offset += 2;
   });

@@ -51,7 +51,11 @@ export class Adam {
     const device = this.cache.device;
     const m = createStorageBuffer(device, count * 4, `${weights.label} adam m`);
     const v = createStorageBuffer(device, count * 4, `${weights.label} adam v`);
-    const uniforms = device.createBuffer({ label: `${weights.label} adam params`, size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const uniforms = device.createBuffer({
+      label: `${weights.label} adam params`,
+      size: 32,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
     const bindGroup = this.kernel.bind({ 0: uniforms, 1: weights, 2: grad, 3: m, 4: v });
     this.groups.push({ weights, grad, m, v, count, weightDecay, uniforms, bindGroup });
   }

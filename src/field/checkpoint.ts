@@ -25,7 +25,18 @@ import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { FieldTrainer, type TrainerSettings } from './field-trainer.ts';
 import type { OccupancyCursor } from './occupancy-grid.ts';
 import type { TrainingFrames } from './training-frames.ts';
-import { BITS_SECTION, DENSITY_SECTION, momentSection, PARAMETER_GROUPS, paramSection, setTrainerCounters, stateBuffers, trainerCounters, type StateBuffer, type TrainerCounters } from './trainer-state.ts';
+import {
+  BITS_SECTION,
+  DENSITY_SECTION,
+  momentSection,
+  PARAMETER_GROUPS,
+  paramSection,
+  setTrainerCounters,
+  stateBuffers,
+  trainerCounters,
+  type StateBuffer,
+  type TrainerCounters,
+} from './trainer-state.ts';
 
 export const CHECKPOINT_MAGIC = 'NCDCKPT1';
 export const CHECKPOINT_FORMAT = 'NeurNCD-web checkpoint';
@@ -108,16 +119,22 @@ export async function saveCheckpoint(trainer: FieldTrainer, meta?: CheckpointMet
   return encodeCheckpoint({
     ...state,
     meta,
-    sections: reads.map((r, i) => ({ name: r.name, type: r.type, data: r.type === 'f32' ? new Float32Array(data[i]!) : new Uint32Array(data[i]!) })),
+    sections: reads.map((r, i) => ({
+      name: r.name,
+      type: r.type,
+      data: r.type === 'f32' ? new Float32Array(data[i]!) : new Uint32Array(data[i]!),
+    })),
   });
 }
 
 /** The file for a state already on the CPU (a loaded checkpoint, for one). */
-export function encodeCheckpoint(state: TrainerCounters & {
-  settings: TrainerSettings;
-  meta?: CheckpointMeta | undefined;
-  sections: { name: string; type: SectionType; data: Float32Array | Uint32Array }[] | Map<string, Float32Array | Uint32Array>;
-}): Uint8Array {
+export function encodeCheckpoint(
+  state: TrainerCounters & {
+    settings: TrainerSettings;
+    meta?: CheckpointMeta | undefined;
+    sections: { name: string; type: SectionType; data: Float32Array | Uint32Array }[] | Map<string, Float32Array | Uint32Array>;
+  },
+): Uint8Array {
   if (!LITTLE_ENDIAN) throw new CheckpointError('checkpoints are little-endian; this host is big-endian');
   const sections =
     state.sections instanceof Map
@@ -171,44 +188,62 @@ export function loadCheckpoint(file: Uint8Array | ArrayBuffer): Checkpoint {
   if (bytes.length < PREFIX) throw new CheckpointError(`truncated checkpoint: ${bytes.length} bytes, too short for the header length`);
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(MAGIC_BYTES.length, true);
   if (PREFIX + headerLength > bytes.length) {
-    throw new CheckpointError(`truncated checkpoint: the header ends at byte ${PREFIX + headerLength} but the file has ${bytes.length} bytes`);
+    throw new CheckpointError(
+      `truncated checkpoint: the header ends at byte ${PREFIX + headerLength} but the file has ${bytes.length} bytes`,
+    );
   }
   let header: CheckpointHeader;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREFIX, PREFIX + headerLength))) as CheckpointHeader;
+    header = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREFIX, PREFIX + headerLength)),
+    ) as CheckpointHeader;
   } catch (e) {
     throw new CheckpointError(`checkpoint header is not UTF-8 JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (typeof header !== 'object' || header === null) throw new CheckpointError('checkpoint header is not a JSON object');
-  if (header.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`checkpoint header names format ${JSON.stringify(header.format)}, not "${CHECKPOINT_FORMAT}"`);
+  if (header.format !== CHECKPOINT_FORMAT)
+    throw new CheckpointError(`checkpoint header names format ${JSON.stringify(header.format)}, not "${CHECKPOINT_FORMAT}"`);
   if (header.version !== CHECKPOINT_VERSION) {
-    throw new CheckpointError(`unsupported checkpoint version ${JSON.stringify(header.version)}: this build reads version ${CHECKPOINT_VERSION}`);
+    throw new CheckpointError(
+      `unsupported checkpoint version ${JSON.stringify(header.version)}: this build reads version ${CHECKPOINT_VERSION}`,
+    );
   }
   if (typeof header.settings !== 'object' || header.settings === null) throw new CheckpointError('checkpoint header has no settings');
   const count = (what: string, v: unknown): number => {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new CheckpointError(`checkpoint header: ${what} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+      throw new CheckpointError(`checkpoint header: ${what} must be a non-negative integer, got ${JSON.stringify(v)}`);
     return v;
   };
   count('steps', header.steps);
   count('adam.steps', header.adam?.steps);
   for (const key of ['nextCell', 'visited', 'updates'] as const) count(`occupancy.${key}`, header.occupancy?.[key]);
-  if (count('batch.activeRays', header.batch?.activeRays) < 1) throw new CheckpointError('checkpoint header: batch.activeRays must be at least 1');
-  if (header.meta !== undefined && (typeof header.meta !== 'object' || header.meta === null)) throw new CheckpointError('checkpoint header: meta must be an object');
+  if (count('batch.activeRays', header.batch?.activeRays) < 1)
+    throw new CheckpointError('checkpoint header: batch.activeRays must be at least 1');
+  if (header.meta !== undefined && (typeof header.meta !== 'object' || header.meta === null))
+    throw new CheckpointError('checkpoint header: meta must be an object');
   if (!Array.isArray(header.sections)) throw new CheckpointError('checkpoint header has no table of sections');
 
   const dataStart = alignUp(PREFIX + headerLength);
   const sections = new Map<string, Float32Array | Uint32Array>();
   for (const s of header.sections as unknown[] as CheckpointSection[]) {
-    if (typeof s !== 'object' || s === null) throw new CheckpointError(`checkpoint section table holds ${JSON.stringify(s)}, not a section`);
+    if (typeof s !== 'object' || s === null)
+      throw new CheckpointError(`checkpoint section table holds ${JSON.stringify(s)}, not a section`);
     const name = typeof s.name === 'string' ? s.name : '(unnamed)';
     if (sections.has(name)) throw new CheckpointError(`checkpoint section ${name} appears twice`);
-    if (s.type !== 'f32' && s.type !== 'u32') throw new CheckpointError(`checkpoint section ${name} has element type ${JSON.stringify(s.type)}; known: f32, u32`);
+    if (s.type !== 'f32' && s.type !== 'u32')
+      throw new CheckpointError(`checkpoint section ${name} has element type ${JSON.stringify(s.type)}; known: f32, u32`);
     const offset = count(`section ${name} offset`, s.offset);
     const elements = count(`section ${name} count`, s.count);
-    if (s.byteLength !== elements * 4) throw new CheckpointError(`checkpoint section ${name}: ${s.byteLength} bytes for ${elements} ${s.type} elements`);
-    if (offset % ALIGN !== 0 || offset < dataStart) throw new CheckpointError(`checkpoint section ${name} starts at byte ${offset}, not a multiple of ${ALIGN} past the header (${dataStart})`);
+    if (s.byteLength !== elements * 4)
+      throw new CheckpointError(`checkpoint section ${name}: ${s.byteLength} bytes for ${elements} ${s.type} elements`);
+    if (offset % ALIGN !== 0 || offset < dataStart)
+      throw new CheckpointError(
+        `checkpoint section ${name} starts at byte ${offset}, not a multiple of ${ALIGN} past the header (${dataStart})`,
+      );
     if (offset + s.byteLength > bytes.length) {
-      throw new CheckpointError(`truncated checkpoint: section ${name} ends at byte ${offset + s.byteLength} but the file has ${bytes.length} bytes`);
+      throw new CheckpointError(
+        `truncated checkpoint: section ${name} ends at byte ${offset + s.byteLength} but the file has ${bytes.length} bytes`,
+      );
     }
     sections.set(name, view(bytes, offset, elements, s.type));
   }
@@ -246,7 +281,9 @@ function requireFinite(sections: Map<string, Float32Array | Uint32Array>, name: 
   for (let i = 0; i < words.length; i++) {
     if ((words[i]! & 0x7f800000) === 0x7f800000) {
       const what = words[i]! & 0x007fffff ? 'NaN' : 'an infinity';
-      throw new CheckpointError(`checkpoint section ${name} holds ${what} at element ${i}: the saved training had diverged; refusing to load it`);
+      throw new CheckpointError(
+        `checkpoint section ${name} holds ${what} at element ${i}: the saved training had diverged; refusing to load it`,
+      );
     }
   }
 }
@@ -295,10 +332,13 @@ export function restoreCheckpoint(trainer: FieldTrainer, checkpoint: Checkpoint 
   for (const w of writes) {
     const data = c.sections.get(w.name);
     if (!data) throw new CheckpointError(`checkpoint has no section ${w.name}`);
-    if (data.length !== w.count) throw new CheckpointError(`checkpoint section ${w.name} holds ${data.length} elements but this trainer's buffer holds ${w.count}`);
+    if (data.length !== w.count)
+      throw new CheckpointError(`checkpoint section ${w.name} holds ${data.length} elements but this trainer's buffer holds ${w.count}`);
   }
   if (c.activeRays > trainer.settings.sampler.rays) {
-    throw new CheckpointError(`checkpoint batch.activeRays ${c.activeRays} is more than this trainer's ${trainer.settings.sampler.rays} rays`);
+    throw new CheckpointError(
+      `checkpoint batch.activeRays ${c.activeRays} is more than this trainer's ${trainer.settings.sampler.rays} rays`,
+    );
   }
   if (c.occupancy.nextCell >= trainer.occupancy.cells) {
     throw new CheckpointError(`checkpoint occupancy.nextCell ${c.occupancy.nextCell} is past the grid's ${trainer.occupancy.cells} cells`);
@@ -312,7 +352,11 @@ export function restoreCheckpoint(trainer: FieldTrainer, checkpoint: Checkpoint 
 }
 
 /** A new trainer with the checkpoint's settings and state, training on `frames`. */
-export function trainerFromCheckpoint(cache: PipelineCache, checkpoint: Checkpoint | Uint8Array | ArrayBuffer, frames: TrainingFrames): FieldTrainer {
+export function trainerFromCheckpoint(
+  cache: PipelineCache,
+  checkpoint: Checkpoint | Uint8Array | ArrayBuffer,
+  frames: TrainingFrames,
+): FieldTrainer {
   const c = checkpoint instanceof Uint8Array || checkpoint instanceof ArrayBuffer ? loadCheckpoint(checkpoint) : checkpoint;
   const trainer = new FieldTrainer(cache, structuredClone(c.settings), frames);
   restoreCheckpoint(trainer, c);

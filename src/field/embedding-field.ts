@@ -81,7 +81,12 @@ export class EmbeddingField {
     this.grid = new HashGrid(cache, config.hashGrid, { seed: config.seed, range: 1e-4 });
     const inputs = this.grid.layout.outputDims;
     this.density = new Mlp(cache, 'density net', [inputs, config.width, GEOMETRY], config.seed + 1);
-    this.colour = new Mlp(cache, 'colour net', [2 * GEOMETRY, ...Array<number>(config.colourHiddenLayers).fill(config.width), 3], config.seed + 2);
+    this.colour = new Mlp(
+      cache,
+      'colour net',
+      [2 * GEOMETRY, ...Array<number>(config.colourHiddenLayers).fill(config.width), 3],
+      config.seed + 2,
+    );
     this.embedding = new Mlp(cache, 'embedding net', [GEOMETRY, config.width, config.k], config.seed + 3);
     this.kernels = {
       gather: new ComputeKernel(cache, 'field-glue', glue, 'gather_geometry'),
@@ -95,7 +100,12 @@ export class EmbeddingField {
   parameters(): { weights: GPUBuffer; grad: GPUBuffer; count: number; isNetwork: boolean }[] {
     return [
       { weights: this.grid.table, grad: this.grid.grad, count: this.grid.layout.parameterCount, isNetwork: false },
-      ...[this.density, this.colour, this.embedding].map((m) => ({ weights: m.weights, grad: m.grad, count: m.layout.weightCount, isNetwork: true })),
+      ...[this.density, this.colour, this.embedding].map((m) => ({
+        weights: m.weights,
+        grad: m.grad,
+        count: m.layout.weightCount,
+        isNetwork: true,
+      })),
     ];
   }
 
@@ -181,7 +191,11 @@ export class EmbeddingField {
     g.splitColour.dispatch(passes.stage(FIELD_STAGES.glue), g.splitColour.bind({ 0: b.glueParams, 5: dRaw, 6: d.dColourOut }), groups);
     this.colour.backward(passes.stage(FIELD_STAGES.mlpBackward), b.colour, colourInput, d.dColourOut, d.dColourIn);
     this.embedding.backward(passes.stage(FIELD_STAGES.mlpBackward), b.embedding, b.densityOut, dLogits, d.dEmbeddingIn);
-    g.sumDensity.dispatch(passes.stage(FIELD_STAGES.glue), g.sumDensity.bind({ 0: b.glueParams, 5: dRaw, 7: d.dColourIn, 8: d.dEmbeddingIn, 9: d.dDensityOut }), groups);
+    g.sumDensity.dispatch(
+      passes.stage(FIELD_STAGES.glue),
+      g.sumDensity.bind({ 0: b.glueParams, 5: dRaw, 7: d.dColourIn, 8: d.dEmbeddingIn, 9: d.dDensityOut }),
+      groups,
+    );
     this.density.backward(passes.stage(FIELD_STAGES.mlpBackward), b.density, b.features, d.dDensityOut, d.dFeatures);
     this.grid.backward(passes.stage(FIELD_STAGES.hashBackward), b.hashParams, n, positions, d.dFeatures);
   }

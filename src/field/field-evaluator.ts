@@ -71,8 +71,12 @@ export class FieldEvaluator {
       this.renderer.encodeComposite(passes.stage('held-out render'), this.renderParams, this.rays, samples, this.rendered);
       passes.end();
       this.device.queue.submit([encoder.finish()]);
-      const [rendered, targets] = (await Promise.all([readBuffer(this.device, this.rendered), readBuffer(this.device, s.targets)])).map((x) => new Float32Array(x));
-      const [range, wanted] = (await Promise.all([readBuffer(this.device, s.range), readBuffer(this.device, s.count)])).map((x) => new Uint32Array(x));
+      const [rendered, targets] = (await Promise.all([readBuffer(this.device, this.rendered), readBuffer(this.device, s.targets)])).map(
+        (x) => new Float32Array(x),
+      );
+      const [range, wanted] = (await Promise.all([readBuffer(this.device, s.range), readBuffer(this.device, s.count)])).map(
+        (x) => new Uint32Array(x),
+      );
       for (let r = 0; r < this.rays; r++) {
         if (range![r * 2 + 1]! < wanted![r]!) {
           cut++;

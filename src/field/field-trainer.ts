@@ -74,7 +74,11 @@ export class FieldTrainer {
     // Until the first rebalance, as many rays as fit if each takes every sample it may.
     this.sampler.activeRays = Math.max(1, Math.min(rays, Math.floor(capacity / settings.sampler.maxSamplesPerRay)));
     this.lastRays = this.sampler.activeRays;
-    this.totalReadback = this.device.createBuffer({ label: 'batch sample total', size: 8, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    this.totalReadback = this.device.createBuffer({
+      label: 'batch sample total',
+      size: 8,
+      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+    });
     this.renderParams = this.renderer.paramsFor(this.sampler.activeRays, k, capacity, settings.render);
     this.rendered = createStorageBuffer(this.device, rays * renderedStride(k) * 4, 'rendered rays');
     this.loss = {
@@ -94,7 +98,8 @@ export class FieldTrainer {
   step(timer: PassTimer | null = null): void {
     if (this.steps % this.settings.occupancy.updateEvery === 0) this.updateOccupancy(timer);
     const rays = this.sampler.activeRays;
-    if (rays !== this.lastRays) this.renderer.writeParams(this.renderParams, rays, this.settings.field.k, this.settings.sampler.capacity, this.settings.render);
+    if (rays !== this.lastRays)
+      this.renderer.writeParams(this.renderParams, rays, this.settings.field.k, this.settings.sampler.capacity, this.settings.render);
     this.lastRays = rays;
     const s = this.sampler.batch;
     const samples = { range: s.range, geom: s.geom, raw: this.batch.raw, logits: this.batch.logits };
@@ -107,7 +112,15 @@ export class FieldTrainer {
     this.field.forward(passes, this.batch, s.positions, s.colourInput);
     this.renderer.encodeComposite(passes.stage(TRAINER_STAGES.render), this.renderParams, rays, samples, this.rendered);
     this.renderer.encodeLoss(passes.stage(TRAINER_STAGES.render), this.renderParams, rays, this.rendered, this.loss);
-    this.renderer.encodeBackward(passes.stage(TRAINER_STAGES.renderBackward), this.renderParams, rays, samples, this.rendered, this.loss, this.grads);
+    this.renderer.encodeBackward(
+      passes.stage(TRAINER_STAGES.renderBackward),
+      this.renderParams,
+      rays,
+      samples,
+      this.rendered,
+      this.loss,
+      this.grads,
+    );
     this.field.backward(passes, this.batch, s.positions, s.colourInput, this.grads.dRaw, this.grads.dLogits);
     passes.end();
     this.device.queue.submit([encoder.finish()]);
@@ -117,7 +130,8 @@ export class FieldTrainer {
 
   /** Adam's learning rate from the next step on (the viewer's slider; moments are kept). */
   setLearningRate(learningRate: number): void {
-    if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new RangeError(`learning rate must be a positive number, got ${learningRate}`);
+    if (!(learningRate > 0 && Number.isFinite(learningRate)))
+      throw new RangeError(`learning rate must be a positive number, got ${learningRate}`);
     this.adam.settings = { ...this.adam.settings, learningRate };
   }
 
@@ -125,7 +139,13 @@ export class FieldTrainer {
   setKlWeight(klWeight: number): void {
     if (!(klWeight >= 0 && Number.isFinite(klWeight))) throw new RangeError(`λ of the KL term must be a number ≥ 0, got ${klWeight}`);
     this.settings.render = { ...this.settings.render, klWeight };
-    this.renderer.writeParams(this.renderParams, this.lastRays, this.settings.field.k, this.settings.sampler.capacity, this.settings.render);
+    this.renderer.writeParams(
+      this.renderParams,
+      this.lastRays,
+      this.settings.field.k,
+      this.settings.sampler.capacity,
+      this.settings.render,
+    );
   }
 
   /** Rays the next step draws. */

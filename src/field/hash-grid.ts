@@ -57,7 +57,8 @@ const WORKGROUP = 64;
 export function hashGridLayout(config: HashGridConfig): HashGridLayout {
   const { levels, featuresPerLevel, log2TableSize, baseResolution, finestResolution } = config;
   if (!Number.isInteger(levels) || levels < 1 || levels > MAX_LEVELS) throw new RangeError(`levels must be 1..${MAX_LEVELS}`);
-  if (!Number.isInteger(featuresPerLevel) || featuresPerLevel < 1 || featuresPerLevel > 8) throw new RangeError('featuresPerLevel must be 1..8');
+  if (!Number.isInteger(featuresPerLevel) || featuresPerLevel < 1 || featuresPerLevel > 8)
+    throw new RangeError('featuresPerLevel must be 1..8');
   if (!Number.isInteger(log2TableSize) || log2TableSize < 4 || log2TableSize > 24) throw new RangeError('log2TableSize must be 4..24');
   if (!(baseResolution >= 2) || !(finestResolution >= baseResolution)) throw new RangeError('resolutions must satisfy 2 <= base <= finest');
   const tableSize = 2 ** log2TableSize;
@@ -87,17 +88,15 @@ export class HashGrid {
   private readonly backwardKernel: ComputeKernel;
   private readonly device: GPUDevice;
 
-  constructor(
-    cache: PipelineCache,
-    config: HashGridConfig,
-    init: { seed: number; range: number } = { seed: 1, range: 1e-4 },
-  ) {
+  constructor(cache: PipelineCache, config: HashGridConfig, init: { seed: number; range: number } = { seed: 1, range: 1e-4 }) {
     this.device = cache.device;
     this.layout = hashGridLayout(config);
     const bytes = this.layout.parameterCount * 4;
     const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
     if (bytes > limit) {
-      throw new RangeError(`hash grid of ${(bytes / 2 ** 20).toFixed(0)} MiB exceeds this adapter's storage buffer limit of ${(limit / 2 ** 20).toFixed(0)} MiB: lower log2TableSize`);
+      throw new RangeError(
+        `hash grid of ${(bytes / 2 ** 20).toFixed(0)} MiB exceeds this adapter's storage buffer limit of ${(limit / 2 ** 20).toFixed(0)} MiB: lower log2TableSize`,
+      );
     }
     this.table = createStorageBuffer(this.device, bytes, 'hash grid table');
     this.grad = createStorageBuffer(this.device, bytes, 'hash grid gradient');
@@ -152,7 +151,7 @@ export function uniformInit(count: number, seed: number, range: number): Float32
     s ^= s << 13;
     s ^= s >>> 17;
     s ^= s << 5;
-    out[i] = ((s >>> 0) / 4294967296 * 2 - 1) * range;
+    out[i] = (((s >>> 0) / 4294967296) * 2 - 1) * range;
   }
   return out;
 }

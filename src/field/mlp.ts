@@ -35,8 +35,10 @@ const roundUp16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 export function mlpLayout(dims: number[]): MlpLayout {
   if (dims.length < 2 || dims.length - 1 > MLP_MAX_LAYERS) throw new RangeError(`an MLP has 1..${MLP_MAX_LAYERS} layers`);
-  for (const d of dims) if (!Number.isInteger(d) || d < 1 || d > MLP_MAX_WIDTH) throw new RangeError(`layer widths must be 1..${MLP_MAX_WIDTH}, got ${d}`);
-  for (const d of dims.slice(0, -1)) if (d % 4 !== 0) throw new RangeError(`input and hidden widths must be multiples of 4 (vec4 loads), got ${d}`);
+  for (const d of dims)
+    if (!Number.isInteger(d) || d < 1 || d > MLP_MAX_WIDTH) throw new RangeError(`layer widths must be 1..${MLP_MAX_WIDTH}, got ${d}`);
+  for (const d of dims.slice(0, -1))
+    if (d % 4 !== 0) throw new RangeError(`input and hidden widths must be multiples of 4 (vec4 loads), got ${d}`);
   const weightOffsets: number[] = [];
   const inPad: number[] = [];
   const outPad: number[] = [];
@@ -146,7 +148,12 @@ export class Mlp {
         RELU_IN: l > 0 ? 1 : 0,
       };
       const kernel = (entry: string): ComputeKernel => new ComputeKernel(cache, `${label} layer ${l}`, shader, entry, constants);
-      return { forward: kernel('forward'), backwardData: kernel('backward_data'), weightGrad: kernel('weight_grad'), reduceGrad: kernel('reduce_grad') };
+      return {
+        forward: kernel('forward'),
+        backwardData: kernel('backward_data'),
+        weightGrad: kernel('weight_grad'),
+        reduceGrad: kernel('reduce_grad'),
+      };
     });
   }
 
@@ -162,7 +169,8 @@ export class Mlp {
 
   createBatch(count: number, options: { backward?: boolean } = {}): MlpBatch {
     const backward = options.backward ?? true;
-    if (count % MLP_SAMPLE_ALIGNMENT !== 0) throw new RangeError(`${this.label}: batch size ${count} is not a multiple of ${MLP_SAMPLE_ALIGNMENT}`);
+    if (count % MLP_SAMPLE_ALIGNMENT !== 0)
+      throw new RangeError(`${this.label}: batch size ${count} is not a multiple of ${MLP_SAMPLE_ALIGNMENT}`);
     const l = this.layout;
     const chunks = Math.max(1, Math.ceil(count / CHUNK));
     const tileWorkgroups = Math.ceil(count / MLP_SAMPLE_ALIGNMENT / TILES_PER_GROUP);
@@ -193,7 +201,12 @@ export class Mlp {
     this.layers.forEach((k, i) => {
       const x = i === 0 ? inputs : batch.activations[i - 1]!;
       const y = i === this.layers.length - 1 ? outputs : batch.activations[i]!;
-      k.forward.dispatch(pass, k.forward.bind({ 0: batch.params[i]!, 1: this.weights, 2: x, 3: y }), batch.tileWorkgroups, this.layout.outPad[i]! / 16);
+      k.forward.dispatch(
+        pass,
+        k.forward.bind({ 0: batch.params[i]!, 1: this.weights, 2: x, 3: y }),
+        batch.tileWorkgroups,
+        this.layout.outPad[i]! / 16,
+      );
     });
   }
 
@@ -207,9 +220,18 @@ export class Mlp {
       const x = i === 0 ? inputs : batch.activations[i - 1]!;
       const dy = i === this.layers.length - 1 ? dOutputs : batch.deltas[i]!;
       const dx = i === 0 ? dInputs : batch.deltas[i - 1]!;
-      k.backwardData.dispatch(pass, k.backwardData.bind({ 0: params, 1: this.weights, 2: x, 4: dy, 5: dx }), batch.tileWorkgroups, l.inPad[i]! / 16);
+      k.backwardData.dispatch(
+        pass,
+        k.backwardData.bind({ 0: params, 1: this.weights, 2: x, 4: dy, 5: dx }),
+        batch.tileWorkgroups,
+        l.inPad[i]! / 16,
+      );
       k.weightGrad.dispatch(pass, k.weightGrad.bind({ 0: params, 2: x, 4: dy, 6: batch.partials }), batch.gradWorkgroups[i]!);
-      k.reduceGrad.dispatch(pass, k.reduceGrad.bind({ 0: params, 6: batch.partials, 7: this.grad }), Math.ceil((l.outPad[i]! * l.inPad[i]!) / 4 / 64));
+      k.reduceGrad.dispatch(
+        pass,
+        k.reduceGrad.bind({ 0: params, 6: batch.partials, 7: this.grad }),
+        Math.ceil((l.outPad[i]! * l.inPad[i]!) / 4 / 64),
+      );
     }
   }
 

@@ -50,7 +50,8 @@ export class OccupancyGrid {
   ) {
     const d = cache.device;
     const { res, cellsPerUpdate } = settings;
-    if (!Number.isInteger(res) || res < 4 || res % 4 !== 0) throw new RangeError('the occupancy grid needs a resolution that is a multiple of 4');
+    if (!Number.isInteger(res) || res < 4 || res % 4 !== 0)
+      throw new RangeError('the occupancy grid needs a resolution that is a multiple of 4');
     this.cells = res ** 3;
     this.density = createStorageBuffer(d, this.cells * 4, 'occupancy density');
     this.bits = createStorageBuffer(d, (this.cells / 32) * 4, 'occupancy bits');
@@ -76,7 +77,13 @@ export class OccupancyGrid {
     const data = new ArrayBuffer(48);
     const u = new Uint32Array(data);
     const f = new Float32Array(data);
-    u.set([count, workgroupGrid(this.cache.device, Math.ceil(Math.max(count, words) / WORKGROUP))[0], s.res, this.nextCell, (this.updates * 2654435761 + 7) >>> 0]);
+    u.set([
+      count,
+      workgroupGrid(this.cache.device, Math.ceil(Math.max(count, words) / WORKGROUP))[0],
+      s.res,
+      this.nextCell,
+      (this.updates * 2654435761 + 7) >>> 0,
+    ]);
     f.set([s.decay, s.threshold, s.step], 5);
     u.set([count, words], 8);
     this.cache.device.queue.writeBuffer(this.params, 0, data);
@@ -98,14 +105,22 @@ export class OccupancyGrid {
   finishUpdate(encoder: GPUCommandEncoder, rawDensity: GPUBuffer, timer: PassTimer | null = null): void {
     const count = this.settings.cellsPerUpdate;
     const pass = encoder.beginComputePass({ label: 'occupancy update', ...(timer && { timestampWrites: timer.end(OCCUPANCY_STAGE) }) });
-    this.kernels.update.dispatch(pass, this.kernels.update.bind({ 0: this.params, 2: rawDensity, 3: this.density }), Math.ceil(count / WORKGROUP));
+    this.kernels.update.dispatch(
+      pass,
+      this.kernels.update.bind({ 0: this.params, 2: rawDensity, 3: this.density }),
+      Math.ceil(count / WORKGROUP),
+    );
     this.visited += count;
     if (this.visited >= this.cells) {
       const k = this.kernels;
       const sumGroups = Math.ceil(this.cells / (WORKGROUP * SUM_CELLS));
       k.sum.dispatch(pass, k.sum.bind({ 0: this.params, 4: this.density, 6: this.sums.partials }), sumGroups);
       k.mean.dispatch(pass, k.mean.bind({ 0: this.params, 6: this.sums.partials, 7: this.sums.mean }), 1);
-      k.pack.dispatch(pass, k.pack.bind({ 0: this.params, 4: this.density, 5: this.bits, 7: this.sums.mean }), Math.ceil(this.cells / 32 / WORKGROUP));
+      k.pack.dispatch(
+        pass,
+        k.pack.bind({ 0: this.params, 4: this.density, 5: this.bits, 7: this.sums.mean }),
+        Math.ceil(this.cells / 32 / WORKGROUP),
+      );
     }
     pass.end();
     this.nextCell = (this.nextCell + count) % this.cells;
@@ -128,7 +143,8 @@ export class OccupancyGrid {
 
   set cursor(c: OccupancyCursor) {
     for (const [key, value] of Object.entries(c)) {
-      if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`occupancy cursor: ${key} must be a non-negative integer, got ${value}`);
+      if (!Number.isSafeInteger(value) || value < 0)
+        throw new RangeError(`occupancy cursor: ${key} must be a non-negative integer, got ${value}`);
     }
     if (c.nextCell >= this.cells) throw new RangeError(`occupancy cursor: nextCell ${c.nextCell} is past the grid's ${this.cells} cells`);
     this.nextCell = c.nextCell;

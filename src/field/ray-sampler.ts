@@ -90,7 +90,16 @@ export class RaySampler {
     const data = new ArrayBuffer(48);
     const u = new Uint32Array(data);
     const rays = this.rays;
-    u.set([rays, workgroupGrid(this.cache.device, Math.ceil(rays / WORKGROUP))[0], this.frames.frames, seed >>> 0, this.frames.k, s.maxSamplesPerRay, s.capacity, this.gridRes]);
+    u.set([
+      rays,
+      workgroupGrid(this.cache.device, Math.ceil(rays / WORKGROUP))[0],
+      this.frames.frames,
+      seed >>> 0,
+      this.frames.k,
+      s.maxSamplesPerRay,
+      s.capacity,
+      this.gridRes,
+    ]);
     new Float32Array(data)[8] = s.step;
     this.cache.device.queue.writeBuffer(this.params, 0, data);
     const b = this.batch;
@@ -98,7 +107,17 @@ export class RaySampler {
     let pass = encoder.beginComputePass({ label: 'generate rays', ...(timer && { timestampWrites: timer.begin(SAMPLER_STAGE) }) });
     this.generate.dispatch(
       pass,
-      this.generate.bind({ 0: this.params, 1: this.frames.cameras, 2: this.occupancy, 3: b.rays, 4: this.frames.pixelWords, 5: this.frames.depths, 6: b.targets, 7: b.count, 8: this.frames.semanticTargets }),
+      this.generate.bind({
+        0: this.params,
+        1: this.frames.cameras,
+        2: this.occupancy,
+        3: b.rays,
+        4: this.frames.pixelWords,
+        5: this.frames.depths,
+        6: b.targets,
+        7: b.count,
+        8: this.frames.semanticTargets,
+      }),
       groups,
     );
     pass.end();
@@ -107,7 +126,17 @@ export class RaySampler {
     pass = encoder.beginComputePass({ label: 'write samples', ...(timer && { timestampWrites: timer.end(SAMPLER_STAGE) }) });
     this.write.dispatch(
       pass,
-      this.write.bind({ 0: this.params, 2: this.occupancy, 9: b.firstSample, 10: b.range, 11: b.positions, 12: b.geom, 13: b.colourInput, 14: b.rays, 15: b.count }),
+      this.write.bind({
+        0: this.params,
+        2: this.occupancy,
+        9: b.firstSample,
+        10: b.range,
+        11: b.positions,
+        12: b.geom,
+        13: b.colourInput,
+        14: b.rays,
+        15: b.count,
+      }),
       groups,
     );
     pass.end();
@@ -137,4 +166,3 @@ export function fullOccupancy(device: GPUDevice, res: number): GPUBuffer {
   device.queue.writeBuffer(buffer, 0, new Uint32Array(words).fill(0xffffffff));
   return buffer;
 }
-

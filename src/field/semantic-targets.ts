@@ -27,12 +27,19 @@ export type SemanticTargets =
 
 export function targetClasses(targets: SemanticTargets): number {
   const k = targets.from === 'labels' ? targets.knownClasses.length : targets.classes;
-  if (!Number.isInteger(k) || k < 1 || k > MAX_TARGET_CLASSES) throw new RangeError(`semantic targets need 1..${MAX_TARGET_CLASSES} classes, got ${k}`);
+  if (!Number.isInteger(k) || k < 1 || k > MAX_TARGET_CLASSES)
+    throw new RangeError(`semantic targets need 1..${MAX_TARGET_CLASSES} classes, got ${k}`);
   return k;
 }
 
 /** Writes one-hot (known id) or empty (uniform) packed targets for a label map. */
-export function packLabelTargets(labels: Uint16Array | undefined, knownClasses: readonly number[], pixels: number, out: Uint32Array, at: number): void {
+export function packLabelTargets(
+  labels: Uint16Array | undefined,
+  knownClasses: readonly number[],
+  pixels: number,
+  out: Uint32Array,
+  at: number,
+): void {
   const channel = new Map(knownClasses.map((id, c) => [id, c]));
   for (let p = 0; p < pixels; p++) {
     const c = labels ? channel.get(labels[p]!) : undefined;

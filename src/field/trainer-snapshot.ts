@@ -18,7 +18,13 @@ export class TrainerSnapshot {
     const all = stateBuffers(trainer);
     this.kept = all.filter((b) => b.role !== 'moments');
     this.moments = all.filter((b) => b.role === 'moments');
-    this.copies = this.kept.map((b) => trainer.gpuDevice.createBuffer({ label: `${b.name} (snapshot)`, size: b.count * 4, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST }));
+    this.copies = this.kept.map((b) =>
+      trainer.gpuDevice.createBuffer({
+        label: `${b.name} (snapshot)`,
+        size: b.count * 4,
+        usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      }),
+    );
   }
 
   /** Training step of the state held, or null before the first take(). */

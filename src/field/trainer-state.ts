@@ -42,10 +42,14 @@ export function stateBuffers(trainer: FieldTrainer): StateBuffer[] {
   const params = trainer.field.parameters();
   const moments = trainer.optimiser.state();
   if (params.length !== PARAMETER_GROUPS.length || moments.length !== params.length) {
-    throw new Error(`the field has ${params.length} parameter groups and Adam ${moments.length}; the trainer's state knows ${PARAMETER_GROUPS.length} (${PARAMETER_GROUPS.join(', ')})`);
+    throw new Error(
+      `the field has ${params.length} parameter groups and Adam ${moments.length}; the trainer's state knows ${PARAMETER_GROUPS.length} (${PARAMETER_GROUPS.join(', ')})`,
+    );
   }
   const out: StateBuffer[] = [];
-  PARAMETER_GROUPS.forEach((g, i) => out.push({ name: paramSection(g), role: 'params', type: 'f32', buffer: params[i]!.weights, count: params[i]!.count }));
+  PARAMETER_GROUPS.forEach((g, i) =>
+    out.push({ name: paramSection(g), role: 'params', type: 'f32', buffer: params[i]!.weights, count: params[i]!.count }),
+  );
   PARAMETER_GROUPS.forEach((g, i) => {
     out.push({ name: momentSection(g, 'm'), role: 'moments', type: 'f32', buffer: moments[i]!.m, count: moments[i]!.count });
     out.push({ name: momentSection(g, 'v'), role: 'moments', type: 'f32', buffer: moments[i]!.v, count: moments[i]!.count });
@@ -57,7 +61,12 @@ export function stateBuffers(trainer: FieldTrainer): StateBuffer[] {
 }
 
 export function trainerCounters(trainer: FieldTrainer): TrainerCounters {
-  return { steps: trainer.steps, adamSteps: trainer.optimiser.steps, occupancy: { ...trainer.occupancy.cursor }, activeRays: trainer.activeRays };
+  return {
+    steps: trainer.steps,
+    adamSteps: trainer.optimiser.steps,
+    occupancy: { ...trainer.occupancy.cursor },
+    activeRays: trainer.activeRays,
+  };
 }
 
 export function setTrainerCounters(trainer: FieldTrainer, c: TrainerCounters): void {

@@ -28,7 +28,11 @@ export interface ViewCamera {
 }
 
 /** `camera` with its image resized to `width` x `height` (same pose and field of view). */
-export function resizedCamera<M extends ArrayLike<number>>(camera: { c2w: M; intrinsics: ViewCamera['intrinsics']; width: number; height: number }, width: number, height: number): { c2w: M; intrinsics: ViewCamera['intrinsics']; width: number; height: number } {
+export function resizedCamera<M extends ArrayLike<number>>(
+  camera: { c2w: M; intrinsics: ViewCamera['intrinsics']; width: number; height: number },
+  width: number,
+  height: number,
+): { c2w: M; intrinsics: ViewCamera['intrinsics']; width: number; height: number } {
   const sx = width / camera.width;
   const sy = height / camera.height;
   const k = camera.intrinsics;
@@ -53,16 +57,29 @@ export interface ViewSettings {
  * The view settings that march as `trainer` trains (step, samples per ray, background), with tiles
  * of at most `tileRays` rays, fewer where a tile's sample buffers would not fit one binding.
  */
-export function viewSettingsFor(trainer: Pick<TrainerSettings, 'sampler' | 'render' | 'field'>, device: GPUDevice, tileRays = 4096, chunk = 16384): ViewSettings {
+export function viewSettingsFor(
+  trainer: Pick<TrainerSettings, 'sampler' | 'render' | 'field'>,
+  device: GPUDevice,
+  tileRays = 4096,
+  chunk = 16384,
+): ViewSettings {
   const { maxSamplesPerRay, step } = trainer.sampler;
   const perSample = Math.max(trainer.field.k, 4) * 4;
   let rays = tileRays;
   while (rays > 64 && tileCapacity(rays, maxSamplesPerRay, chunk) * perSample > device.limits.maxStorageBufferBindingSize) rays /= 2;
-  return { tileRays: Math.floor(rays), chunk, maxSamplesPerRay, step, background: trainer.render.background, earlyStop: trainer.render.earlyStop };
+  return {
+    tileRays: Math.floor(rays),
+    chunk,
+    maxSamplesPerRay,
+    step,
+    background: trainer.render.background,
+    earlyStop: trainer.render.earlyStop,
+  };
 }
 
 /** Sample slots of a tile: room for every ray's maximum, so that no ray is ever cut. */
-const tileCapacity = (rays: number, maxSamplesPerRay: number, chunk: number): number => Math.ceil((rays * maxSamplesPerRay) / chunk) * chunk;
+const tileCapacity = (rays: number, maxSamplesPerRay: number, chunk: number): number =>
+  Math.ceil((rays * maxSamplesPerRay) / chunk) * chunk;
 
 /** One tile's pixels: `pixels` records from pixel `firstPixel` (row-major), `pixelStride(k)` floats each. */
 export interface RenderedTile {
@@ -140,16 +157,21 @@ export function checkViewCamera(camera: ViewCamera): void {
   };
   if (typeof camera !== 'object' || camera === null) fail('not a camera record');
   const { width, height, c2w, intrinsics: k } = camera;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) fail(`width and height must be positive integers, got ${width} x ${height}`);
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
+    fail(`width and height must be positive integers, got ${width} x ${height}`);
   if (width * height > 2 ** 31) fail(`${width} x ${height} pixels is too many`);
-  if (!c2w || (c2w.length !== 12 && c2w.length !== 16)) fail(`c2w must be a row-major 3x4 or 4x4 matrix (12 or 16 numbers), got ${c2w?.length ?? 'none'}`);
+  if (!c2w || (c2w.length !== 12 && c2w.length !== 16))
+    fail(`c2w must be a row-major 3x4 or 4x4 matrix (12 or 16 numbers), got ${c2w?.length ?? 'none'}`);
   for (let i = 0; i < 12; i++) if (!Number.isFinite(c2w[i])) fail(`c2w[${i}] is ${c2w[i]}, not a finite number`);
   const m = (r: number, c: number): number => c2w[r * 4 + c]!;
   const det =
-    m(0, 0) * (m(1, 1) * m(2, 2) - m(1, 2) * m(2, 1)) - m(0, 1) * (m(1, 0) * m(2, 2) - m(1, 2) * m(2, 0)) + m(0, 2) * (m(1, 0) * m(2, 1) - m(1, 1) * m(2, 0));
+    m(0, 0) * (m(1, 1) * m(2, 2) - m(1, 2) * m(2, 1)) -
+    m(0, 1) * (m(1, 0) * m(2, 2) - m(1, 2) * m(2, 0)) +
+    m(0, 2) * (m(1, 0) * m(2, 1) - m(1, 1) * m(2, 0));
   if (!(Math.abs(det) > 1e-9)) fail('the rotation part of c2w is singular');
   if (!k || typeof k !== 'object') fail('intrinsics (fx, fy, cx, cy) are missing');
-  for (const name of ['fx', 'fy', 'cx', 'cy'] as const) if (!Number.isFinite(k[name])) fail(`intrinsics.${name} is ${k[name]}, not a finite number`);
+  for (const name of ['fx', 'fy', 'cx', 'cy'] as const)
+    if (!Number.isFinite(k[name])) fail(`intrinsics.${name} is ${k[name]}, not a finite number`);
   if (!(k.fx > 0 && k.fy > 0)) fail(`focal lengths must be positive, got fx ${k.fx}, fy ${k.fy}`);
 }
 
@@ -166,8 +188,10 @@ function cameraRecord(c: ViewCamera): ArrayBuffer {
 function checkSettings(s: ViewSettings): void {
   const positiveInt = (v: number): boolean => Number.isInteger(v) && v >= 1;
   if (!positiveInt(s.tileRays)) throw new RangeError(`view renderer: tileRays must be a positive integer, got ${s.tileRays}`);
-  if (!positiveInt(s.chunk) || s.chunk % 16 !== 0) throw new RangeError(`view renderer: chunk must be a positive multiple of 16 (the networks' sample tile), got ${s.chunk}`);
-  if (!positiveInt(s.maxSamplesPerRay)) throw new RangeError(`view renderer: maxSamplesPerRay must be a positive integer, got ${s.maxSamplesPerRay}`);
+  if (!positiveInt(s.chunk) || s.chunk % 16 !== 0)
+    throw new RangeError(`view renderer: chunk must be a positive multiple of 16 (the networks' sample tile), got ${s.chunk}`);
+  if (!positiveInt(s.maxSamplesPerRay))
+    throw new RangeError(`view renderer: maxSamplesPerRay must be a positive integer, got ${s.maxSamplesPerRay}`);
   if (!(s.step > 0)) throw new RangeError(`view renderer: step must be positive, got ${s.step}`);
 }
 
@@ -218,10 +242,13 @@ export class ViewRenderer {
     this.capacity = tileCapacity(tileRays, settings.maxSamplesPerRay, chunk);
     const largest = this.capacity * Math.max(k, 4) * 4;
     if (largest > d.limits.maxStorageBufferBindingSize) {
-      throw new RangeError(`view renderer: ${tileRays} rays x ${settings.maxSamplesPerRay} samples need ${largest} bytes in one buffer, over the adapter's ${d.limits.maxStorageBufferBindingSize}; use smaller tiles`);
+      throw new RangeError(
+        `view renderer: ${tileRays} rays x ${settings.maxSamplesPerRay} samples need ${largest} bytes in one buffer, over the adapter's ${d.limits.maxStorageBufferBindingSize}; use smaller tiles`,
+      );
     }
     const storage = (bytes: number, label: string): GPUBuffer => createStorageBuffer(d, bytes, `view ${label}`);
-    const reading = (bytes: number, label: string): GPUBuffer => d.createBuffer({ label: `view ${label} (read-back)`, size: bytes, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    const reading = (bytes: number, label: string): GPUBuffer =>
+      d.createBuffer({ label: `view ${label} (read-back)`, size: bytes, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
     const b = (this.buffers = {
       params: d.createBuffer({ label: 'view params', size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
       camera: d.createBuffer({ label: 'view camera', size: CAMERA_FLOATS * 4, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
@@ -241,18 +268,41 @@ export class ViewRenderer {
       pixelRead: reading(tileRays * pixelStride(k) * 4, 'pixel records'),
     });
     const chunkGroups = workgroupGrid(d, Math.ceil(chunk / WORKGROUP))[0];
-    this.chunkParams = Array.from({ length: this.capacity / chunk }, (_, c) => createUniformBuffer(d, new Uint32Array([c * chunk, chunk, chunkGroups, 0]), `view chunk ${c} params`));
+    this.chunkParams = Array.from({ length: this.capacity / chunk }, (_, c) =>
+      createUniformBuffer(d, new Uint32Array([c * chunk, chunk, chunkGroups, 0]), `view chunk ${c} params`),
+    );
     this.batch = field.createBatch(chunk, { backward: false });
     this.renderer = new VolumeRenderer(cache);
-    this.renderParams = this.renderer.paramsFor(tileRays, k, this.capacity, { ...DEFAULT_RENDER_LOSS, background: settings.background, earlyStop: settings.earlyStop });
+    this.renderParams = this.renderer.paramsFor(tileRays, k, this.capacity, {
+      ...DEFAULT_RENDER_LOSS,
+      background: settings.background,
+      earlyStop: settings.earlyStop,
+    });
     this.scan = new PrefixSum(cache, tileRays);
     const kernel = (entry: string): ComputeKernel => new ComputeKernel(cache, 'view-rays', shader, entry);
-    this.kernels = { rays: kernel('view_rays'), write: kernel('write_samples'), inputs: kernel('chunk_inputs'), finish: kernel('finish_pixels') };
+    this.kernels = {
+      rays: kernel('view_rays'),
+      write: kernel('write_samples'),
+      inputs: kernel('chunk_inputs'),
+      finish: kernel('finish_pixels'),
+    };
     const kk = this.kernels;
     this.groups = {
       rays: kk.rays.bind({ 0: b.params, 1: b.camera, 2: occupancy, 3: b.count, 13: b.pixelList }),
-      write: kk.write.bind({ 0: b.params, 1: b.camera, 2: occupancy, 3: b.count, 4: b.first, 5: b.range, 6: b.geom, 7: b.sampleRay, 13: b.pixelList }),
-      inputs: this.chunkParams.map((p) => kk.inputs.bind({ 0: b.params, 1: b.camera, 6: b.geom, 7: b.sampleRay, 8: p, 9: b.positions, 10: b.colourInput, 13: b.pixelList })),
+      write: kk.write.bind({
+        0: b.params,
+        1: b.camera,
+        2: occupancy,
+        3: b.count,
+        4: b.first,
+        5: b.range,
+        6: b.geom,
+        7: b.sampleRay,
+        13: b.pixelList,
+      }),
+      inputs: this.chunkParams.map((p) =>
+        kk.inputs.bind({ 0: b.params, 1: b.camera, 6: b.geom, 7: b.sampleRay, 8: p, 9: b.positions, 10: b.colourInput, 13: b.pixelList }),
+      ),
       finish: kk.finish.bind({ 0: b.params, 1: b.camera, 11: b.rendered, 12: b.pixels, 13: b.pixelList }),
     };
   }
@@ -265,9 +315,17 @@ export class ViewRenderer {
   /** Renders tile `tileIndex` (pixels tileIndex x tileRays onwards, row-major). Calls queue up: one tile runs at a time. */
   renderTile(camera: ViewCamera, tileIndex: number): Promise<RenderedTile> {
     const tiles = this.tileCount(camera);
-    if (!Number.isInteger(tileIndex) || tileIndex < 0 || tileIndex >= tiles) throw new RangeError(`view renderer: tile ${tileIndex} is not one of the view's ${tiles} tiles`);
+    if (!Number.isInteger(tileIndex) || tileIndex < 0 || tileIndex >= tiles)
+      throw new RangeError(`view renderer: tile ${tileIndex} is not one of the view's ${tiles} tiles`);
     const first = tileIndex * this.settings.tileRays;
-    return this.enqueue(() => this.runTile(camera, { index: tileIndex, first, count: Math.min(this.settings.tileRays, camera.width * camera.height - first), list: null }));
+    return this.enqueue(() =>
+      this.runTile(camera, {
+        index: tileIndex,
+        first,
+        count: Math.min(this.settings.tileRays, camera.width * camera.height - first),
+        list: null,
+      }),
+    );
   }
 
   /**
@@ -278,7 +336,8 @@ export class ViewRenderer {
   async renderPixels(camera: ViewCamera, pixels: Uint32Array): Promise<RenderedPixels> {
     checkViewCamera(camera);
     const n = camera.width * camera.height;
-    for (const p of pixels) if (p >= n) throw new RangeError(`view renderer: pixel ${p} is outside the ${camera.width} x ${camera.height} view`);
+    for (const p of pixels)
+      if (p >= n) throw new RangeError(`view renderer: pixel ${p} is outside the ${camera.width} x ${camera.height} view`);
     const k = this.k;
     const stride = pixelStride(k);
     const out: RenderedPixels = { count: pixels.length, k, records: new Float32Array(pixels.length * stride) };
@@ -338,7 +397,18 @@ export class ViewRenderer {
     const u = new Uint32Array(data);
     const s = this.settings;
     const pixels = tile.list ? tile.list.length : camera.width * camera.height;
-    u.set([s.tileRays, workgroupGrid(this.device, Math.ceil(s.tileRays / WORKGROUP))[0], tile.first, pixels, s.maxSamplesPerRay, this.gridRes, 0, this.k, total, tile.list ? 1 : 0]);
+    u.set([
+      s.tileRays,
+      workgroupGrid(this.device, Math.ceil(s.tileRays / WORKGROUP))[0],
+      tile.first,
+      pixels,
+      s.maxSamplesPerRay,
+      this.gridRes,
+      0,
+      this.k,
+      total,
+      tile.list ? 1 : 0,
+    ]);
     new Float32Array(data)[6] = s.step;
     this.device.queue.writeBuffer(this.buffers.params, 0, data);
   }
@@ -380,11 +450,18 @@ export class ViewRenderer {
       this.field.forward(passes, this.batch, b.positions, b.colourInput);
       passes.end();
       encoder.copyBufferToBuffer(this.batch.raw, 0, b.raw, c * chunk * 16, chunk * 16);
-      for (let j = 0; j < this.k; j++) encoder.copyBufferToBuffer(this.batch.logits, j * chunk * 4, b.logits, (j * this.capacity + c * chunk) * 4, chunk * 4);
+      for (let j = 0; j < this.k; j++)
+        encoder.copyBufferToBuffer(this.batch.logits, j * chunk * 4, b.logits, (j * this.capacity + c * chunk) * 4, chunk * 4);
     }
     passes = new ComputePasses(encoder);
     const pass = passes.stage('view composite');
-    this.renderer.encodeComposite(pass, this.renderParams, tileRays, { range: b.range, geom: b.geom, raw: b.raw, logits: b.logits }, b.rendered);
+    this.renderer.encodeComposite(
+      pass,
+      this.renderParams,
+      tileRays,
+      { range: b.range, geom: b.geom, raw: b.raw, logits: b.logits },
+      b.rendered,
+    );
     this.kernels.finish.dispatch(pass, this.groups.finish, groups);
     passes.end();
     encoder.copyBufferToBuffer(b.pixels, 0, b.pixelRead, 0, b.pixelRead.size);

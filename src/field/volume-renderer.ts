@@ -18,7 +18,13 @@ export interface RenderLossSettings {
   klWeight: number;
 }
 
-export const DEFAULT_RENDER_LOSS: RenderLossSettings = { background: [0, 0, 0], earlyStop: 1e-4, huberDelta: 0.1, depthWeight: 0.1, klWeight: 0.04 };
+export const DEFAULT_RENDER_LOSS: RenderLossSettings = {
+  background: [0, 0, 0],
+  earlyStop: 1e-4,
+  huberDelta: 0.1,
+  depthWeight: 0.1,
+  klWeight: 0.04,
+};
 
 /** Per-ray sample ranges and per-sample geometry and field outputs. */
 export interface SampleBuffers {
@@ -116,10 +122,22 @@ export class VolumeRenderer {
 
   encodeLoss(pass: GPUComputePassEncoder, params: GPUBuffer, rays: number, rendered: GPUBuffer, loss: LossBuffers): void {
     const k = this.loss;
-    k.dispatch(pass, k.bind({ 0: params, 6: loss.targets, 7: rendered, 8: loss.dRendered, 9: loss.rayLosses }), Math.ceil(rays / WORKGROUP));
+    k.dispatch(
+      pass,
+      k.bind({ 0: params, 6: loss.targets, 7: rendered, 8: loss.dRendered, 9: loss.rayLosses }),
+      Math.ceil(rays / WORKGROUP),
+    );
   }
 
-  encodeBackward(pass: GPUComputePassEncoder, params: GPUBuffer, rays: number, samples: SampleBuffers, rendered: GPUBuffer, loss: LossBuffers, grads: SampleGradBuffers): void {
+  encodeBackward(
+    pass: GPUComputePassEncoder,
+    params: GPUBuffer,
+    rays: number,
+    samples: SampleBuffers,
+    rendered: GPUBuffer,
+    loss: LossBuffers,
+    grads: SampleGradBuffers,
+  ): void {
     const k = this.backward;
     k.dispatch(
       pass,

@@ -1,11 +1,6 @@
 /** Upload and read back typed arrays. Read-backs stall: call them every N steps, never per step. */
 
-export function createStorageBuffer(
-  device: GPUDevice,
-  byteLength: number,
-  label: string,
-  extraUsage: GPUBufferUsageFlags = 0,
-): GPUBuffer {
+export function createStorageBuffer(device: GPUDevice, byteLength: number, label: string, extraUsage: GPUBufferUsageFlags = 0): GPUBuffer {
   // WebGPU requires sizes that are a multiple of 4; a zero-sized binding is invalid.
   const size = Math.max(4, Math.ceil(byteLength / 4) * 4);
   return device.createBuffer({

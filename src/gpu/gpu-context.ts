@@ -48,12 +48,9 @@ export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
   const architecture = info.architecture ?? '';
   // isFallbackAdapter moved from GPUAdapter to GPUAdapterInfo; read both.
   const fallback =
-    (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
-    (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
-    false;
-  const software = fallback || /swiftshader|llvmpipe|lavapipe|warp|software/i.test(
-    `${info.vendor} ${architecture} ${info.device} ${info.description}`,
-  );
+    (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
+  const software =
+    fallback || /swiftshader|llvmpipe|lavapipe|warp|software/i.test(`${info.vendor} ${architecture} ${info.device} ${info.description}`);
   return {
     vendor: info.vendor ?? '',
     architecture,
@@ -68,10 +65,7 @@ export function describeAdapter(s: AdapterSummary): string {
   return `${name || 'unknown adapter'}${s.software ? ' (software)' : ''}`;
 }
 
-export async function createGpuContext(
-  gpu: GPU | undefined,
-  options: { powerPreference?: GPUPowerPreference } = {},
-): Promise<GpuContext> {
+export async function createGpuContext(gpu: GPU | undefined, options: { powerPreference?: GPUPowerPreference } = {}): Promise<GpuContext> {
   if (!gpu) {
     throw new GpuUnavailableError('This browser has no WebGPU (navigator.gpu is missing).');
   }

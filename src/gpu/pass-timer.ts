@@ -20,7 +20,11 @@ export class PassTimer {
     private readonly capacity: number,
   ) {
     this.querySet = device.createQuerySet({ label: 'pass timer', type: 'timestamp', count: capacity });
-    this.resolveBuffer = device.createBuffer({ label: 'pass timer resolve', size: capacity * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    this.resolveBuffer = device.createBuffer({
+      label: 'pass timer resolve',
+      size: capacity * 8,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
   }
 
   private next(): number {
@@ -61,7 +65,11 @@ export class PassTimer {
     this.spans = [];
     const totals = new Map<string, number>();
     if (count === 0) return totals;
-    const staging = this.device.createBuffer({ label: 'pass timer read-back', size: count * 8, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    const staging = this.device.createBuffer({
+      label: 'pass timer read-back',
+      size: count * 8,
+      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+    });
     const encoder = this.device.createCommandEncoder({ label: 'pass timer resolve' });
     encoder.resolveQuerySet(this.querySet, 0, count, this.resolveBuffer, 0);
     encoder.copyBufferToBuffer(this.resolveBuffer, 0, staging, 0, count * 8);

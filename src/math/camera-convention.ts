@@ -30,7 +30,15 @@ export function mat4Rows(m: Mat4): number[][] {
  * camera-to-world row-major. The one back-projection the scan bounds, the view overlaps, the
  * point cloud export and the inspector share.
  */
-export function backProjectPixel(c2w: ArrayLike<number>, k: { fx: number; fy: number; cx: number; cy: number }, x: number, y: number, z: number, out: { [i: number]: number }, at = 0): void {
+export function backProjectPixel(
+  c2w: ArrayLike<number>,
+  k: { fx: number; fy: number; cx: number; cy: number },
+  x: number,
+  y: number,
+  z: number,
+  out: { [i: number]: number },
+  at = 0,
+): void {
   const px = ((x + 0.5 - k.cx) / k.fx) * z;
   const py = ((y + 0.5 - k.cy) / k.fy) * z;
   for (let r = 0; r < 3; r++) out[at + r] = c2w[r * 4]! * px + c2w[r * 4 + 1]! * py + c2w[r * 4 + 2]! * z + c2w[r * 4 + 3]!;

@@ -45,14 +45,18 @@ export function findScan(source: ScanSource): { source: ScanSource; parser: Form
     for (let i = 1; i < parts.length; i++) folders.add(`${parts.slice(0, i).join('/')}/`);
   }
   const ordered = [...folders].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
-  const found = ordered.map((prefix) => new SubfolderSource(source, prefix)).filter((sub) => FORMAT_PARSERS.some((p) => p.detect(sub.paths)));
+  const found = ordered
+    .map((prefix) => new SubfolderSource(source, prefix))
+    .filter((sub) => FORMAT_PARSERS.some((p) => p.detect(sub.paths)));
   if (!found.length) return { source, parser: detectFormat(source), warnings: [] };
   const chosen = found[0]!;
   const others = found.length - 1;
   return {
     source: chosen,
     parser: detectFormat(chosen),
-    warnings: [`loaded the scan in ${chosen.name}${others ? ` (${others} more scan folder${others > 1 ? 's' : ''} found; drop one to load it)` : ''}`],
+    warnings: [
+      `loaded the scan in ${chosen.name}${others ? ` (${others} more scan folder${others > 1 ? 's' : ''} found; drop one to load it)` : ''}`,
+    ],
   };
 }
 

@@ -56,7 +56,13 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
 
   for (const [i, spec] of layout.frames.entries()) {
     try {
-      const frame = await loadFrame(source, spec, layout, available, { decodeImage: options.decodeImage, longSide, background, warnings, imageSize });
+      const frame = await loadFrame(source, spec, layout, available, {
+        decodeImage: options.decodeImage,
+        longSide,
+        background,
+        warnings,
+        imageSize,
+      });
       imageSize ??= { width: frame.sourceWidth, height: frame.sourceHeight };
       frames.push(frame.frame);
     } catch (e) {
@@ -102,7 +108,13 @@ async function loadFrame(
   spec: FrameSpec,
   layout: ScanLayout,
   available: Set<string>,
-  ctx: { decodeImage: PlatformImageDecoder; longSide: number; background: [number, number, number]; warnings: string[]; imageSize?: { width: number; height: number } },
+  ctx: {
+    decodeImage: PlatformImageDecoder;
+    longSide: number;
+    background: [number, number, number];
+    warnings: string[];
+    imageSize?: { width: number; height: number };
+  },
 ): Promise<{ frame: LoadedFrame; sourceWidth: number; sourceHeight: number }> {
   if ('problem' in spec.pose) throw new ScanError(spec.pose.file, spec.pose.problem);
   if (!available.has(spec.imagePath)) throw new ScanError(spec.imagePath, 'is referenced but missing');
@@ -142,7 +154,10 @@ async function loadFrame(
     const labels = await optional(ctx.warnings, async () => {
       const map = decodePngScalar(await source.read(spec.labelPath!), spec.labelPath!);
       if (map.width !== image.width || map.height !== image.height) {
-        throw new ScanError(spec.labelPath!, `is ${map.width}x${map.height} but its image ${spec.imagePath} is ${image.width}x${image.height}`);
+        throw new ScanError(
+          spec.labelPath!,
+          `is ${map.width}x${map.height} but its image ${spec.imagePath} is ${image.width}x${image.height}`,
+        );
       }
       return resampleNearest(map.data, native, k, new Uint16Array(k.width * k.height));
     });

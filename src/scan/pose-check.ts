@@ -17,8 +17,7 @@ export function poseProblem(m: ArrayLike<number>): string | null {
     }
   }
   if (worst > 1e-3) return `is not rigid (its rotation part is off orthonormal by ${worst.toPrecision(2)})`;
-  const det =
-    m[0]! * (m[5]! * m[10]! - m[6]! * m[9]!) - m[1]! * (m[4]! * m[10]! - m[6]! * m[8]!) + m[2]! * (m[4]! * m[9]! - m[5]! * m[8]!);
+  const det = m[0]! * (m[5]! * m[10]! - m[6]! * m[9]!) - m[1]! * (m[4]! * m[10]! - m[6]! * m[8]!) + m[2]! * (m[4]! * m[9]! - m[5]! * m[8]!);
   if (det < 0) return 'is a reflection (determinant -1), not a rotation';
   return null;
 }

@@ -17,7 +17,12 @@ export async function readPoseFile(source: ScanSource, has: Set<string>, path: s
  * A trajectory file with one row-major 4x4 camera-to-world per line (Replica's traj_w_c.txt,
  * NICE-SLAM's traj.txt), one line per image in frame order.
  */
-export async function readTrajectory(source: ScanSource, file: string, images: string[], imageFolder: string): Promise<FrameSpec['pose'][]> {
+export async function readTrajectory(
+  source: ScanSource,
+  file: string,
+  images: string[],
+  imageFolder: string,
+): Promise<FrameSpec['pose'][]> {
   const rows = (await readText(source, file))
     .split('\n')
     .map((l) => l.trim())

@@ -49,12 +49,7 @@ export function resizeRgba(src: Uint8ClampedArray, w: number, h: number, W: numb
  * `from`/`to` intrinsics it also re-projects between two cameras at the same pose (ScanNet's
  * depth camera to its colour camera).
  */
-export function resampleNearest<T extends Float32Array | Uint16Array>(
-  src: ArrayLike<number>,
-  from: Intrinsics,
-  to: Intrinsics,
-  out: T,
-): T {
+export function resampleNearest<T extends Float32Array | Uint16Array>(src: ArrayLike<number>, from: Intrinsics, to: Intrinsics, out: T): T {
   for (let j = 0; j < to.height; j++) {
     const y = (j + 0.5 - to.cy) / to.fy;
     const v = Math.floor(y * from.fy + from.cy);

@@ -21,9 +21,7 @@ export interface ScanLoadRequest {
 }
 
 export type ScanLoadMessage =
-  | { type: 'progress'; done: number; total: number }
-  | { type: 'done'; scan: Scan }
-  | { type: 'error'; message: string; file?: string };
+  { type: 'progress'; done: number; total: number } | { type: 'done'; scan: Scan } | { type: 'error'; message: string; file?: string };
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -47,7 +45,9 @@ scope.onmessage = async (event: MessageEvent<ScanLoadRequest>) => {
       background,
       onProgress: (done, total) => scope.postMessage({ type: 'progress', done, total } satisfies ScanLoadMessage),
     });
-    const transfer = scan.frames.flatMap((f) => [f.rgba.buffer, f.depth?.buffer, f.labels?.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer));
+    const transfer = scan.frames.flatMap((f) =>
+      [f.rgba.buffer, f.depth?.buffer, f.labels?.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer),
+    );
     scope.postMessage({ type: 'done', scan } satisfies ScanLoadMessage, transfer);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);

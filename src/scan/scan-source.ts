@@ -43,7 +43,14 @@ export class MemorySource implements ScanSource {
   ) {
     const list = [...entries];
     const { prefix, paths } = rootedPaths(list.map(([p]) => p));
-    for (const [p, bytes] of list) this.files.set(p.replace(/\\/g, '/').replace(/^\.?\//, '').slice(prefix.length), bytes);
+    for (const [p, bytes] of list)
+      this.files.set(
+        p
+          .replace(/\\/g, '/')
+          .replace(/^\.?\//, '')
+          .slice(prefix.length),
+        bytes,
+      );
     this.paths = paths;
   }
 
@@ -64,7 +71,14 @@ export class BlobSource implements ScanSource {
     entries: { path: string; blob: Blob }[],
   ) {
     const { prefix, paths } = rootedPaths(entries.map((e) => e.path));
-    for (const e of entries) this.files.set(e.path.replace(/\\/g, '/').replace(/^\.?\//, '').slice(prefix.length), e.blob);
+    for (const e of entries)
+      this.files.set(
+        e.path
+          .replace(/\\/g, '/')
+          .replace(/^\.?\//, '')
+          .slice(prefix.length),
+        e.blob,
+      );
     this.paths = paths;
   }
 
@@ -88,5 +102,8 @@ export function zipSource(name: string, bytes: Uint8Array): MemorySource {
   } catch (e) {
     throw new ScanError(name, `is not a readable zip file (${e instanceof Error ? e.message : String(e)})`);
   }
-  return new MemorySource(name, Object.entries(files).filter(([p]) => !p.endsWith('/')));
+  return new MemorySource(
+    name,
+    Object.entries(files).filter(([p]) => !p.endsWith('/')),
+  );
 }

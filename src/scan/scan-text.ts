@@ -21,7 +21,10 @@ export async function readJson(source: ScanSource, path: string): Promise<Record
 
 /** All numbers of a whitespace/comma separated text; a word that is not a number is an error. */
 export function parseNumbers(text: string, path: string): number[] {
-  const words = text.trim().split(/[\s,]+/).filter(Boolean);
+  const words = text
+    .trim()
+    .split(/[\s,]+/)
+    .filter(Boolean);
   return words.map((w, i) => {
     // ScanNet writes "-inf" for frames whose pose failed: keep it, pose validation reports it.
     const v = /^[-+]?inf(inity)?$/i.test(w) ? (w.startsWith('-') ? -Infinity : Infinity) : /^[-+]?nan$/i.test(w) ? NaN : Number(w);
@@ -41,7 +44,10 @@ export function parseMatrix(text: string, path: string, rows: number, cols: numb
 export function jsonNumber(obj: Record<string, unknown>, key: string, path: string): number {
   const v = obj[key];
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new ScanError(path, v === undefined ? `is missing the key "${key}"` : `"${key}" should be a finite number, found ${JSON.stringify(v)}`);
+    throw new ScanError(
+      path,
+      v === undefined ? `is missing the key "${key}"` : `"${key}" should be a finite number, found ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }

@@ -35,18 +35,24 @@ export interface FeatureRows {
  * Validates the manifest's `featureStatistics` object for `classes` classes; `fail(field,
  * problem)` reports a bad field (and throws).
  */
-export function parseFeatureStatistics(json: Record<string, unknown>, classes: number, fail: (field: string, problem: string) => never): FeatureStatistics {
+export function parseFeatureStatistics(
+  json: Record<string, unknown>,
+  classes: number,
+  fail: (field: string, problem: string) => never,
+): FeatureStatistics {
   const field = 'featureStatistics';
   const matrix = (name: string, rows: number, cols: number | null): { data: Float32Array; cols: number } => {
     const v = json[name];
-    if (!Array.isArray(v) || v.length !== rows) return fail(`${field}.${name}`, `must be an array of ${rows} rows, got ${Array.isArray(v) ? v.length : typeof v}`);
+    if (!Array.isArray(v) || v.length !== rows)
+      return fail(`${field}.${name}`, `must be an array of ${rows} rows, got ${Array.isArray(v) ? v.length : typeof v}`);
     const width = cols ?? (Array.isArray(v[0]) ? v[0].length : 0);
     if (width < 1) return fail(`${field}.${name}[0]`, 'must be a non-empty array of numbers');
     const data = new Float32Array(rows * width);
     v.forEach((row: unknown, r) => {
       if (!Array.isArray(row) || row.length !== width) fail(`${field}.${name}[${r}]`, `must be an array of ${width} numbers`);
       (row as unknown[]).forEach((x, c) => {
-        if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${field}.${name}[${r}][${c}]`, `must be a finite number, got ${JSON.stringify(x)}`);
+        if (typeof x !== 'number' || !Number.isFinite(x))
+          fail(`${field}.${name}[${r}][${c}]`, `must be a finite number, got ${JSON.stringify(x)}`);
         data[r * width + c] = x as number;
       });
     });
@@ -60,13 +66,16 @@ export function parseFeatureStatistics(json: Record<string, unknown>, classes: n
   for (let a = 0; a < dims; a++) {
     if (!(precision[a * dims + a]! > 0)) fail(`${field}.precision[${a}][${a}]`, 'must be positive (an inverse covariance)');
     for (let b = a + 1; b < dims; b++) {
-      if (Math.abs(precision[a * dims + b]! - precision[b * dims + a]!) > 1e-4 * largest) fail(`${field}.precision`, `must be symmetric ([${a}][${b}] != [${b}][${a}])`);
+      if (Math.abs(precision[a * dims + b]! - precision[b * dims + a]!) > 1e-4 * largest)
+        fail(`${field}.precision`, `must be symmetric ([${a}][${b}] != [${b}][${a}])`);
     }
   }
   const rawSpread = json.spread;
-  if (!Array.isArray(rawSpread) || rawSpread.length !== classes) return fail(`${field}.spread`, `must be an array of ${classes} positive numbers`);
+  if (!Array.isArray(rawSpread) || rawSpread.length !== classes)
+    return fail(`${field}.spread`, `must be an array of ${classes} positive numbers`);
   const spread = Float32Array.from(rawSpread as unknown[], (x, c) => {
-    if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x)) fail(`${field}.spread[${c}]`, `must be a positive number, got ${JSON.stringify(x)}`);
+    if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x))
+      fail(`${field}.spread[${c}]`, `must be a positive number, got ${JSON.stringify(x)}`);
     return x as number;
   });
   return { classes, dims, mean: mean.data, precision, spread };

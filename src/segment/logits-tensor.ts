@@ -22,7 +22,10 @@ export function outputToMap(
   if (axis === null) throw new Error(`output '${name}' has dims [${dims.join(', ')}]; no axis of ${channels} classes`);
   // A NaN here would become the field's training target and poison every step after it.
   const bad = data.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new Error(`output '${name}' holds ${Number.isNaN(data[bad]) ? 'NaN' : 'an infinity'} at element ${bad}: the model is broken, or its input is not scaled as it expects`);
+  if (bad >= 0)
+    throw new Error(
+      `output '${name}' holds ${Number.isNaN(data[bad]) ? 'NaN' : 'an infinity'} at element ${bad}: the model is broken, or its input is not scaled as it expects`,
+    );
   if (axis === 1) return { channels: dims[1]!, height: dims[2]!, width: dims[3]!, data };
   const [height, width, k] = [dims[1]!, dims[2]!, dims[3]!];
   const n = width * height;

@@ -58,16 +58,19 @@ export function checkManifest(manifest: SegmenterManifest, model: ModelSignature
     const h = dim(s[hAxis]);
     const w = dim(s[wAxis]);
     if (manifest.inputSize === 'dynamic') {
-      if (h !== null && w !== null) fail('inputSize', `is "dynamic" but input '${input.name}' is fixed at ${w}x${h} (shape ${shapeText(s)})`);
+      if (h !== null && w !== null)
+        fail('inputSize', `is "dynamic" but input '${input.name}' is fixed at ${w}x${h} (shape ${shapeText(s)})`);
     } else {
       const want = manifest.inputSize;
-      if (h !== null && h !== want.height) fail('inputSize.height', `is ${want.height} but input '${input.name}' has shape ${shapeText(s)}`);
+      if (h !== null && h !== want.height)
+        fail('inputSize.height', `is ${want.height} but input '${input.name}' has shape ${shapeText(s)}`);
       if (w !== null && w !== want.width) fail('inputSize.width', `is ${want.width} but input '${input.name}' has shape ${shapeText(s)}`);
     }
   }
 
   const logits = model.outputs.find((v) => v.name === manifest.logitsOutput);
-  if (!logits) return fail('logitsOutput', `'${manifest.logitsOutput}' is not an output of ${manifest.file} (its outputs: ${names(model.outputs)})`);
+  if (!logits)
+    return fail('logitsOutput', `'${manifest.logitsOutput}' is not an output of ${manifest.file} (its outputs: ${names(model.outputs)})`);
   if (logits.shape && logits.shape.length > 0) {
     const s = logits.shape;
     if (s.length !== 4) fail('logitsOutput', `'${logits.name}' has shape ${shapeText(s)}; per-pixel logits have 4 dimensions`);

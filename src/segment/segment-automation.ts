@@ -56,7 +56,10 @@ export interface SegmentAutomation {
    * Loads a model-list entry: from Cache Storage if there, else downloaded, checked against the
    * manifest's sha256 and size, and cached. Rejects (keeping the previous model) on failure.
    */
-  loadEntry(entry: ModelEntry, options?: { provider?: ExecutionProvider }): Promise<SegmenterSummary & { fromCache: boolean; downloadProgress: number[] }>;
+  loadEntry(
+    entry: ModelEntry,
+    options?: { provider?: ExecutionProvider },
+  ): Promise<SegmenterSummary & { fromCache: boolean; downloadProgress: number[] }>;
   /** URLs of the models in Cache Storage. */
   cachedModels(): Promise<string[]>;
   /** The loaded model, or null. */
@@ -107,7 +110,11 @@ function summarize(info: SegmenterInfo): SegmenterSummary {
   };
 }
 
-export function createSegmentAutomation(state: { adapter: () => AdapterSummary | null; scan: () => Scan | null; segmenter?: () => Segmenter }): SegmentAutomation {
+export function createSegmentAutomation(state: {
+  adapter: () => AdapterSummary | null;
+  scan: () => Scan | null;
+  segmenter?: () => Segmenter;
+}): SegmentAutomation {
   let segmenter: Segmenter | null = null;
   let error: string | null = null;
   let scanOfCache: Scan | null = null;
@@ -125,7 +132,9 @@ export function createSegmentAutomation(state: { adapter: () => AdapterSummary |
 
   return {
     load: (options) =>
-      recorded(async () => summarize(await get().loadFromUrl(options.modelUrl, options.manifestUrl ?? null, { provider: options.provider }))),
+      recorded(async () =>
+        summarize(await get().loadFromUrl(options.modelUrl, options.manifestUrl ?? null, { provider: options.provider })),
+      ),
     loadEntry: (entry, options = {}) =>
       recorded(async () => {
         // Bytes received at each progress report, for the caller to see the download happen.
@@ -201,6 +210,11 @@ function result(
     probabilities: toBase64(frame.probabilities().data),
     entropy: toBase64(frame.entropy),
     argmax: toBase64(frame.argmax),
-    debug: debug && { input: toBase64(debug.input), inputDims: debug.inputDims, output: toBase64(debug.output), outputDims: debug.outputDims },
+    debug: debug && {
+      input: toBase64(debug.input),
+      inputDims: debug.inputDims,
+      output: toBase64(debug.output),
+      outputDims: debug.outputDims,
+    },
   };
 }

@@ -101,10 +101,14 @@ async function load(request: LoadRequest): Promise<{ session: ort.InferenceSessi
   if (manifest) {
     // Checked before parsing: a truncated or replaced file is named as such, not as bad protobuf.
     if (bytes.byteLength !== manifest.sizeBytes) {
-      throw new Error(`${fileName}: is ${bytes.byteLength} bytes, but ${request.manifestName} says sizeBytes ${manifest.sizeBytes} (truncated or a different file)`);
+      throw new Error(
+        `${fileName}: is ${bytes.byteLength} bytes, but ${request.manifestName} says sizeBytes ${manifest.sizeBytes} (truncated or a different file)`,
+      );
     }
     if (digest !== manifest.sha256) {
-      throw new Error(`${fileName}: SHA-256 is ${digest}, but ${request.manifestName} says sha256 ${manifest.sha256} (corrupt or a different file)`);
+      throw new Error(
+        `${fileName}: SHA-256 is ${digest}, but ${request.manifestName} says sha256 ${manifest.sha256} (corrupt or a different file)`,
+      );
     }
   }
   if (!runtimeConfigured) {

@@ -12,9 +12,7 @@ import { parseFeatureStatistics, type FeatureStatistics } from './feature-statis
 export type TensorLayout = 'NCHW' | 'NHWC';
 
 /** `(rgb / 255 - mean) / std`, per channel, or `value * scale + offset` on 0..255 values. */
-export type Normalization =
-  | { mean: [number, number, number]; std: [number, number, number] }
-  | { scale: number; offset: number };
+export type Normalization = { mean: [number, number, number]; std: [number, number, number] } | { scale: number; offset: number };
 
 export interface SegmenterClass {
   name: string;
@@ -164,9 +162,11 @@ export function parseManifest(json: unknown, source = 'manifest.json'): Segmente
   });
 
   const rawStatistics = json.featureStatistics ?? null;
-  if (rawStatistics !== null && featureOutput === null) fail('featureStatistics', 'describe the featureOutput, but the manifest names none');
+  if (rawStatistics !== null && featureOutput === null)
+    fail('featureStatistics', 'describe the featureOutput, but the manifest names none');
   if (rawStatistics !== null && !isRecord(rawStatistics)) fail('featureStatistics', 'must be {mean, precision, spread}');
-  const featureStatistics = rawStatistics === null ? null : parseFeatureStatistics(rawStatistics as Record<string, unknown>, classes.length, fail);
+  const featureStatistics =
+    rawStatistics === null ? null : parseFeatureStatistics(rawStatistics as Record<string, unknown>, classes.length, fail);
 
   const license = text('license');
   const sourceUrl = text('sourceUrl', true);

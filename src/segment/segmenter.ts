@@ -9,13 +9,7 @@ import type { AdapterSummary } from '../gpu/gpu-context.ts';
 import { chooseExecutionProvider, wasmThreads, type ExecutionProvider } from './execution-provider.ts';
 import { fetchBytes, ModelStore } from './model-store.ts';
 import type { RgbaImage } from './preprocess.ts';
-import type {
-  LoadedModel,
-  SegmentOutput,
-  SegmentProgressStage,
-  SegmentWorkerMessage,
-  SegmentWorkerRequest,
-} from './segment-worker.ts';
+import type { LoadedModel, SegmentOutput, SegmentProgressStage, SegmentWorkerMessage, SegmentWorkerRequest } from './segment-worker.ts';
 import { SegmentedFrame } from './segmented-frame.ts';
 import { parseManifest } from './segmenter-manifest.ts';
 

@@ -3,17 +3,7 @@
  * item's own frame: origin on the floor at the centre of its footprint (or, for things hung on a
  * wall, on the wall plane), +z toward the room, x across its width, y up, metres.
  */
-import {
-  bookCover,
-  doors,
-  painting,
-  screen,
-  sky,
-  solid,
-  stripes,
-  type Material,
-  type Rgb,
-} from './materials.ts';
+import { bookCover, doors, painting, screen, sky, solid, stripes, type Material, type Rgb } from './materials.ts';
 import { CLASS_ID } from './nyu13-classes.ts';
 import { Box, Cylinder, Sphere, type Shape } from './primitives.ts';
 import type { Random } from './random.ts';
@@ -224,7 +214,16 @@ export function cabinet(rng: Random, place: Placement, width: number, depth: num
 }
 
 /** Books lying in a stack and small objects (vases, balls, boxes) on a surface at height y. */
-export function smallThingsOn(rng: Random, place: Placement, cx: number, cz: number, hw: number, hd: number, y: number, count: number): SceneObject[] {
+export function smallThingsOn(
+  rng: Random,
+  place: Placement,
+  cx: number,
+  cz: number,
+  hw: number,
+  hd: number,
+  y: number,
+  count: number,
+): SceneObject[] {
   const out: SceneObject[] = [];
   const slots = Array.from({ length: count }, (_, i) => -hw + ((i + 0.5) * 2 * hw) / count);
   for (const sx of slots) {
@@ -238,7 +237,17 @@ export function smallThingsOn(rng: Random, place: Placement, cx: number, cz: num
         const th = rng.range(0.025, 0.05);
         const colour = vary(rng, rng.pick([...FABRICS, ...VIVID]), 0.1);
         const bw = Math.min(slotHalf, rng.range(0.1, 0.15));
-        stack.box(solid(colour, rng.u32(), 0.05), x, top + th / 2, z, bw, th / 2, Math.min(slotHalf, bw * 0.75), CLASS_ID.book, rng.range(-0.4, 0.4));
+        stack.box(
+          solid(colour, rng.u32(), 0.05),
+          x,
+          top + th / 2,
+          z,
+          bw,
+          th / 2,
+          Math.min(slotHalf, bw * 0.75),
+          CLASS_ID.book,
+          rng.range(-0.4, 0.4),
+        );
         top += th;
       }
       out.push(stack.build('book stack'));
@@ -338,7 +347,17 @@ export function picture(rng: Random, place: Placement, width: number, height: nu
   const b = new PartBuilder(place, CLASS_ID.picture);
   const frame = solid(vary(rng, rng.pick([...WOODS, [0.1, 0.1, 0.1], [0.85, 0.8, 0.6]] as Rgb[])), rng.u32(), 0.05);
   const border = rng.range(0.03, 0.06);
-  const palette: Rgb[] = [vary(rng, rng.pick([[0.9, 0.88, 0.8], [0.15, 0.2, 0.3], [0.8, 0.7, 0.5]] as Rgb[]), 0.1)];
+  const palette: Rgb[] = [
+    vary(
+      rng,
+      rng.pick([
+        [0.9, 0.88, 0.8],
+        [0.15, 0.2, 0.3],
+        [0.8, 0.7, 0.5],
+      ] as Rgb[]),
+      0.1,
+    ),
+  ];
   for (let i = 0; i < 3; i++) palette.push(vary(rng, rng.pick(VIVID), 0.15));
   const hw = width / 2;
   const hh = height / 2;

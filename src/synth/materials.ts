@@ -53,7 +53,11 @@ function surfaceUv(hit: Hit): typeof uv {
 }
 
 function fbm(x: number, y: number, z: number, seed: number): number {
-  return 0.6 * valueNoise3(x, y, z, seed) + 0.3 * valueNoise3(2.1 * x, 2.1 * y, 2.1 * z, seed + 1) + 0.1 * valueNoise3(4.3 * x, 4.3 * y, 4.3 * z, seed + 2);
+  return (
+    0.6 * valueNoise3(x, y, z, seed) +
+    0.3 * valueNoise3(2.1 * x, 2.1 * y, 2.1 * z, seed + 1) +
+    0.1 * valueNoise3(4.3 * x, 4.3 * y, 4.3 * z, seed + 2)
+  );
 }
 
 function write(out: Float64Array, c: Rgb, k: number): void {

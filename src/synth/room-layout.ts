@@ -205,8 +205,26 @@ function shell(rng: Random, w: number, h: number, d: number): RoomShell {
     floorKind === 0
       ? planks([0.7, 0.52, 0.33], [0.45, 0.3, 0.18], rng.range(0.14, 0.22), rng.u32())
       : floorKind === 1
-        ? tiles(rng.pick([[0.82, 0.8, 0.76], [0.55, 0.55, 0.58], [0.7, 0.62, 0.52]] as Rgb[]), [0.35, 0.34, 0.33], rng.range(0.3, 0.6), rng.u32())
-        : solid(rng.pick([[0.45, 0.35, 0.3], [0.35, 0.4, 0.45], [0.6, 0.55, 0.48]] as Rgb[]), rng.u32(), 0.2, 0.15);
+        ? tiles(
+            rng.pick([
+              [0.82, 0.8, 0.76],
+              [0.55, 0.55, 0.58],
+              [0.7, 0.62, 0.52],
+            ] as Rgb[]),
+            [0.35, 0.34, 0.33],
+            rng.range(0.3, 0.6),
+            rng.u32(),
+          )
+        : solid(
+            rng.pick([
+              [0.45, 0.35, 0.3],
+              [0.35, 0.4, 0.45],
+              [0.6, 0.55, 0.48],
+            ] as Rgb[]),
+            rng.u32(),
+            0.2,
+            0.15,
+          );
   return new RoomShell(w, h, d, {
     floor: { classId: CLASS_ID.floor, instance: 0, material: floorMaterial },
     ceiling: { classId: CLASS_ID.ceiling, instance: 0, material: solid([0.93, 0.93, 0.92], rng.u32(), 0.04, 0.8) },
@@ -226,10 +244,16 @@ function tryLayout(rng: Random): RoomScene {
 
   const bedW = rng.range(1.3, 1.8);
   const bedL = rng.range(1.95, 2.1);
-  need(L.againstWall(bedW, bedL, 1.15, (p) => [bed(rng, p, bedW, bedL)]), 'bed');
+  need(
+    L.againstWall(bedW, bedL, 1.15, (p) => [bed(rng, p, bedW, bedL)]),
+    'bed',
+  );
   const sofaW = rng.range(1.6, 2.2);
   const sofaD = rng.range(0.82, 0.95);
-  need(L.againstWall(sofaW, sofaD, 0.9, (p) => [sofa(rng, p, sofaW, sofaD)]), 'sofa');
+  need(
+    L.againstWall(sofaW, sofaD, 0.9, (p) => [sofa(rng, p, sofaW, sofaD)]),
+    'sofa',
+  );
   for (let i = rng.int(1, 2); i > 0; i--) {
     const sw = rng.range(0.7, 1.2);
     const sd = rng.range(0.3, 0.38);
@@ -258,7 +282,10 @@ function tryLayout(rng: Random): RoomScene {
     );
   } else {
     const centre = rng.range(1.2, 1.5);
-    need(L.onWall(tvW, centre - tvH / 2, centre + tvH / 2, (p) => [tv(rng, p, tvW, centre, false, 0)]), 'tv');
+    need(
+      L.onWall(tvW, centre - tvH / 2, centre + tvH / 2, (p) => [tv(rng, p, tvW, centre, false, 0)]),
+      'tv',
+    );
   }
 
   const tableW = rng.range(1.0, 1.5);

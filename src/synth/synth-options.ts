@@ -39,7 +39,8 @@ export function resolveSynthOptions(given: Partial<SynthOptions> = {}): SynthOpt
   };
   const check = (name: keyof SynthOptions, min: number, max: number): void => {
     const v = options[name] as number;
-    if (!Number.isInteger(v) || v < min || v > max) throw new SynthOptionsError(`${name} must be a whole number from ${min} to ${max}, got ${v}`);
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw new SynthOptionsError(`${name} must be a whole number from ${min} to ${max}, got ${v}`);
   };
   check('seed', 0, 0xffffffff);
   check('frames', 2, 10000);

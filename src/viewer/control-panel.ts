@@ -56,29 +56,65 @@ export class ControlPanel {
     this.runButton.domElement.dataset.testid = 'train-toggle';
     training.add(run, 'reset').name('Reset field');
     training.add(v, 'stepsPerFrame', 1, 64, 1).name('steps per frame');
-    this.learningRate = training.add(v, 'learningRate', 1e-4, 5e-2).name('learning rate').onFinishChange((lr: number) => actions.onLearningRate(lr));
+    this.learningRate = training
+      .add(v, 'learningRate', 1e-4, 5e-2)
+      .name('learning rate')
+      .onFinishChange((lr: number) => actions.onLearningRate(lr));
     this.learningRate.domElement.querySelector('input')?.setAttribute('data-testid', 'learning-rate');
-    training.add(v, 'klWeight', 0, 1).name('λ (KL term)').onFinishChange((w: number) => actions.onKlWeight(w));
+    training
+      .add(v, 'klWeight', 0, 1)
+      .name('λ (KL term)')
+      .onFinishChange((w: number) => actions.onKlWeight(w));
 
     const discovery = this.gui.addFolder('Discovery');
-    discovery.add(v, 'algorithm', ['hdbscan', 'mcl']).name('algorithm').onChange(() => actions.onDiscoverySettings());
-    discovery.add(v, 'inflation', 1.2, 20).name('MCL inflation').onFinishChange(() => actions.onDiscoverySettings());
-    discovery.add(v, 'minClusterSize', 2, 64, 1).name('HDBSCAN min cluster').onFinishChange(() => actions.onDiscoverySettings());
-    discovery.add(v, 'confidence', 0.1, 1).name('confidence').onFinishChange(() => actions.onDiscoverySettings());
+    discovery
+      .add(v, 'algorithm', ['hdbscan', 'mcl'])
+      .name('algorithm')
+      .onChange(() => actions.onDiscoverySettings());
+    discovery
+      .add(v, 'inflation', 1.2, 20)
+      .name('MCL inflation')
+      .onFinishChange(() => actions.onDiscoverySettings());
+    discovery
+      .add(v, 'minClusterSize', 2, 64, 1)
+      .name('HDBSCAN min cluster')
+      .onFinishChange(() => actions.onDiscoverySettings());
+    discovery
+      .add(v, 'confidence', 0.1, 1)
+      .name('confidence')
+      .onFinishChange(() => actions.onDiscoverySettings());
     discovery.add(v, 'discoverEvery', 10, 2000, 10).name('update every (steps)');
     discovery.add({ now: () => actions.onDiscoverNow() }, 'now').name('Discover now');
 
     const view = this.gui.addFolder('View');
     const modes = Object.fromEntries(VIEW_MODES.map((m) => [m.label, m.id]));
-    const mode = view.add(v, 'mode', modes).name('mode').onChange(() => actions.onViewChange());
+    const mode = view
+      .add(v, 'mode', modes)
+      .name('mode')
+      .onChange(() => actions.onViewChange());
     mode.domElement.querySelector('select')?.setAttribute('data-testid', 'view-mode');
-    view.add(v, 'resolution', 0.1, 1).name('max resolution').onFinishChange(() => actions.onViewChange());
-    view.add(v, 'overlay', 0, 1).name('overlay opacity').onChange(() => actions.onViewChange());
-    const cameras = view.add(v, 'frustums').name('cameras').onChange(() => actions.onViewChange());
+    view
+      .add(v, 'resolution', 0.1, 1)
+      .name('max resolution')
+      .onFinishChange(() => actions.onViewChange());
+    view
+      .add(v, 'overlay', 0, 1)
+      .name('overlay opacity')
+      .onChange(() => actions.onViewChange());
+    const cameras = view
+      .add(v, 'frustums')
+      .name('cameras')
+      .onChange(() => actions.onViewChange());
     cameras.domElement.querySelector('input')?.setAttribute('data-testid', 'show-cameras');
-    const photo = view.add(v, 'photo').name('photo at a camera').onChange(() => actions.onViewChange());
+    const photo = view
+      .add(v, 'photo')
+      .name('photo at a camera')
+      .onChange(() => actions.onViewChange());
     photo.domElement.querySelector('input')?.setAttribute('data-testid', 'show-photo');
-    this.cameraIndex = view.add(this.camera, 'index', 0, 0, 1).name('training camera').onFinishChange((i: number) => actions.onGoToCamera(i));
+    this.cameraIndex = view
+      .add(this.camera, 'index', 0, 0, 1)
+      .name('training camera')
+      .onFinishChange((i: number) => actions.onGoToCamera(i));
     this.cameraIndex.domElement.querySelector('input')?.setAttribute('data-testid', 'camera-index');
     view.add({ refresh: () => actions.onPcaRefresh() }, 'refresh').name('Refresh PCA');
 
@@ -120,7 +156,6 @@ export class ControlPanel {
     this.values.training = running;
     this.runButton.name(running ? 'Pause' : 'Start');
   }
-
 }
 
 export const DEFAULT_PANEL: PanelValues = {

@@ -47,7 +47,13 @@ export async function filesFromEntries(entries: FileSystemEntry[]): Promise<{ pa
 }
 
 function toHex(rgb: [number, number, number]): string {
-  return `#${rgb.map((c) => Math.round(c * 255).toString(16).padStart(2, '0')).join('')}`;
+  return `#${rgb
+    .map((c) =>
+      Math.round(c * 255)
+        .toString(16)
+        .padStart(2, '0'),
+    )
+    .join('')}`;
 }
 
 export function createDropZone(options: DropZoneOptions): HTMLElement {
@@ -58,7 +64,8 @@ export function createDropZone(options: DropZoneOptions): HTMLElement {
   hint.textContent = 'Drop a scan folder or a .zip of one here';
   const formats = document.createElement('p');
   formats.className = 'hint';
-  formats.textContent = 'nerfstudio / instant-ngp transforms.json, Replica (Semantic-NeRF or NICE-SLAM layout), ScanNet export, 7-Scenes / 3DMatch';
+  formats.textContent =
+    'nerfstudio / instant-ngp transforms.json, Replica (Semantic-NeRF or NICE-SLAM layout), ScanNet export, 7-Scenes / 3DMatch';
 
   const folderInput = document.createElement('input');
   folderInput.type = 'file';

@@ -195,7 +195,9 @@ export class FieldViewport {
 
   private colourFrustums(): void {
     this.frustums.children.forEach((child, i) => {
-      ((child as THREE.LineSegments).material as THREE.LineBasicMaterial).color.setHex(i === this.selected ? SELECTED_COLOUR : FRUSTUM_COLOUR);
+      ((child as THREE.LineSegments).material as THREE.LineBasicMaterial).color.setHex(
+        i === this.selected ? SELECTED_COLOUR : FRUSTUM_COLOUR,
+      );
     });
   }
 

@@ -237,7 +237,12 @@ export class PixelInspector {
       column.append(bar);
       chart.append(column);
     }
-    const range = element('p', 'inspector-embedding-range', `min ${formatNumber(min, 3)}, max ${formatNumber(max, 3)}`, 'inspector-embedding-range');
+    const range = element(
+      'p',
+      'inspector-embedding-range',
+      `min ${formatNumber(min, 3)}, max ${formatNumber(max, 3)}`,
+      'inspector-embedding-range',
+    );
     range.dataset.min = dataValue(min);
     range.dataset.max = dataValue(max);
     return [chart, range];

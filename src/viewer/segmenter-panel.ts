@@ -44,16 +44,30 @@ export class SegmenterPanel {
     private readonly onChosen: (info: SegmenterInfo) => void = () => {},
     private readonly catalog: readonly CatalogEntry[] = MODEL_CATALOG,
   ) {
-    const gui = 'parent' in where ? where.parent.addFolder('Segmenter') : new GUI({ container: where.container, title: 'Segmenter', width: 260 });
+    const gui =
+      'parent' in where ? where.parent.addFolder('Segmenter') : new GUI({ container: where.container, title: 'Segmenter', width: 260 });
     this.element = gui.domElement;
     this.element.classList.add('segmenter-panel');
     this.element.dataset.testid = 'segmenter-panel';
     this.state = { model: catalog[0]!.id, provider: '' };
 
-    const models = gui.add(this.state, 'model', Object.fromEntries(catalog.map((e) => [e.title, e.id]))).name('model').onChange(() => this.describe());
-    tagSelect(models, 'model-select', catalog.map((e) => e.id));
-    const provider = gui.add(this.state, 'provider', Object.fromEntries(PROVIDERS.map((p) => [p.label, p.value]))).name('execution provider');
-    tagSelect(provider, 'execution-provider', PROVIDERS.map((p) => p.value));
+    const models = gui
+      .add(this.state, 'model', Object.fromEntries(catalog.map((e) => [e.title, e.id])))
+      .name('model')
+      .onChange(() => this.describe());
+    tagSelect(
+      models,
+      'model-select',
+      catalog.map((e) => e.id),
+    );
+    const provider = gui
+      .add(this.state, 'provider', Object.fromEntries(PROVIDERS.map((p) => [p.label, p.value])))
+      .name('execution provider');
+    tagSelect(
+      provider,
+      'execution-provider',
+      PROVIDERS.map((p) => p.value),
+    );
     this.use = gui.add({ use: () => void this.loadSelected() }, 'use').name('Use this model');
     this.use.domElement.querySelector('button')!.dataset.testid = 'model-use';
     gui.add({ open: () => this.file.click() }, 'open').name('Load a model file…');
@@ -104,7 +118,7 @@ export class SegmenterPanel {
     await this.run(async () => {
       const info = await loadCatalogEntry(this.segmenter, entry, { provider: this.chosenProvider(), onProgress });
       if (info.fromCache === null) return info;
-      return { info, note: info.fromCache ? ' (from this browser\'s cache)' : ' (downloaded, checked and cached)' };
+      return { info, note: info.fromCache ? " (from this browser's cache)" : ' (downloaded, checked and cached)' };
     });
   }
 

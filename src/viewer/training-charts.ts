@@ -92,9 +92,11 @@ const GRID = { stroke: '#2a2e35', width: 1 };
 const TICKS = { stroke: '#2a2e35', width: 1 };
 const CHART_HEIGHT = 150;
 
-const fmt = (v: number | null | undefined, digits: number): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—');
+const fmt = (v: number | null | undefined, digits: number): string =>
+  typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—';
 /** A loss: three significant digits (losses span decades). */
-const fmtLoss = (v: number | null | undefined): string => (typeof v === 'number' && Number.isFinite(v) ? (Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toPrecision(3)) : '—');
+const fmtLoss = (v: number | null | undefined): string =>
+  typeof v === 'number' && Number.isFinite(v) ? (Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toPrecision(3)) : '—';
 
 export class TrainingCharts {
   readonly element = element('section', 'training-charts', undefined, 'charts');
@@ -269,10 +271,7 @@ export class TrainingCharts {
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false }, count: { range: (_u, _min, max) => [0, Math.max(1, Number.isFinite(max) ? max : 1) + 1] } },
       series: [{ label: 'step' }, line('known', '#9fd3a8'), line('discovered', '#e7298a')],
-      axes: [
-        { stroke: AXIS_STROKE, grid: GRID, ticks: TICKS },
-        this.axis('count', 3, 'classes', { incrs: [1, 2, 5, 10, 20, 50, 100] }),
-      ],
+      axes: [{ stroke: AXIS_STROKE, grid: GRID, ticks: TICKS }, this.axis('count', 3, 'classes', { incrs: [1, 2, 5, 10, 20, 50, 100] })],
     };
   }
 }

@@ -192,7 +192,11 @@ export function renderViewMode(mode: ViewMode, view: ViewImage, context: ViewMod
       // A fixed scale rather than this view's range: a view that is nearly right should look dark,
       // not have its small errors stretched to full brightness.
       for (let i = 0; i < n; i++) {
-        const e = (Math.abs(view.rgb[3 * i]! - photo[3 * i]!) + Math.abs(view.rgb[3 * i + 1]! - photo[3 * i + 1]!) + Math.abs(view.rgb[3 * i + 2]! - photo[3 * i + 2]!)) / 3;
+        const e =
+          (Math.abs(view.rgb[3 * i]! - photo[3 * i]!) +
+            Math.abs(view.rgb[3 * i + 1]! - photo[3 * i + 1]!) +
+            Math.abs(view.rgb[3 * i + 2]! - photo[3 * i + 2]!)) /
+          3;
         mapColour(out, i, MAGMA, e / ERROR_SCALE);
       }
       return out;
@@ -206,7 +210,8 @@ export function renderViewMode(mode: ViewMode, view: ViewImage, context: ViewMod
 
 /** Mean over pixels and channels of |rendered - photo| (sRGB 0..1, 3 per pixel). */
 export function meanAbsoluteError(rendered: ArrayLike<number>, photo: ArrayLike<number>): number {
-  if (rendered.length !== photo.length) throw new Error(`meanAbsoluteError: ${rendered.length} rendered values against ${photo.length} in the photo`);
+  if (rendered.length !== photo.length)
+    throw new Error(`meanAbsoluteError: ${rendered.length} rendered values against ${photo.length} in the photo`);
   if (rendered.length === 0) return 0;
   let sum = 0;
   for (let i = 0; i < rendered.length; i++) sum += Math.abs(rendered[i]! - photo[i]!);

@@ -11,7 +11,14 @@
  * the main thread is free in between.
  */
 import { DiscoveryPipeline, summariseClasses, TrainingDivergedError, type ClassSummary } from '../app/discovery-pipeline.ts';
-import { checkpointBytes, labelAllFrames, labelledPointCloud, labelsZip, pipelineMetrics, type ExportClass } from '../app/pipeline-exports.ts';
+import {
+  checkpointBytes,
+  labelAllFrames,
+  labelledPointCloud,
+  labelsZip,
+  pipelineMetrics,
+  type ExportClass,
+} from '../app/pipeline-exports.ts';
 import { segmenterToScanIds } from '../app/discover-scoring.ts';
 import type { ScanSession } from '../app/scan-session.ts';
 import { DEFAULT_DISCOVERY, type DiscoverySettings } from '../discover/class-discovery.ts';
@@ -33,7 +40,16 @@ import { ControlPanel, DEFAULT_PANEL } from './control-panel.ts';
 import { FieldViewport, type ViewportCamera } from './field-viewport.ts';
 import { PixelInspector } from './pixel-inspector.ts';
 import { TrainingCharts } from './training-charts.ts';
-import { argmax, fitPca, pixelEmbedding, renderHeatMap, renderViewMode, similarityMap, type PcaBasis, type ViewMode } from './view-modes.ts';
+import {
+  argmax,
+  fitPca,
+  pixelEmbedding,
+  renderHeatMap,
+  renderViewMode,
+  similarityMap,
+  type PcaBasis,
+  type ViewMode,
+} from './view-modes.ts';
 
 /** The demo room: small enough to train visibly on a software adapter. */
 export const DEMO_SCAN = { preset: 'demo', frames: 40, width: 160, height: 120 } as const;
@@ -150,8 +166,14 @@ export class ViewerApp {
   /** Generates the demo room and loads it as if it had been dropped. */
   async startDemo(): Promise<void> {
     this.setStatus('Generating the demo room');
-    const files = await generateScanInBrowser(DEMO_SCAN, (done, total) => this.setStatus(`Generating the demo room: ${done}/${total} frames`));
-    const input: ScanInput = { kind: 'files', name: 'demo room', entries: [...files].map(([path, bytes]) => ({ path, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) })) };
+    const files = await generateScanInBrowser(DEMO_SCAN, (done, total) =>
+      this.setStatus(`Generating the demo room: ${done}/${total} frames`),
+    );
+    const input: ScanInput = {
+      kind: 'files',
+      name: 'demo room',
+      entries: [...files].map(([path, bytes]) => ({ path, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) })),
+    };
     await this.session.load(input);
   }
 
@@ -208,7 +230,13 @@ export class ViewerApp {
 
   private discoverySettings(): DiscoverySettings {
     const v = this.panel.values;
-    return { ...DEFAULT_DISCOVERY, algorithm: v.algorithm, inflation: v.inflation, minClusterSize: v.minClusterSize, confidence: v.confidence };
+    return {
+      ...DEFAULT_DISCOVERY,
+      algorithm: v.algorithm,
+      inflation: v.inflation,
+      minClusterSize: v.minClusterSize,
+      confidence: v.confidence,
+    };
   }
 
   private async loop(generation: number): Promise<void> {
@@ -259,7 +287,9 @@ export class ViewerApp {
     this.panel.setLearningRate(learningRate);
     this.panel.setTraining(false);
     this.fieldReplaced();
-    this.note(`${e.message[0]!.toUpperCase()}${e.message.slice(1)}: rolled back to step ${step}, learning rate halved to ${learningRate.toPrecision(3)}. Press Start to go on.`);
+    this.note(
+      `${e.message[0]!.toUpperCase()}${e.message.slice(1)}: rolled back to step ${step}, learning rate halved to ${learningRate.toPrecision(3)}. Press Start to go on.`,
+    );
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -291,7 +321,12 @@ export class ViewerApp {
       const id = this.mergedInto(c.id);
       const existing = out.get(id);
       if (existing) existing.share += c.share;
-      else out.set(id, { ...c, id, name: this.names.get(id) ?? (id === c.id ? c.name : update.classes.find((x) => x.id === id)?.name ?? c.name) });
+      else
+        out.set(id, {
+          ...c,
+          id,
+          name: this.names.get(id) ?? (id === c.id ? c.name : (update.classes.find((x) => x.id === id)?.name ?? c.name)),
+        });
     }
     return [...out.values()].sort((a, b) => a.id - b.id);
   }
@@ -355,7 +390,11 @@ export class ViewerApp {
     const elapsed = performance.now() - started;
     this.lastRenderMs = elapsed;
     if (pipeline !== this.pipeline) return;
-    if (training || cameraMoved) this.scale = Math.min(this.panel.values.resolution, Math.max(MIN_SCALE, this.scale * Math.sqrt(VIEW_BUDGET_MS / Math.max(elapsed, 1))));
+    if (training || cameraMoved)
+      this.scale = Math.min(
+        this.panel.values.resolution,
+        Math.max(MIN_SCALE, this.scale * Math.sqrt(VIEW_BUDGET_MS / Math.max(elapsed, 1))),
+      );
     const update = pipeline.lastUpdate;
     const classes = update ? pixelClasses(view, update.classes, pipeline.discoverySettings.entropyWeight).map(this.mergedInto) : null;
     this.shown = { view, camera, frame, classes, cameraVersion, steps: pipeline.steps };
@@ -372,7 +411,8 @@ export class ViewerApp {
   private relabelShown(): void {
     const shown = this.shown;
     const update = this.pipeline?.lastUpdate;
-    if (shown && update) shown.classes = pixelClasses(shown.view, update.classes, this.pipeline!.discoverySettings.entropyWeight).map(this.mergedInto);
+    if (shown && update)
+      shown.classes = pixelClasses(shown.view, update.classes, this.pipeline!.discoverySettings.entropyWeight).map(this.mergedInto);
     this.display();
   }
 
@@ -410,7 +450,8 @@ export class ViewerApp {
     const a = this.panel.values.overlay;
     if (a >= 1 || mode === 'rgb' || !this.shown) return;
     const rgb = this.shown.view.rgb;
-    for (let p = 0; p < rgba.length / 4; p++) for (let c = 0; c < 3; c++) rgba[4 * p + c] = a * rgba[4 * p + c]! + (1 - a) * 255 * rgb[3 * p + c]!;
+    for (let p = 0; p < rgba.length / 4; p++)
+      for (let c = 0; c < 3; c++) rgba[4 * p + c] = a * rgba[4 * p + c]! + (1 - a) * 255 * rgb[3 * p + c]!;
   }
 
   private modeContext(mode: ViewMode, shown: ShownView): Parameters<typeof renderViewMode>[2] {
@@ -423,12 +464,18 @@ export class ViewerApp {
       if (!pipeline.scan.hasLabels) throw new Error('this scan has no ground-truth labels');
       if (!frame) throw new Error('ground truth exists at the training cameras only: click a camera');
       const to = { ...shown.camera.intrinsics, width: shown.view.width, height: shown.view.height };
-      context.groundTruth = { labels: resampleNearest(frame.labels!, frame.intrinsics, to, new Uint16Array(to.width * to.height)), colour: (id) => knownColour(id, true) };
+      context.groundTruth = {
+        labels: resampleNearest(frame.labels!, frame.intrinsics, to, new Uint16Array(to.width * to.height)),
+        colour: (id) => knownColour(id, true),
+      };
     }
     if (mode === 'error') {
       if (!frame) throw new Error('photos exist at the training cameras only: click a camera');
       const rgba = resizeRgba(frame.rgba, frame.width, frame.height, shown.view.width, shown.view.height);
-      context.photo = Float32Array.from({ length: shown.view.width * shown.view.height * 3 }, (_, i) => rgba[Math.floor(i / 3) * 4 + (i % 3)]! / 255);
+      context.photo = Float32Array.from(
+        { length: shown.view.width * shown.view.height * 3 },
+        (_, i) => rgba[Math.floor(i / 3) * 4 + (i % 3)]! / 255,
+      );
     }
     return context;
   }
@@ -462,7 +509,11 @@ export class ViewerApp {
     const segs = pipeline.segmentations;
     if (shown.frame >= 0 && segs) {
       const seg = segs[shown.frame]!;
-      segment = seg.segments[Math.min(seg.height - 1, Math.floor(((py + 0.5) * seg.height) / view.height)) * seg.width + Math.min(seg.width - 1, Math.floor(((px + 0.5) * seg.width) / view.width))]!;
+      segment =
+        seg.segments[
+          Math.min(seg.height - 1, Math.floor(((py + 0.5) * seg.height) / view.height)) * seg.width +
+            Math.min(seg.width - 1, Math.floor(((px + 0.5) * seg.width) / view.width))
+        ]!;
       if (segment < 0) segment = null;
     }
     // How the segment looks against the segmenter's training examples of the pixel's likeliest class.
@@ -514,11 +565,20 @@ export class ViewerApp {
     if (!pipeline) return;
     const name = pipeline.scan.sourceName.replace(/[^\w.-]+/g, '_');
     try {
-      if (what === 'checkpoint') return download(`${name}-step${pipeline.steps}.ncdckpt`, await this.exclusive(() => checkpointBytes(pipeline)));
+      if (what === 'checkpoint')
+        return download(`${name}-step${pipeline.steps}.ncdckpt`, await this.exclusive(() => checkpointBytes(pipeline)));
       if (!pipeline.lastUpdate) throw new Error('no classes yet: let discovery run once first');
-      const labels = await this.exclusive(() => labelAllFrames(pipeline, this.mergedInto, (done, total) => this.setStatus(`Exporting: labelling ${done}/${total}`)));
+      const labels = await this.exclusive(() =>
+        labelAllFrames(pipeline, this.mergedInto, (done, total) => this.setStatus(`Exporting: labelling ${done}/${total}`)),
+      );
       const classes: ExportClass[] = this.legendClasses();
-      const metrics = pipelineMetrics(pipeline, labels, classes, this.segmenter().info?.manifest.classes ?? [], Number.isFinite(this.psnr) ? this.psnr : null);
+      const metrics = pipelineMetrics(
+        pipeline,
+        labels,
+        classes,
+        this.segmenter().info?.manifest.classes ?? [],
+        Number.isFinite(this.psnr) ? this.psnr : null,
+      );
       if (what === 'metrics') download(`${name}-metrics.json`, new TextEncoder().encode(`${JSON.stringify(metrics, null, 2)}\n`));
       if (what === 'labels') download(`${name}-labels.zip`, labelsZip(pipeline, labels, classes, metrics));
       if (what === 'ply') download(`${name}-classes.ply`, await this.exclusive(() => labelledPointCloud(pipeline, labels, classes)));
@@ -547,7 +607,9 @@ export class ViewerApp {
       const { differences } = await this.exclusive(async () => restoreCheckpoint(pipeline.trainer, bytes));
       this.lastDiscoveryStep = -Infinity;
       this.fieldReplaced();
-      this.note(`Resumed from ${file.name ?? 'checkpoint'} at step ${pipeline.steps}${differences.length ? ` (settings differ: ${differences.join('; ')})` : ''}`);
+      this.note(
+        `Resumed from ${file.name ?? 'checkpoint'} at step ${pipeline.steps}${differences.length ? ` (settings differ: ${differences.join('; ')})` : ''}`,
+      );
     } catch (e) {
       this.note(`Could not resume from ${file.name ?? 'that file'}: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -49,7 +49,15 @@ describe('npm run bench', () => {
     expect((r.train_rays_per_s as number) * (r.ms_per_step as number)).toBeLessThanOrEqual(settings.sampler.rays * 1000 * 1.001);
     expect(r.train_rays_per_s as number).toBeGreaterThan(0);
     const stages = r.kernel_ms as Record<string, number>;
-    for (const stage of ['sample rays', 'hash grid forward', 'mlp forward', 'mlp backward', 'hash grid backward', 'volume render', 'adam']) {
+    for (const stage of [
+      'sample rays',
+      'hash grid forward',
+      'mlp forward',
+      'mlp backward',
+      'hash grid backward',
+      'volume render',
+      'adam',
+    ]) {
       expect(stages[stage], stage).toBeGreaterThan(0);
     }
     // A few steps on a tiny scene: a real image, not noise, and the thresholds are either reached or null.

@@ -21,20 +21,59 @@ describe('npm run discover', () => {
   let scan: string;
   beforeAll(async () => {
     scan = join(mkdtempSync(join(tmpdir(), 'neurncd-discover-scan-')), 'room');
-    const gen = await runCli(['generate', '--out', scan, '--preset', 'bench', '--seed', '4242', '--frames', String(FRAMES), '--width', '160', '--height', '120']);
+    const gen = await runCli([
+      'generate',
+      '--out',
+      scan,
+      '--preset',
+      'bench',
+      '--seed',
+      '4242',
+      '--frames',
+      String(FRAMES),
+      '--width',
+      '160',
+      '--height',
+      '120',
+    ]);
     expect(gen.code, gen.stderr).toBe(0);
   }, 300_000);
 
   it('runs the pipeline and writes metrics, label maps with a legend, and previews', async () => {
     const out = mkdtempSync(join(tmpdir(), 'neurncd-discover-out-'));
-    const run = await runCli(['discover', scan, '--out', out, '--steps', '160', '--discover-every', '40', '--keyframes', '6', '--baselines']);
+    const run = await runCli([
+      'discover',
+      scan,
+      '--out',
+      out,
+      '--steps',
+      '160',
+      '--discover-every',
+      '40',
+      '--keyframes',
+      '6',
+      '--baselines',
+    ]);
     expect(run.stderr.split('\n').filter((l) => l.startsWith('error'))).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/segmenting 24\/24/);
     expect(run.stdout).toMatch(/mIoU/);
 
     const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, any>;
-    for (const key of ['frames', 'steps', 'seconds', 'psnr', 'classes', 'novel_classes', 'acc', 'miou', 'miou_known', 'miou_novel', 'per_class', 'baselines']) {
+    for (const key of [
+      'frames',
+      'steps',
+      'seconds',
+      'psnr',
+      'classes',
+      'novel_classes',
+      'acc',
+      'miou',
+      'miou_known',
+      'miou_novel',
+      'per_class',
+      'baselines',
+    ]) {
       expect(m, key).toHaveProperty(key);
     }
     expect([m.frames, m.steps]).toEqual([FRAMES, 160]);
@@ -42,8 +81,23 @@ describe('npm run discover', () => {
     const shares = (m.classes as { pixel_share: number }[]).reduce((s, c) => s + c.pixel_share, 0);
     expect(shares).toBeCloseTo(1, 3);
     expect(m.novel_classes).toEqual(m.classes.filter((c: { known: boolean }) => !c.known).map((c: { name: string }) => c.name));
-    expect(Object.keys(m.per_class).sort()).toEqual(['bed', 'book', 'ceiling', 'chair', 'floor', 'furniture', 'objects', 'picture', 'sofa', 'table', 'tv', 'wall', 'window']);
-    for (const v of Object.values(m.per_class) as { iou: number | null }[]) expect(v.iou === null || (v.iou >= 0 && v.iou <= 100)).toBe(true);
+    expect(Object.keys(m.per_class).sort()).toEqual([
+      'bed',
+      'book',
+      'ceiling',
+      'chair',
+      'floor',
+      'furniture',
+      'objects',
+      'picture',
+      'sofa',
+      'table',
+      'tv',
+      'wall',
+      'window',
+    ]);
+    for (const v of Object.values(m.per_class) as { iou: number | null }[])
+      expect(v.iou === null || (v.iou >= 0 && v.iou <= 100)).toBe(true);
     // 160 steps leave the field's embedding close to uniform (everything still looks novel), so
     // the full pipeline's scores are only checked for range here; the segmenter alone is already
     // right on most pixels, and never predicts a novel class.
@@ -68,7 +122,11 @@ describe('npm run discover', () => {
       for (const v of img.data) seen.add(v);
     }
     for (const v of seen) expect(v === 0 || String(v) in legend.classes, `label value ${v}`).toBe(true);
-    expect(Object.values(legend.classes).map((c) => c.name).sort()).toEqual((m.classes as { name: string }[]).map((c) => c.name).sort());
+    expect(
+      Object.values(legend.classes)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual((m.classes as { name: string }[]).map((c) => c.name).sort());
     // Previews: RGB | ground truth | discovered, side by side.
     const previews = readdirSync(join(out, 'previews'));
     expect(previews.length).toBe(3);
@@ -89,7 +147,9 @@ describe('npm run discover', () => {
     expect(algorithm.stderr.trim()).toBe("error: discovery: algorithm must be 'mcl' or 'hdbscan', got kmeans");
     const segmenter = await runCli(['discover', scan, '--out', out, '--segmenter', 'no-such-model']);
     expect(segmenter.code).toBe(2);
-    expect(segmenter.stderr.trim()).toMatch(/^error: --segmenter 'no-such-model' is neither a model-list name \(neurncd-synth-seg, deeplabv3-mnv2-pascal, segformer-b0-ade20k\) nor an \.onnx file$/);
+    expect(segmenter.stderr.trim()).toMatch(
+      /^error: --segmenter 'no-such-model' is neither a model-list name \(neurncd-synth-seg, deeplabv3-mnv2-pascal, segformer-b0-ade20k\) nor an \.onnx file$/,
+    );
     const notModel = await runCli(['discover', scan, '--out', out, '--segmenter', join(scan, 'traj_w_c.txt'), '--steps', '4']);
     expect(notModel.code).toBe(2);
     expect(notModel.stderr.trim()).toMatch(/^error: traj_w_c\.txt: /);
@@ -98,10 +158,19 @@ describe('npm run discover', () => {
     const model = mkdtempSync(join(tmpdir(), 'neurncd-discover-stats-'));
     copyFileSync('public/models/neurncd-synth-seg/model.onnx', join(model, 'model.onnx'));
     const manifest = JSON.parse(readFileSync('public/models/neurncd-synth-seg/manifest.json', 'utf8'));
-    manifest.featureStatistics = { mean: manifest.classes.map(() => [0, 0]), precision: [[1, 0], [0, 1]], spread: manifest.classes.map(() => 1) };
+    manifest.featureStatistics = {
+      mean: manifest.classes.map(() => [0, 0]),
+      precision: [
+        [1, 0],
+        [0, 1],
+      ],
+      spread: manifest.classes.map(() => 1),
+    };
     writeFileSync(join(model, 'manifest.json'), JSON.stringify(manifest));
     const stats = await runCli(['discover', scan, '--out', out, '--segmenter', join(model, 'model.onnx'), '--steps', '4']);
     expect(stats.code).toBe(2);
-    expect(stats.stderr.trim()).toBe("error: neurncd-synth-seg's manifest: featureStatistics are of 2 channels, but the model's 'features' output has 48");
+    expect(stats.stderr.trim()).toBe(
+      "error: neurncd-synth-seg's manifest: featureStatistics are of 2 channels, but the model's 'features' output has 48",
+    );
   }, 300_000);
 });

@@ -25,7 +25,11 @@ async function dropPaths(page: Page, testId: string, paths: string[]): Promise<v
 }
 
 async function waitForStatus(page: Page, pattern: RegExp): Promise<string> {
-  await page.waitForFunction((p) => new RegExp(p).test(document.querySelector('[data-testid="status"]')?.textContent ?? ''), pattern.source, { timeout: 60_000 });
+  await page.waitForFunction(
+    (p) => new RegExp(p).test(document.querySelector('[data-testid="status"]')?.textContent ?? ''),
+    pattern.source,
+    { timeout: 60_000 },
+  );
   return (await page.getByTestId('status').textContent()) ?? '';
 }
 
@@ -87,9 +91,20 @@ describe('giving the page a scan', () => {
   it('turns JPEGs upright by their EXIF orientation, in the browser decoder', async () => {
     const { page: p } = page();
     const photo = jpegWithOrientation(halfRedHalfBlue(40, 20), 40, 20, 6);
-    const pose = (x: number) => [[1, 0, 0, x], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
+    const pose = (x: number) => [
+      [1, 0, 0, x],
+      [0, 1, 0, 0],
+      [0, 0, 1, 0],
+      [0, 0, 0, 1],
+    ];
     const transforms = { camera_angle_x: 1.2, frames: [0, 1].map((i) => ({ file_path: `images/${i}.jpg`, transform_matrix: pose(i) })) };
-    const dir = writeFiles(new Map([['images/0.jpg', photo], ['images/1.jpg', photo], ['transforms.json', enc(JSON.stringify(transforms))]]));
+    const dir = writeFiles(
+      new Map([
+        ['images/0.jpg', photo],
+        ['images/1.jpg', photo],
+        ['transforms.json', enc(JSON.stringify(transforms))],
+      ]),
+    );
     await p.getByTestId('folder-picker').setInputFiles(dir);
     await waitForStatus(p, /^Loaded .*nerfstudio.*2 frames/);
     expect(await p.evaluate(() => window.neurncd.scan())).toMatchObject({ width: 20, height: 40 });

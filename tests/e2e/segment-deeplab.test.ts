@@ -27,8 +27,27 @@ import { writeFiles } from '../helpers/scan-fixtures.ts';
 
 const MODEL = '/work/shared/models/deeplabv3-mnv2-pascal/model.onnx';
 const VOC = [
-  'background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-  'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
+  'background',
+  'aeroplane',
+  'bicycle',
+  'bird',
+  'boat',
+  'bottle',
+  'bus',
+  'car',
+  'cat',
+  'chair',
+  'cow',
+  'diningtable',
+  'dog',
+  'horse',
+  'motorbike',
+  'person',
+  'pottedplant',
+  'sheep',
+  'sofa',
+  'train',
+  'tvmonitor',
 ];
 const K = VOC.length;
 const W = 320;
@@ -103,7 +122,13 @@ describe('the segmenter in the page, on DeepLabV3 (PASCAL VOC)', () => {
     const urls = { modelUrl: `${modelsUrl}model.onnx`, manifestUrl: `${modelsUrl}manifest.json` };
     const info = await t.page.evaluate((o) => window.neurncd.segment.load(o), urls);
     console.log(`[segment] loaded: ${JSON.stringify({ ...info, classes: info.classes.length, knownClasses: undefined })}`);
-    expect(info).toMatchObject({ name: 'DeepLabV3 MobileNetV2 PASCAL VOC', file: 'model.onnx', layout: 'NHWC', proposed: false, classes: VOC });
+    expect(info).toMatchObject({
+      name: 'DeepLabV3 MobileNetV2 PASCAL VOC',
+      file: 'model.onnx',
+      layout: 'NHWC',
+      proposed: false,
+      classes: VOC,
+    });
     const adapter = await t.page.evaluate(() => window.neurncd.adapter());
     expect(info.provider).toBe(adapter && !adapter.software ? 'webgpu' : 'wasm');
     // The project's server sends COOP/COEP, so the page is isolated; 2 cores give 1 wasm thread.
@@ -161,7 +186,9 @@ describe('the segmenter in the page, on DeepLabV3 (PASCAL VOC)', () => {
     expect(minEntropy).toBeLessThan(0.5 * Math.log(K));
     const counts = new Map<number, number>();
     for (const c of am) counts.set(c, (counts.get(c) ?? 0) + 1);
-    console.log(`[segment] argmax classes: ${JSON.stringify(Object.fromEntries([...counts].map(([c, m]) => [VOC[c], m])))}; entropy ${minEntropy.toFixed(3)}..${maxEntropy.toFixed(3)}`);
+    console.log(
+      `[segment] argmax classes: ${JSON.stringify(Object.fromEntries([...counts].map(([c, m]) => [VOC[c], m])))}; entropy ${minEntropy.toFixed(3)}..${maxEntropy.toFixed(3)}`,
+    );
   });
 
   it('matches onnxruntime-web (wasm) in Node on the identical input', async () => {
@@ -209,7 +236,10 @@ describe('the segmenter in the page, on DeepLabV3 (PASCAL VOC)', () => {
     const image = { width: frame.width, height: frame.height, rgba: b64(frame.rgba) };
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const r = await t.page.evaluate(([img, index]) => window.neurncd.segment.segmentImage(img, { frameIndex: index }), [image, 10 + i] as const);
+      const r = await t.page.evaluate(([img, index]) => window.neurncd.segment.segmentImage(img, { frameIndex: index }), [
+        image,
+        10 + i,
+      ] as const);
       expect(r.cached).toBe(false);
       times.push(r.timings.inferenceMs);
     }
@@ -217,7 +247,9 @@ describe('the segmenter in the page, on DeepLabV3 (PASCAL VOC)', () => {
     const again = await t.page.evaluate((img) => window.neurncd.segment.segmentImage(img, { frameIndex: 10 }), image);
     expect(again.cached).toBe(true);
     expect(again.progress).toEqual([]);
-    expect(again.timings).toEqual((await t.page.evaluate((img) => window.neurncd.segment.segmentImage(img, { frameIndex: 10 }), image)).timings);
+    expect(again.timings).toEqual(
+      (await t.page.evaluate((img) => window.neurncd.segment.segmentImage(img, { frameIndex: 10 }), image)).timings,
+    );
     // Same frame, same model: the cached logits are the first segmentation's.
     expect(again.logits).toBe(first.logits);
   });
@@ -225,7 +257,14 @@ describe('the segmenter in the page, on DeepLabV3 (PASCAL VOC)', () => {
   it('refuses a non-ONNX file and a truncated model, naming the file; the loaded model stays usable', async () => {
     const t = page();
     const tryLoad = (o: { modelUrl: string; manifestUrl?: string }) =>
-      t.page.evaluate((opts) => window.neurncd.segment.load(opts).then(() => 'loaded', (e: Error) => e.message), o);
+      t.page.evaluate(
+        (opts) =>
+          window.neurncd.segment.load(opts).then(
+            () => 'loaded',
+            (e: Error) => e.message,
+          ),
+        o,
+      );
     const png = await tryLoad({ modelUrl: `${modelsUrl}picture.onnx` });
     expect(png).toMatch(/^picture\.onnx: onnxruntime cannot load this file as an ONNX model \(.*protobuf parsing failed/);
     expect(await t.page.evaluate(() => window.neurncd.segment.lastError())).toBe(png);
@@ -238,7 +277,11 @@ describe('the segmenter in the page, on DeepLabV3 (PASCAL VOC)', () => {
     const image = { width: frame.width, height: frame.height, rgba: b64(frame.rgba) };
     const r = await t.page.evaluate((img) => window.neurncd.segment.segmentImage(img, { frameIndex: 10 }), image);
     expect(r.cached).toBe(true);
-    const fresh = await t.page.evaluate(([img, w, h]) => window.neurncd.segment.segmentImage(img, { output: { width: w, height: h } }), [image, W, H] as const);
+    const fresh = await t.page.evaluate(([img, w, h]) => window.neurncd.segment.segmentImage(img, { output: { width: w, height: h } }), [
+      image,
+      W,
+      H,
+    ] as const);
     expect(fresh.logits).toBe(first.logits);
   });
 
@@ -267,10 +310,11 @@ describe('the segmenter in the page, on DeepLabV3 (PASCAL VOC)', () => {
     const urls = { modelUrl: `${modelsUrl}model.onnx`, manifestUrl: `${modelsUrl}manifest.json`, provider: 'webgpu' as const };
     const info = await t.page.evaluate((o) => window.neurncd.segment.load(o), urls);
     expect(info).toMatchObject({ provider: 'webgpu', providerReason: 'chosen by the caller' });
-    const r = await t.page.evaluate(
-      ([img, w, h]) => window.neurncd.segment.segmentImage(img, { output: { width: w, height: h } }),
-      [{ width: frame.width, height: frame.height, rgba: b64(frame.rgba) }, W, H] as const,
-    );
+    const r = await t.page.evaluate(([img, w, h]) => window.neurncd.segment.segmentImage(img, { output: { width: w, height: h } }), [
+      { width: frame.width, height: frame.height, rgba: b64(frame.rgba) },
+      W,
+      H,
+    ] as const);
     console.log(`[segment] WebGPU provider on this adapter: ${r.timings.inferenceMs.toFixed(0)} ms inference`);
     const a = f32(first.logits);
     const b = f32(r.logits);

@@ -29,11 +29,16 @@ describe('the default segmenter on a held-out generated room', () => {
 
   it(`reaches known-class mIoU >= ${MIOU_BOUND} and is less sure on novel classes`, async () => {
     const info = await tp().page.evaluate(() =>
-      window.neurncd.segment.load({ modelUrl: 'models/neurncd-synth-seg/model.onnx', manifestUrl: 'models/neurncd-synth-seg/manifest.json' }),
+      window.neurncd.segment.load({
+        modelUrl: 'models/neurncd-synth-seg/model.onnx',
+        manifestUrl: 'models/neurncd-synth-seg/manifest.json',
+      }),
     );
     expect(info.provider).toBe('wasm');
     // The model's channels, by NYU13 id.
-    const manifest = JSON.parse(readFileSync('public/models/neurncd-synth-seg/manifest.json', 'utf8')) as { classes: { name: string; id: number }[] };
+    const manifest = JSON.parse(readFileSync('public/models/neurncd-synth-seg/manifest.json', 'utf8')) as {
+      classes: { name: string; id: number }[];
+    };
     const channelOf = new Map(manifest.classes.map((c, i) => [c.id, i]));
     const known = NYU13_CLASSES.filter((c) => c.known).map((c) => c.id);
     const novel = new Set(NYU13_CLASSES.filter((c) => !c.known).map((c) => c.id));
@@ -51,7 +56,11 @@ describe('the default segmenter on a held-out generated room', () => {
         for (let c = 0; c < 3; c++) rgba[p * 4 + c] = rgb.data[p * rgb.channels + c]!;
         rgba[p * 4 + 3] = 255;
       }
-      const r = await tp().page.evaluate((img) => window.neurncd.segment.segmentImage(img), { width: rgb.width, height: rgb.height, rgba: Buffer.from(rgba).toString('base64') });
+      const r = await tp().page.evaluate((img) => window.neurncd.segment.segmentImage(img), {
+        width: rgb.width,
+        height: rgb.height,
+        rgba: Buffer.from(rgba).toString('base64'),
+      });
       expect([r.width, r.height, r.classes]).toEqual([320, 240, 9]);
       const argmax = new Uint16Array(fromBase64(r.argmax).buffer.slice(0));
       const entropy = new Float32Array(fromBase64(r.entropy).buffer.slice(0));
@@ -76,7 +85,9 @@ describe('the default segmenter on a held-out generated room', () => {
     const miou = ious.reduce((s, v) => s + v, 0) / ious.length;
     const meanKnown = entropyKnown / knownPixels;
     const meanNovel = entropyNovel / novelPixels;
-    console.log(`[default segmenter] seed ${SEED}, frames ${FRAMES.join(',')}: known mIoU ${(100 * miou).toFixed(1)}, entropy known ${meanKnown.toFixed(3)} novel ${meanNovel.toFixed(3)}`);
+    console.log(
+      `[default segmenter] seed ${SEED}, frames ${FRAMES.join(',')}: known mIoU ${(100 * miou).toFixed(1)}, entropy known ${meanKnown.toFixed(3)} novel ${meanNovel.toFixed(3)}`,
+    );
     expect(knownPixels).toBeGreaterThan(50_000);
     expect(novelPixels).toBeGreaterThan(5_000);
     expect(miou).toBeGreaterThanOrEqual(MIOU_BOUND);

@@ -69,7 +69,14 @@ describe('segmenter models on demand (download, sha256, Cache Storage)', () => {
   const loadEntry = (url: string, m: unknown) =>
     page().page.evaluate((entry) => window.neurncd.segment.loadEntry(entry), { url, manifest: m });
   const tryEntry = (url: string, m: unknown) =>
-    page().page.evaluate((entry) => window.neurncd.segment.loadEntry(entry).then(() => 'loaded', (e: Error) => e.message), { url, manifest: m });
+    page().page.evaluate(
+      (entry) =>
+        window.neurncd.segment.loadEntry(entry).then(
+          () => 'loaded',
+          (e: Error) => e.message,
+        ),
+      { url, manifest: m },
+    );
   const stillUsable = async (): Promise<void> => {
     expect((await page().page.evaluate(() => window.neurncd.segment.info()))?.name).toBe('DeepLabV3 MobileNetV2 PASCAL VOC');
     const r = await page().page.evaluate((img) => window.neurncd.segment.segmentImage(img), image);
@@ -106,7 +113,9 @@ describe('segmenter models on demand (download, sha256, Cache Storage)', () => {
     await server.close();
     const before = served.length;
     // Not cached: needs the server, which is gone.
-    expect(await tryEntry(`${models}model-copy.onnx`, manifest('model-copy.onnx', model))).toMatch(/^model-copy\.onnx: could not be fetched from /);
+    expect(await tryEntry(`${models}model-copy.onnx`, manifest('model-copy.onnx', model))).toMatch(
+      /^model-copy\.onnx: could not be fetched from /,
+    );
     const info = await loadEntry(`${models}model.onnx`, manifest('model.onnx', model));
     expect(info).toMatchObject({ fromCache: true, downloadProgress: [] });
     expect(served.length).toBe(before);

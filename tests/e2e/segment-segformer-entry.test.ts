@@ -80,9 +80,9 @@ describe('model list: SegFormer-B0 ADE20K entry', () => {
     await testid('model-select').selectOption('segformer-b0-ade20k');
     expect(await testid('model-description').textContent()).toMatch(/non-commercial/);
     await testid('model-use').click();
-    await expect.poll(() => testid('model-error').textContent(), { timeout: 60_000 }).toContain(
-      `model.onnx: could not be fetched from ${entry!.url}`,
-    );
+    await expect
+      .poll(() => testid('model-error').textContent(), { timeout: 60_000 })
+      .toContain(`model.onnx: could not be fetched from ${entry!.url}`);
     expect(await testid('model-status').textContent()).toBe('Still using neurncd-synth-seg.');
   });
 });

@@ -115,6 +115,10 @@ describe('segmenter panel: the model list, downloads and models from disk', () =
   });
 
   it('fetched nothing but its own files and the model the user chose', () => {
-    expect(tp().foreignRequests().filter((u) => u !== entry!.url)).toEqual([]);
+    expect(
+      tp()
+        .foreignRequests()
+        .filter((u) => u !== entry!.url),
+    ).toEqual([]);
   });
 });

@@ -70,7 +70,9 @@ async function goToCamera(page: Page, index: number): Promise<void> {
 function deepestPixel(mask: Uint8Array, width: number, height: number): number {
   const sums = new Float64Array((width + 1) * (height + 1));
   for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) sums[(y + 1) * (width + 1) + x + 1] = mask[y * width + x]! + sums[y * (width + 1) + x + 1]! + sums[(y + 1) * (width + 1) + x]! - sums[y * (width + 1) + x]!;
+    for (let x = 0; x < width; x++)
+      sums[(y + 1) * (width + 1) + x + 1] =
+        mask[y * width + x]! + sums[y * (width + 1) + x + 1]! + sums[(y + 1) * (width + 1) + x]! - sums[y * (width + 1) + x]!;
   const full = (x: number, y: number, r: number): boolean => {
     const at = (xx: number, yy: number) => sums[yy * (width + 1) + xx]!;
     return at(x + r + 1, y + r + 1) - at(x - r, y + r + 1) - at(x + r + 1, y - r) + at(x - r, y - r) === (2 * r + 1) ** 2;
@@ -105,7 +107,11 @@ describe('the viewer', () => {
   it('trains the demo by itself until a novel class is in the legend', async () => {
     const { page: p, errors } = page();
     await p.waitForSelector('[data-testid="legend-item"][data-novel="true"]', { timeout: 900_000 });
-    await p.waitForFunction(() => /Training: step .*Discovery: update/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    await p.waitForFunction(
+      () => /Training: step .*Discovery: update/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ''),
+      undefined,
+      { timeout: 60_000 },
+    );
     const status = (await p.getByTestId('status').textContent()) ?? '';
     expect(status).toMatch(/Training: step \d+, [\d.]+ steps\/s, PSNR [\d.]+ dB/);
     expect(status).toMatch(/Discovery: update \d+ at step \d+, \d+ classes \(\d+ novel\)/);
@@ -139,7 +145,13 @@ describe('the viewer', () => {
         await goToCamera(p, camera);
         expect(await photo.isVisible()).toBe(true);
         expect(await photo.getAttribute('data-frame')).toBe(String(camera));
-        const shot = await photo.locator('canvas').evaluate((c: HTMLCanvasElement) => ({ width: c.width, height: c.height, data: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) }));
+        const shot = await photo
+          .locator('canvas')
+          .evaluate((c: HTMLCanvasElement) => ({
+            width: c.width,
+            height: c.height,
+            data: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data),
+          }));
         expect([shot.width, shot.height]).toEqual([scan.trainingWidth, scan.trainingHeight]);
         photos.set(camera, thumbnail(Uint8Array.from(shot.data), shot.width, shot.height));
         // The rendering alone (the inset covers a corner of the canvas).
@@ -153,7 +165,9 @@ describe('the viewer', () => {
       const distance = (a: number[], b: number[]) => a.reduce((sum, v, i) => sum + Math.abs(v - b[i]!), 0) / a.length;
       const at0 = [distance(photos.get(0)!, renders.get(0)!), distance(photos.get(7)!, renders.get(0)!)];
       const at7 = [distance(photos.get(7)!, renders.get(7)!), distance(photos.get(0)!, renders.get(7)!)];
-      console.log(`[viewer] photo vs rendering (mean abs difference of 8x6 thumbnails): camera 0 ${at0[0]!.toFixed(1)} (other photo ${at0[1]!.toFixed(1)}), camera 7 ${at7[0]!.toFixed(1)} (other ${at7[1]!.toFixed(1)})`);
+      console.log(
+        `[viewer] photo vs rendering (mean abs difference of 8x6 thumbnails): camera 0 ${at0[0]!.toFixed(1)} (other photo ${at0[1]!.toFixed(1)}), camera 7 ${at7[0]!.toFixed(1)} (other ${at7[1]!.toFixed(1)})`,
+      );
       expect(at0[0]).toBeLessThan(at0[1]!);
       expect(at7[0]).toBeLessThan(at7[1]!);
 
@@ -163,7 +177,9 @@ describe('the viewer', () => {
       await p.mouse.down();
       await p.mouse.move(box.x + box.width / 2 + 120, box.y + box.height / 2, { steps: 6 });
       await p.mouse.up();
-      await p.waitForFunction(() => document.querySelector<HTMLCanvasElement>('[data-testid="view"]')?.dataset.frame === '-1', undefined, { timeout: 120_000 });
+      await p.waitForFunction(() => document.querySelector<HTMLCanvasElement>('[data-testid="view"]')?.dataset.frame === '-1', undefined, {
+        timeout: 120_000,
+      });
       expect(await photo.isVisible()).toBe(false);
     } finally {
       await p.getByTestId('show-photo').uncheck(); // the tests after this one measure the canvas's pixels
@@ -186,7 +202,9 @@ describe('the viewer', () => {
       const gt = await canvasPixels(p);
       for (const id of [1, 9, 10]) {
         const colour = knownColour(id, true);
-        const mask = Uint8Array.from({ length: gt.width * gt.height }, (_, i) => (colour.every((c, j) => Math.abs(gt.data[i * 4 + j]! - c) <= 3) ? 1 : 0));
+        const mask = Uint8Array.from({ length: gt.width * gt.height }, (_, i) =>
+          colour.every((c, j) => Math.abs(gt.data[i * 4 + j]! - c) <= 3) ? 1 : 0,
+        );
         const area = areaOf(mask);
         if (!best || area > best.area) best = { camera, id, area, mask, gt };
       }
@@ -204,12 +222,16 @@ describe('the viewer', () => {
     await p.mouse.click(box.x + ((tx + 0.5) * box.width) / gt.width, box.y + ((ty + 0.5) * box.height) / gt.height);
     const inspector = p.getByTestId('inspector');
     await inspector.getByTestId('inspector-prob').first().waitFor();
-    const probs = await inspector.getByTestId('inspector-prob').evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.value)));
+    const probs = await inspector
+      .getByTestId('inspector-prob')
+      .evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.value)));
     expect(probs.length).toBe(5);
     for (const v of probs) expect(Number.isFinite(v) && v >= 0 && v <= 1).toBe(true);
     const entropy = Number(await inspector.getByTestId('inspector-entropy').getAttribute('data-value'));
     expect(Number.isFinite(entropy)).toBe(true);
-    const embedding = await inspector.getByTestId('inspector-embedding-value').evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.value)));
+    const embedding = await inspector
+      .getByTestId('inspector-embedding-value')
+      .evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.value)));
     expect(embedding.length).toBe(9);
     for (const v of embedding) expect(Number.isFinite(v)).toBe(true);
     // The default segmenter has feature statistics: the segment's distance to the pixel's likeliest class.
@@ -236,7 +258,9 @@ describe('the viewer', () => {
     }
     inside /= area;
     outside /= gt.width * gt.height - area;
-    console.log(`[viewer] similar view: mean luminance ${inside.toFixed(1)} on the clicked object (class ${best!.id}, camera ${best!.camera}), ${outside.toFixed(1)} elsewhere`);
+    console.log(
+      `[viewer] similar view: mean luminance ${inside.toFixed(1)} on the clicked object (class ${best!.id}, camera ${best!.camera}), ${outside.toFixed(1)} elsewhere`,
+    );
     expect(inside).toBeGreaterThan(outside + 20);
   });
 
@@ -259,7 +283,8 @@ describe('the viewer', () => {
     for (let a = 0; a < shots.length; a++) {
       for (let b = a + 1; b < shots.length; b++) {
         let diff = 0;
-        for (let i = 0; i < shots[a]!.data.length; i += 4) diff += Math.abs(shots[a]!.data[i]! - shots[b]!.data[i]!) + Math.abs(shots[a]!.data[i + 1]! - shots[b]!.data[i + 1]!);
+        for (let i = 0; i < shots[a]!.data.length; i += 4)
+          diff += Math.abs(shots[a]!.data[i]! - shots[b]!.data[i]!) + Math.abs(shots[a]!.data[i + 1]! - shots[b]!.data[i + 1]!);
         expect(diff / (shots[a]!.data.length / 4), `${shots[a]!.id} vs ${shots[b]!.id}`).toBeGreaterThan(2);
       }
     }
@@ -270,7 +295,10 @@ describe('the viewer', () => {
     const { page: p } = page();
     await p.getByTestId('export-folder').click(); // the folder starts closed
     const save = async (button: string): Promise<Uint8Array> => {
-      const [download] = await Promise.all([p.waitForEvent('download', { timeout: 300_000 }), p.getByRole('button', { name: button, exact: true }).click()]);
+      const [download] = await Promise.all([
+        p.waitForEvent('download', { timeout: 300_000 }),
+        p.getByRole('button', { name: button, exact: true }).click(),
+      ]);
       const path = await download.path();
       return new Uint8Array(readFileSync(path));
     };
@@ -280,7 +308,9 @@ describe('the viewer', () => {
     expect(pngs.length).toBe(frames);
     const legend = JSON.parse(new TextDecoder().decode(zip['labels/legend.json']!));
     const legendNames = Object.values(legend.classes as Record<string, { name: string }>).map((c) => c.name);
-    const shown = await p.locator('[data-testid="legend-item"]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.className));
+    const shown = await p
+      .locator('[data-testid="legend-item"]')
+      .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.className));
     expect(legendNames.sort()).toEqual([...shown].sort());
     const label = decode(zip[pngs[0]!]!);
     expect(label.depth).toBe(16);
@@ -304,9 +334,14 @@ describe('the viewer', () => {
     writeFileSync(join(dir, 'field.ncdckpt'), checkpoint);
     writeFileSync(join(dir, 'not-a-checkpoint.ncdckpt'), 'hello');
     const resume = async (file: string): Promise<string> => {
-      const [chooser] = await Promise.all([p.waitForEvent('filechooser'), p.getByRole('button', { name: 'Resume from checkpoint…' }).click()]);
+      const [chooser] = await Promise.all([
+        p.waitForEvent('filechooser'),
+        p.getByRole('button', { name: 'Resume from checkpoint…' }).click(),
+      ]);
       await chooser.setFiles(join(dir, file));
-      await p.waitForFunction((f) => (document.querySelector('[data-testid="status"]')?.textContent ?? '').includes(f), file, { timeout: 60_000 });
+      await p.waitForFunction((f) => (document.querySelector('[data-testid="status"]')?.textContent ?? '').includes(f), file, {
+        timeout: 60_000,
+      });
       return (await p.getByTestId('status').textContent()) ?? '';
     };
     expect(await resume('not-a-checkpoint.ncdckpt')).toMatch(/Could not resume from not-a-checkpoint\.ncdckpt: /);
@@ -320,18 +355,23 @@ describe('the viewer', () => {
     const box = (await p.getByTestId('dropzone').boundingBox())!;
     const cdp = await p.context().newCDPSession(p);
     const data = { items: [], files: [dir], dragOperationsMask: 1 };
-    for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, x: box.x + box.width / 2, y: box.y + box.height / 2, data });
+    for (const type of ['dragEnter', 'dragOver', 'drop'] as const)
+      await cdp.send('Input.dispatchDragEvent', { type, x: box.x + box.width / 2, y: box.y + box.height / 2, data });
     await cdp.detach();
     await p.getByTestId('train-toggle').click(); // training on again
     await p.waitForFunction(() => window.neurncd.scan()?.format === 'nerfstudio', undefined, { timeout: 120_000 });
     const name = await p.evaluate(() => window.neurncd.scan()!.name);
     try {
-      await p.waitForFunction((n) => document.querySelector<HTMLCanvasElement>('[data-testid="view"]')?.dataset.scan === n, name, { timeout: 300_000 });
+      await p.waitForFunction((n) => document.querySelector<HTMLCanvasElement>('[data-testid="view"]')?.dataset.scan === n, name, {
+        timeout: 300_000,
+      });
     } catch (e) {
       throw new Error(`the view never showed ${name}; status: ${await p.getByTestId('status').textContent()}`, { cause: e });
     }
     expect(await p.locator('[data-testid="legend-item"]').count()).toBe(0);
-    await p.waitForFunction(() => /Training: step/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    await p.waitForFunction(() => /Training: step/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ''), undefined, {
+      timeout: 120_000,
+    });
     const img = await canvasPixels(p);
     let max = 0;
     for (let i = 0; i < img.width * img.height; i++) max = Math.max(max, luminance(img.data, i));
@@ -340,13 +380,22 @@ describe('the viewer', () => {
 
   it('segments the scan again and trains from the start when a model is picked in the segmenter folder', { timeout: 300_000 }, async () => {
     const { page: p } = page();
-    const trainingStep = () => p.evaluate(() => Number(/Training: step (\d+)/.exec(document.querySelector('[data-testid="status"]')?.textContent ?? '')?.[1] ?? Number.NaN));
-    await p.waitForFunction(() => Number(/Training: step (\d+)/.exec(document.querySelector('[data-testid="status"]')?.textContent ?? '')?.[1] ?? 0) >= 40, undefined, { timeout: 120_000 });
+    const trainingStep = () =>
+      p.evaluate(() =>
+        Number(/Training: step (\d+)/.exec(document.querySelector('[data-testid="status"]')?.textContent ?? '')?.[1] ?? Number.NaN),
+      );
+    await p.waitForFunction(
+      () => Number(/Training: step (\d+)/.exec(document.querySelector('[data-testid="status"]')?.textContent ?? '')?.[1] ?? 0) >= 40,
+      undefined,
+      { timeout: 120_000 },
+    );
     const before = await trainingStep();
     const scan = await p.evaluate(() => window.neurncd.scan()!.name);
     await p.getByTestId('model-select').selectOption('neurncd-synth-seg');
     await p.getByTestId('model-use').click();
-    await expect.poll(() => p.getByTestId('model-status').textContent(), { timeout: 60_000 }).toMatch(/^Using neurncd-synth-seg: 9 classes/);
+    await expect
+      .poll(() => p.getByTestId('model-status').textContent(), { timeout: 60_000 })
+      .toMatch(/^Using neurncd-synth-seg: 9 classes/);
     await p.waitForFunction(
       (b) => {
         const m = /Training: step (\d+)/.exec(document.querySelector('[data-testid="status"]')?.textContent ?? '');

@@ -50,8 +50,7 @@ export async function openPage(
     baseUrl,
     requests,
     errors,
-    foreignRequests: () =>
-      requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:')),
+    foreignRequests: () => requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:')),
     close: () => browser.close(),
   };
 }

@@ -65,7 +65,14 @@ export function toNiceSlam(f: Fixture): Files {
   f.frames.forEach((frame, i) => {
     const n = String(i).padStart(6, '0');
     out.set(`results/frame${n}.jpg`, jpegOf(frame));
-    out.set(`results/depth${n}.png`, png16(w, h, frame.depthMm.map((mm) => Math.round((mm / 1000) * 6553.5))));
+    out.set(
+      `results/depth${n}.png`,
+      png16(
+        w,
+        h,
+        frame.depthMm.map((mm) => Math.round((mm / 1000) * 6553.5)),
+      ),
+    );
   });
   out.set('traj.txt', f.files.get('traj_w_c.txt')!);
   // NICE-SLAM writes integer pixel centres: cx = (W - 1) / 2 for a centred camera.
@@ -86,8 +93,7 @@ export function toScanNet(f: Fixture): Files {
     out.set(`pose/${i}.txt`, text(rowsOf(f.world.cameras[i]!.c2w)));
     out.set(`label-filt/${i}.png`, encode({ width: w, height: h, data: frame.label, channels: 1, depth: 8 }));
   });
-  const mat = (fx: number, fy: number, cx: number, cy: number): Uint8Array =>
-    text(`${fx} 0 ${cx} 0\n0 ${fy} ${cy} 0\n0 0 1 0\n0 0 0 1\n`);
+  const mat = (fx: number, fy: number, cx: number, cy: number): Uint8Array => text(`${fx} 0 ${cx} 0\n0 ${fy} ${cy} 0\n0 0 1 0\n0 0 0 1\n`);
   out.set('intrinsic/intrinsic_color.txt', mat(k.fx, k.fy, k.cx - 0.5, k.cy - 0.5));
   out.set('intrinsic/intrinsic_depth.txt', mat(k.fx / 2, k.fy / 2, k.cx / 2 - 0.5, k.cy / 2 - 0.5));
   return out;

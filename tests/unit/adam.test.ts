@@ -5,7 +5,11 @@ import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { expectNoGpuErrors, getTestGpu } from '../helpers/node-gpu.ts';
 
 /** Adam as the paper writes it (Algorithm 1), in f64. */
-function adamReference(w: number[], grads: number[][], s: { learningRate: number; beta1: number; beta2: number; epsilon: number }): number[] {
+function adamReference(
+  w: number[],
+  grads: number[][],
+  s: { learningRate: number; beta1: number; beta2: number; epsilon: number },
+): number[] {
   const m = w.map(() => 0);
   const v = w.map(() => 0);
   const out = [...w];

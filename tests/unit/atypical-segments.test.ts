@@ -8,7 +8,7 @@ import { ATYPICAL_SEGMENTS, atypicalSegments } from '../../src/discover/atypical
 import { ClassDiscovery, DEFAULT_DISCOVERY } from '../../src/discover/class-discovery.ts';
 import type { SegmentFeatures } from '../../src/discover/segment-features.ts';
 
-const repeat = <T,>(v: T, n: number): T[] => Array.from({ length: n }, () => v);
+const repeat = <T>(v: T, n: number): T[] => Array.from({ length: n }, () => v);
 
 /** Distance rows to 2 classes: segment i's distance to its own class is `own[i]`, to the other 5. */
 function distances(classOf: number[], own: number[]): SegmentFeatures {
@@ -36,12 +36,16 @@ describe('atypical segments', () => {
     expect(Array.from(atypicalSegments(Int32Array.from(classOf), distances(classOf, own), weights))).toEqual([-1, -1, -1, -1, -1, 0]);
     // Unweighted (all 1), the median is 0.1 and the limit the floor: 1.3 is still out, 0.4 is not.
     expect(Array.from(atypicalSegments(Int32Array.from(classOf), distances(classOf, own), repeat(1, 6)))).toEqual([-1, -1, -1, -1, -1, 0]);
-    expect(Array.from(atypicalSegments(Int32Array.from(classOf), distances(classOf, own), weights, { floor: 1, ratio: 3.5 }))).toEqual(repeat(-1, 6));
+    expect(Array.from(atypicalSegments(Int32Array.from(classOf), distances(classOf, own), weights, { floor: 1, ratio: 3.5 }))).toEqual(
+      repeat(-1, 6),
+    );
   });
 
   it('say which input is wrong', () => {
     expect(() => atypicalSegments(new Int32Array(3), distances([0, 0], [0, 0]), [1, 1, 1])).toThrow(/2 distance rows for 3 segments/);
-    expect(() => atypicalSegments(Int32Array.from([0, 2]), distances([0, 0], [0, 0]), [1, 1])).toThrow(/class 2 of segment 1, but distances to 2 classes/);
+    expect(() => atypicalSegments(Int32Array.from([0, 2]), distances([0, 0], [0, 0]), [1, 1])).toThrow(
+      /class 2 of segment 1, but distances to 2 classes/,
+    );
   });
 });
 
@@ -49,9 +53,18 @@ describe('discovery with class distances', () => {
   const names = ['wall', 'floor', 'chair'];
   const settings = { ...DEFAULT_DISCOVERY, minClusterSize: 4, minSamples: 3 };
   // The window's distribution is the wall's, a little less sure: confidently wall, never novel by itself.
-  const rows: Record<string, number[]> = { wall: [0.9, 0.05, 0.05, 0.2], window: [0.87, 0.065, 0.065, 0.22], floor: [0.05, 0.9, 0.05, 0.2], chair: [0.05, 0.05, 0.9, 0.2] };
+  const rows: Record<string, number[]> = {
+    wall: [0.9, 0.05, 0.05, 0.2],
+    window: [0.87, 0.065, 0.065, 0.22],
+    floor: [0.05, 0.9, 0.05, 0.2],
+    chair: [0.05, 0.05, 0.9, 0.2],
+  };
   const kinds = [...repeat('wall', 20), ...repeat('window', 10), ...repeat('floor', 20), ...repeat('chair', 12)];
-  const feats: SegmentFeatures = { count: kinds.length, dims: 4, data: Float32Array.from(kinds.flatMap((k, i) => rows[k]!.map((v) => v + (i % 3) * 0.002))) };
+  const feats: SegmentFeatures = {
+    count: kinds.length,
+    dims: 4,
+    data: Float32Array.from(kinds.flatMap((k, i) => rows[k]!.map((v) => v + (i % 3) * 0.002))),
+  };
   const weights = Float64Array.from(kinds, () => 1000);
   // Distances to wall, floor, chair: each segment within its own class's spread, the window far from wall.
   const own: Record<string, number[]> = { wall: [0.2, 3, 3], window: [2.4, 3, 3], floor: [3, 0.3, 3], chair: [3, 3, 0.6] };
@@ -83,6 +96,8 @@ describe('discovery with class distances', () => {
 
   it('must have one entry per class', () => {
     const bad = { count: kinds.length, dims: 2, data: new Float32Array(kinds.length * 2) };
-    expect(() => new ClassDiscovery(names, settings).update(feats, weights, { classDistances: bad })).toThrow(/class distances have 2 entries, expected 3/);
+    expect(() => new ClassDiscovery(names, settings).update(feats, weights, { classDistances: bad })).toThrow(
+      /class distances have 2 entries, expected 3/,
+    );
   });
 });

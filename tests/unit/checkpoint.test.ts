@@ -39,7 +39,8 @@ const AFTER = 6;
 const TOLERANCE = 1e-6;
 const META = { scan: 'tiny generated room', frames: 4 };
 
-const settings = (overrides: { seed?: number; log2TableSize?: number } = {}): TrainerSettings => tinyTrainerSettings(KNOWN.length, overrides);
+const settings = (overrides: { seed?: number; log2TableSize?: number } = {}): TrainerSettings =>
+  tinyTrainerSettings(KNOWN.length, overrides);
 
 interface Setup {
   cache: PipelineCache;
@@ -55,7 +56,12 @@ function trained(): Promise<Setup> {
     const { device } = await getTestGpu();
     const scan = await loadScan(new MemorySource('tiny', makeFixture(4, 32, 24, 5).files), { decodeImage: decodeImageNode });
     const cache = new PipelineCache(device);
-    const frames = uploadTrainingFrames(device, scan, scan.frames.map((_, i) => i), { from: 'labels', knownClasses: KNOWN });
+    const frames = uploadTrainingFrames(
+      device,
+      scan,
+      scan.frames.map((_, i) => i),
+      { from: 'labels', knownClasses: KNOWN },
+    );
     const trainer = new FieldTrainer(cache, settings(), frames);
     for (let i = 0; i < BEFORE; i++) trainer.step();
     return { cache, frames, trainer, bytes: await saveCheckpoint(trainer, META) };
@@ -120,15 +126,30 @@ describe('checkpoint (whole trained state)', () => {
 
     // Controls: the same restore with one piece of state dropped must not resume the same way, or
     // the comparison below would prove nothing about that piece.
-    const drop = (c: Checkpoint, prefix: string, fill: (n: number) => Float32Array | Uint32Array): Map<string, Float32Array | Uint32Array> =>
+    const drop = (
+      c: Checkpoint,
+      prefix: string,
+      fill: (n: number) => Float32Array | Uint32Array,
+    ): Map<string, Float32Array | Uint32Array> =>
       new Map([...c.sections].map(([name, data]) => [name, name.startsWith(prefix) ? fill(data.length) : data]));
     const controls: { what: string; checkpoint: Checkpoint; diverges: string }[] = [
-      { what: 'Adam moments and step count', checkpoint: { ...saved, adamSteps: 0, sections: drop(saved, 'adam/', (n) => new Float32Array(n)) }, diverges: 'params/hashGrid' },
+      {
+        what: 'Adam moments and step count',
+        checkpoint: { ...saved, adamSteps: 0, sections: drop(saved, 'adam/', (n) => new Float32Array(n)) },
+        diverges: 'params/hashGrid',
+      },
       { what: 'the trainer step count (batch seeds)', checkpoint: { ...saved, steps: 0 }, diverges: 'params/hashGrid' },
-      { what: 'the occupancy cursor', checkpoint: { ...saved, occupancy: { nextCell: 0, visited: 0, updates: 0 } }, diverges: 'occupancy/density' },
+      {
+        what: 'the occupancy cursor',
+        checkpoint: { ...saved, occupancy: { nextCell: 0, visited: 0, updates: 0 } },
+        diverges: 'occupancy/density',
+      },
       {
         what: 'the occupancy densities',
-        checkpoint: { ...saved, sections: new Map([...saved.sections].map(([n, d]) => [n, n === 'occupancy/density' ? new Float32Array(d.length) : d])) },
+        checkpoint: {
+          ...saved,
+          sections: new Map([...saved.sections].map(([n, d]) => [n, n === 'occupancy/density' ? new Float32Array(d.length) : d])),
+        },
         diverges: 'occupancy/density',
       },
     ];
@@ -166,7 +187,9 @@ describe('checkpoint (whole trained state)', () => {
       report.push(`without ${control.what}: ${control.diverges} ${d.toExponential(1)}`);
       expect(d, `without ${control.what}`).toBeGreaterThan(100 * TOLERANCE);
     });
-    console.log(`[checkpoint] ${(bytes.length / 1024).toFixed(0)} KiB; largest difference after ${AFTER} more steps:\n  ${report.join('\n  ')}`);
+    console.log(
+      `[checkpoint] ${(bytes.length / 1024).toFixed(0)} KiB; largest difference after ${AFTER} more steps:\n  ${report.join('\n  ')}`,
+    );
     console.log(`[checkpoint] resume test ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }, 120_000);
 
@@ -188,7 +211,9 @@ describe('checkpoint (whole trained state)', () => {
     const { cache, frames, trainer, bytes } = await trained();
     const zip = bytes.slice();
     zip.set([0x50, 0x4b, 0x03, 0x04], 0);
-    expect(refusal(() => loadCheckpoint(zip))).toMatch(/^not a NeurNCD checkpoint: the file starts with "PK\\x03\\x04KPT1", not "NCDCKPT1"/);
+    expect(refusal(() => loadCheckpoint(zip))).toMatch(
+      /^not a NeurNCD checkpoint: the file starts with "PK\\x03\\x04KPT1", not "NCDCKPT1"/,
+    );
     expect(refusal(() => loadCheckpoint(new Uint8Array(0)))).toMatch(/^not a NeurNCD checkpoint/);
 
     expect(refusal(() => loadCheckpoint(patchHeader(bytes, '"version": 1', '"version": 2')))).toBe(
@@ -198,10 +223,16 @@ describe('checkpoint (whole trained state)', () => {
     expect(refusal(() => loadCheckpoint(bytes.subarray(0, bytes.length - 100)))).toBe(
       `truncated checkpoint: section occupancy/bits ends at byte ${bytes.length} but the file has ${bytes.length - 100} bytes`,
     );
-    expect(refusal(() => loadCheckpoint(bytes.subarray(0, 200)))).toMatch(/^truncated checkpoint: the header ends at byte \d+ but the file has 200 bytes$/);
+    expect(refusal(() => loadCheckpoint(bytes.subarray(0, 200)))).toMatch(
+      /^truncated checkpoint: the header ends at byte \d+ but the file has 200 bytes$/,
+    );
 
-    expect(refusal(() => loadCheckpoint(poke(bytes, 'params/densityNet', 5, NaN)))).toMatch(/^checkpoint section params\/densityNet holds NaN at element 5/);
-    expect(refusal(() => loadCheckpoint(poke(bytes, 'adam/hashGrid/v', 17, Infinity)))).toMatch(/^checkpoint section adam\/hashGrid\/v holds an infinity at element 17/);
+    expect(refusal(() => loadCheckpoint(poke(bytes, 'params/densityNet', 5, NaN)))).toMatch(
+      /^checkpoint section params\/densityNet holds NaN at element 5/,
+    );
+    expect(refusal(() => loadCheckpoint(poke(bytes, 'adam/hashGrid/v', 17, Infinity)))).toMatch(
+      /^checkpoint section adam\/hashGrid\/v holds an infinity at element 17/,
+    );
 
     // Settings that fix a buffer's shape must match: each is named with both values.
     const bigger = new FieldTrainer(cache, settings({ log2TableSize: 13 }), frames);
@@ -229,7 +260,8 @@ describe('checkpoint (whole trained state)', () => {
     expect(header.steps).toBe(BEFORE);
     expect(header.adam.steps).toBe(BEFORE);
     const names = header.sections.map((s) => s.name);
-    for (const g of ['hashGrid', 'densityNet', 'colourNet', 'embeddingNet']) expect(names).toEqual(expect.arrayContaining([`params/${g}`, `adam/${g}/m`, `adam/${g}/v`]));
+    for (const g of ['hashGrid', 'densityNet', 'colourNet', 'embeddingNet'])
+      expect(names).toEqual(expect.arrayContaining([`params/${g}`, `adam/${g}/m`, `adam/${g}/v`]));
     expect(names).toEqual(expect.arrayContaining(['occupancy/density', 'occupancy/bits']));
     let end = 12 + new TextEncoder().encode(json).length;
     for (const s of header.sections) {
@@ -240,7 +272,10 @@ describe('checkpoint (whole trained state)', () => {
       end = s.offset + s.byteLength;
     }
     expect(end).toBe(bytes.length);
-    expect(header.sections.find((s) => s.name === 'params/hashGrid')).toMatchObject({ type: 'f32', count: hashGridLayout(settings().field.hashGrid).parameterCount });
+    expect(header.sections.find((s) => s.name === 'params/hashGrid')).toMatchObject({
+      type: 'f32',
+      count: hashGridLayout(settings().field.hashGrid).parameterCount,
+    });
     expect(header.sections.find((s) => s.name === 'occupancy/density')).toMatchObject({ type: 'f32', count: 16 ** 3 });
     expect(header.sections.find((s) => s.name === 'occupancy/bits')).toMatchObject({ type: 'u32', count: 16 ** 3 / 32 });
   }, 60_000);

@@ -122,7 +122,10 @@ describe('Markov clustering', () => {
     for (let s = 0; s < n; s++) {
       const c = Math.floor(random() ** 1.3 * classes);
       truth.push(c);
-      const logits = Array.from({ length: k }, (_, q) => (c < k ? (q === c ? 5 : 0) : q === (2 * c) % k || q === (5 * c + 1) % k ? 2 : 0) + 0.5 * gauss());
+      const logits = Array.from(
+        { length: k },
+        (_, q) => (c < k ? (q === c ? 5 : 0) : q === (2 * c) % k || q === (5 * c + 1) % k ? 2 : 0) + 0.5 * gauss(),
+      );
       const top = Math.max(...logits);
       const e = logits.map((l) => Math.exp(l - top));
       const total = e.reduce((a, b) => a + b);
@@ -145,7 +148,9 @@ describe('Markov clustering', () => {
         majority.set(l, votes);
       });
       const purity = [...majority.values()].reduce((sum, votes) => sum + Math.max(...votes.values()), 0) / n;
-      console.log(`MCL n=${n} preInflation=${preInflation}: ${ms.toFixed(0)} ms, ${iterations} iterations, ${clusters} clusters, purity ${purity.toFixed(3)} (${classes} classes)`);
+      console.log(
+        `MCL n=${n} preInflation=${preInflation}: ${ms.toFixed(0)} ms, ${iterations} iterations, ${clusters} clusters, purity ${purity.toFixed(3)} (${classes} classes)`,
+      );
       expect(labels.every((l) => l >= 0 && l < clusters)).toBe(true);
     }
   });
@@ -258,11 +263,15 @@ describe('HDBSCAN', () => {
       const n = 10 + Math.floor(random() * 40);
       const dims = 1 + (trial % 3);
       const centres = Array.from({ length: 1 + (trial % 5) }, () => Array.from({ length: dims }, () => 10 * random()));
-      const points = Array.from({ length: n }, () => centres[Math.floor(random() * centres.length)]!.map((x) => x + (random() - 0.5) * (0.5 + 3 * random())));
+      const points = Array.from({ length: n }, () =>
+        centres[Math.floor(random() * centres.length)]!.map((x) => x + (random() - 0.5) * (0.5 + 3 * random())),
+      );
       const minClusterSize = 2 + (trial % 6);
       const minSamples = 1 + (trial % 4);
       const distance = euclidean(points);
-      expect([...hdbscan(distance, n, { minClusterSize, minSamples }).labels]).toEqual(hdbscanByLevels(distance, n, minClusterSize, minSamples));
+      expect([...hdbscan(distance, n, { minClusterSize, minSamples }).labels]).toEqual(
+        hdbscanByLevels(distance, n, minClusterSize, minSamples),
+      );
     }
   });
 
@@ -307,7 +316,9 @@ describe('HDBSCAN', () => {
     const distance = euclidean(points);
     const start = performance.now();
     const { clusters, labels } = hdbscan(distance, points.length, { minClusterSize: 20 });
-    console.log(`HDBSCAN n=2000: ${(performance.now() - start).toFixed(0)} ms, ${clusters} clusters, ${labels.filter((l) => l < 0).length} noise`);
+    console.log(
+      `HDBSCAN n=2000: ${(performance.now() - start).toFixed(0)} ms, ${clusters} clusters, ${labels.filter((l) => l < 0).length} noise`,
+    );
     expect(clusters).toBe(16);
   });
 });
@@ -343,7 +354,9 @@ describe('Hungarian assignment', () => {
       if (rows * columns > 48) continue; // up to 6×8 and 8×6
       // Small integers half the time, so that ties are common.
       const integers = trial % 2 === 0;
-      const score = Array.from({ length: rows }, () => Array.from({ length: columns }, () => (integers ? Math.floor(random() * 4) : random() * 100 - 20)));
+      const score = Array.from({ length: rows }, () =>
+        Array.from({ length: columns }, () => (integers ? Math.floor(random() * 4) : random() * 100 - 20)),
+      );
       const pairs = maximumAssignment(score);
       expect(pairs.length).toBe(Math.min(rows, columns));
       expect(new Set(pairs.map(([r]) => r)).size).toBe(pairs.length);

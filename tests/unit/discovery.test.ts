@@ -71,7 +71,22 @@ describe('discovery steps', () => {
   });
 
   it('takes confident clusters as known classes, the rest as numbered novel classes', () => {
-    const kinds = ['wall', 'wall', 'wall', 'floor', 'floor', 'floor', 'chair', 'chair', 'novelA', 'novelA', 'novelA', 'novelB', 'novelB', 'novelB'];
+    const kinds = [
+      'wall',
+      'wall',
+      'wall',
+      'floor',
+      'floor',
+      'floor',
+      'chair',
+      'chair',
+      'novelA',
+      'novelA',
+      'novelA',
+      'novelB',
+      'novelB',
+      'novelB',
+    ];
     const d = new ClassDiscovery(NAMES, HDBSCAN);
     const u = d.update(features(kinds), new Float64Array(kinds.length).fill(100));
     expect(u.classes.map((c) => [c.name, c.known])).toEqual([
@@ -121,8 +136,14 @@ describe('discovery steps', () => {
 
   it('matches classes across different segments (per-frame discovery) by their prototypes', () => {
     const d = new ClassDiscovery(NAMES, HDBSCAN);
-    const a = d.update(features(['wall', 'wall', 'novelA', 'novelA', 'novelA', 'novelB', 'novelB', 'novelB']), new Float64Array(8).fill(10), { sameSegments: false });
-    const b = d.update(features(['novelB', 'novelB', 'novelB', 'floor', 'novelA', 'novelA', 'novelA']), new Float64Array(7).fill(10), { sameSegments: false });
+    const a = d.update(
+      features(['wall', 'wall', 'novelA', 'novelA', 'novelA', 'novelB', 'novelB', 'novelB']),
+      new Float64Array(8).fill(10),
+      { sameSegments: false },
+    );
+    const b = d.update(features(['novelB', 'novelB', 'novelB', 'floor', 'novelA', 'novelA', 'novelA']), new Float64Array(7).fill(10), {
+      sameSegments: false,
+    });
     expect(b.classOfSegment[0]).toBe(a.classOfSegment[5]);
     expect(b.classOfSegment[4]).toBe(a.classOfSegment[2]);
     // Nearest prototype for new segments.
@@ -161,7 +182,11 @@ describe('discovery steps', () => {
     // A chair-leaning group at normalised entropy 0.3: novel among confident segments (median
     // 0.1), known in a scene whose every segment is that unsure (median 0.3).
     const unsure = [0.1, 0.1, 0.8, 0.3];
-    const build = (rows: number[][]): SegmentFeatures => ({ count: rows.length, dims: 4, data: Float32Array.from(rows.flatMap((r, i) => r.map((v) => v + ((i * 37) % 7) * 0.002))) });
+    const build = (rows: number[][]): SegmentFeatures => ({
+      count: rows.length,
+      dims: 4,
+      data: Float32Array.from(rows.flatMap((r, i) => r.map((v) => v + ((i * 37) % 7) * 0.002))),
+    });
     const calm = [0.9, 0.05, 0.05, 0.1];
     const floor = [0.05, 0.9, 0.05, 0.3];
     const scene = (rest: number[]) => build([unsure, unsure, unsure, rest, rest, rest, rest, rest]);
@@ -181,7 +206,10 @@ describe('discovery steps', () => {
     const u = d.update(features(['wall', 'wall', 'chair', 'chair', 'novelA', 'novelA', 'novelA']), new Float64Array(7).fill(10));
     // Closest to the wall prototype, but its own argmax is chair (present): chair. Floor is not a
     // class of this update, so a floor-leaning segment takes the best known class present.
-    const seg = build2([[0.5, 0.0, 0.5, 0.1], [0.45, 0.1, 0.45, 0.1]]);
+    const seg = build2([
+      [0.5, 0.0, 0.5, 0.1],
+      [0.45, 0.1, 0.45, 0.1],
+    ]);
     seg.data[2] = 0.52;
     seg.data[5] = 0.5;
     seg.data[4] = 0.4;
@@ -209,12 +237,28 @@ describe('discovery steps', () => {
       { id: 2, name: 'ceiling', known: false },
       { id: 3, name: 'tv', known: false },
     ];
-    const segmenterClasses = [{ name: 'wall', id: 1 }, { name: 'floor', id: 5 }];
+    const segmenterClasses = [
+      { name: 'wall', id: 1 },
+      { name: 'floor', id: 5 },
+    ];
     expect(Array.from(segmenterToScanIds(scanClasses, segmenterClasses))).toEqual([1, -1]);
-    expect(evaluatedClasses([{ id: 1, name: 'wall' }, { id: 4, name: 'lamp' }], [{ name: 'wall' }]).map((c) => c.known)).toEqual([true, false]);
+    expect(
+      evaluatedClasses(
+        [
+          { id: 1, name: 'wall' },
+          { id: 4, name: 'lamp' },
+        ],
+        [{ name: 'wall' }],
+      ).map((c) => c.known),
+    ).toEqual([true, false]);
     // Ground truth: wall wall ceiling ceiling tv; predicted: wall, wall, novel (id 2 = K), novel, novel (id 3).
     const gt = Uint16Array.of(1, 1, 2, 2, 3);
-    const r = scoreLabelMaps({ frames: [gt], classes: scanClasses }, [{ frame: 0, classes: Int32Array.of(0, 0, 2, 2, 3) }], segmenterClasses, 2);
+    const r = scoreLabelMaps(
+      { frames: [gt], classes: scanClasses },
+      [{ frame: 0, classes: Int32Array.of(0, 0, 2, 2, 3) }],
+      segmenterClasses,
+      2,
+    );
     expect([r.acc, r.miou, r.miou_novel]).toEqual([100, 100, 100]);
     expect(r.cluster_to_class.map((m) => m.name).sort()).toEqual(['ceiling', 'tv']);
   });

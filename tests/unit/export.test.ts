@@ -140,7 +140,11 @@ describe('label archive', () => {
   });
 
   it('leaves metrics.json out when there are no metrics', () => {
-    expect(Object.keys(unzipSync(labelArchive(frames, CLASSES))).sort()).toEqual(['labels/legend.json', 'labels/rgb_rgb_0.png', 'labels/rgb_rgb_1.png']);
+    expect(Object.keys(unzipSync(labelArchive(frames, CLASSES))).sort()).toEqual([
+      'labels/legend.json',
+      'labels/rgb_rgb_0.png',
+      'labels/rgb_rgb_1.png',
+    ]);
   });
 
   it('refuses two frames that flatten to the same file, naming both', () => {

@@ -47,7 +47,14 @@ describe('class distances', () => {
 
 describe('featureStatistics in a manifest', () => {
   const withStats = (stats: unknown, extra: Record<string, unknown> = {}) => ({ ...shipped, featureStatistics: stats, ...extra });
-  const good = { mean: Array.from({ length: 9 }, () => [0, 0]), precision: [[2, 0.5], [0.5, 1]], spread: Array(9).fill(1) };
+  const good = {
+    mean: Array.from({ length: 9 }, () => [0, 0]),
+    precision: [
+      [2, 0.5],
+      [0.5, 1],
+    ],
+    spread: Array(9).fill(1),
+  };
 
   it('parse: one row of means per class, a symmetric inverse covariance, a spread per class', () => {
     const m = parseManifest(withStats(good));
@@ -57,9 +64,40 @@ describe('featureStatistics in a manifest', () => {
 
   it.each([
     [{ ...good, mean: good.mean.slice(1) }, 'featureStatistics.mean', /array of 9 rows, got 8/],
-    [{ ...good, precision: [[2, 0.5], [0.4, 1]] }, 'featureStatistics.precision', /symmetric/],
-    [{ ...good, precision: [[0, 0], [0, 1]] }, 'featureStatistics.precision[0][0]', /positive/],
-    [{ ...good, precision: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] }, 'featureStatistics.precision', /array of 2 rows, got 3/],
+    [
+      {
+        ...good,
+        precision: [
+          [2, 0.5],
+          [0.4, 1],
+        ],
+      },
+      'featureStatistics.precision',
+      /symmetric/,
+    ],
+    [
+      {
+        ...good,
+        precision: [
+          [0, 0],
+          [0, 1],
+        ],
+      },
+      'featureStatistics.precision[0][0]',
+      /positive/,
+    ],
+    [
+      {
+        ...good,
+        precision: [
+          [1, 0, 0],
+          [0, 1, 0],
+          [0, 0, 1],
+        ],
+      },
+      'featureStatistics.precision',
+      /array of 2 rows, got 3/,
+    ],
     [{ ...good, spread: [...good.spread.slice(1), 0] }, 'featureStatistics.spread[8]', /positive number, got 0/],
     [{ ...good, mean: [...good.mean.slice(1), [0, 'x']] }, 'featureStatistics.mean[8][1]', /finite number/],
     ['yes', 'featureStatistics', /must be \{mean, precision, spread\}/],
@@ -76,7 +114,9 @@ describe('featureStatistics in a manifest', () => {
   });
 
   it('needs a feature output to describe', () => {
-    expect(() => parseManifest(withStats(good, { featureOutput: null }))).toThrow(/featureStatistics describe the featureOutput, but the manifest names none/);
+    expect(() => parseManifest(withStats(good, { featureOutput: null }))).toThrow(
+      /featureStatistics describe the featureOutput, but the manifest names none/,
+    );
   });
 });
 
@@ -90,7 +130,9 @@ describe('the default model’s statistics on a held-out room', () => {
 
     const { dir } = await runGenerate(['--preset', 'bench', '--seed', '2001', '--frames', '12']);
     ort.env.wasm.numThreads = 1;
-    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(join(MODEL_DIR, manifest.file))), { executionProviders: ['wasm'] });
+    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(join(MODEL_DIR, manifest.file))), {
+      executionProviders: ['wasm'],
+    });
     // Per frame, each ground-truth class's pixels as one segment; its distance to wall.
     const toWall = new Map<string, number[]>();
     for (let f = 0; f < 12; f += 2) {
@@ -98,7 +140,12 @@ describe('the default model’s statistics on a held-out room', () => {
       const labels = decodePng(readFileSync(join(dir, 'semantic_class', `semantic_class_${f}.png`))).data;
       const rgba = new Uint8Array(rgb.width * rgb.height * 4);
       for (let p = 0; p < rgb.width * rgb.height; p++) for (let c = 0; c < 3; c++) rgba[p * 4 + c] = rgb.data[p * rgb.channels + c]!;
-      const input = preprocess({ width: rgb.width, height: rgb.height, rgba }, { width: rgb.width, height: rgb.height }, manifest.normalization, manifest.layout);
+      const input = preprocess(
+        { width: rgb.width, height: rgb.height, rgba },
+        { width: rgb.width, height: rgb.height },
+        manifest.normalization,
+        manifest.layout,
+      );
       const out = await session.run({ [manifest.inputName]: new ort.Tensor('float32', input.data, input.dims) });
       const t = out[manifest.featureOutput!]!;
       const map = outputToMap(manifest.featureOutput!, t.dims, t.data as Float32Array, null, manifest.layout);
@@ -110,7 +157,9 @@ describe('the default model’s statistics on a held-out room', () => {
       names.forEach((n, s) => pixels[s]! >= 400 && toWall.set(n, [...(toWall.get(n) ?? []), d.data[s * stats.classes + wall]!]));
     }
     const mean = (n: string) => toWall.get(n)!.reduce((a, b) => a + b, 0) / toWall.get(n)!.length;
-    console.log(`[feature statistics] distance to wall in wall spreads, seed 2001: ${[...toWall].map(([n, v]) => `${n} ${mean(n).toFixed(2)} (${v.length} frames)`).join(', ')}`);
+    console.log(
+      `[feature statistics] distance to wall in wall spreads, seed 2001: ${[...toWall].map(([n, v]) => `${n} ${mean(n).toFixed(2)} (${v.length} frames)`).join(', ')}`,
+    );
     expect(toWall.get('window')?.length).toBeGreaterThanOrEqual(2);
     expect(toWall.get('picture')?.length).toBeGreaterThanOrEqual(2);
     expect(Math.max(...toWall.get('wall')!)).toBeLessThan(1);

@@ -42,7 +42,13 @@ describe('field training (WGSL, whole step)', () => {
     const trainer = new FieldTrainer(
       cache,
       {
-        field: { hashGrid: { levels: 8, featuresPerLevel: 2, log2TableSize: 14, baseResolution: 8, finestResolution: 128 }, width: 32, colourHiddenLayers: 1, k: KNOWN.length, seed: 1 },
+        field: {
+          hashGrid: { levels: 8, featuresPerLevel: 2, log2TableSize: 14, baseResolution: 8, finestResolution: 128 },
+          width: 32,
+          colourHiddenLayers: 1,
+          k: KNOWN.length,
+          seed: 1,
+        },
         // Up to 512 rays: the batch balancing adds rays once it has measured that they are short.
         sampler: { rays: 512, capacity: 256 * 32, maxSamplesPerRay: 32, step: Math.sqrt(3) / 32 },
         occupancy: { res: 32, cellsPerUpdate: 32 ** 3 / 4, decay: 0.5, threshold: 0.01, updateEvery: 4 },
@@ -68,7 +74,10 @@ describe('field training (WGSL, whole step)', () => {
     }
     const seconds = (performance.now() - started) / 1000;
     console.log(`[field-training] ${STEPS} steps in ${seconds.toFixed(1)} s on ${summary.architecture || summary.vendor}`);
-    for (const h of history) console.log(`  step ${h.step}: ${h.rays} rays, psnr ${h.psnr.toFixed(2)} colour ${h.colour.toFixed(4)} depth ${h.depth.toFixed(4)} kl ${h.kl.toFixed(4)}`);
+    for (const h of history)
+      console.log(
+        `  step ${h.step}: ${h.rays} rays, psnr ${h.psnr.toFixed(2)} colour ${h.colour.toFixed(4)} depth ${h.depth.toFixed(4)} kl ${h.kl.toFixed(4)}`,
+      );
     const first = history[0]!;
     const last = history[history.length - 1]!;
     expect(Number.isFinite(last.psnr)).toBe(true);
@@ -82,9 +91,16 @@ describe('field training (WGSL, whole step)', () => {
     const bits = new Uint32Array(await readBuffer(device, trainer.occupancy.bits));
     console.log(`  occupied cells: ${((100 * bits.reduce((n, w) => n + popcount(w), 0)) / trainer.occupancy.cells).toFixed(1)}%`);
     // A view the field never saw: colours and labels of the held-out frame's pixels.
-    const heldOut = new FieldEvaluator(cache, trainer, uploadTrainingFrames(device, scan, split.test, { from: 'labels', knownClasses: KNOWN }), 1024);
+    const heldOut = new FieldEvaluator(
+      cache,
+      trainer,
+      uploadTrainingFrames(device, scan, split.test, { from: 'labels', knownClasses: KNOWN }),
+      1024,
+    );
     const score = await heldOut.evaluate(4);
-    console.log(`  held-out frame: PSNR ${score.psnr.toFixed(2)} dB over ${score.pixels} pixels (${score.cutRays} cut), label agreement ${(100 * score.labelAgreement!).toFixed(1)}% of ${score.labelledPixels}`);
+    console.log(
+      `  held-out frame: PSNR ${score.psnr.toFixed(2)} dB over ${score.pixels} pixels (${score.cutRays} cut), label agreement ${(100 * score.labelAgreement!).toFixed(1)}% of ${score.labelledPixels}`,
+    );
     expect(score.pixels).toBeGreaterThan(3000);
     expect(score.psnr).toBeGreaterThan(HELD_OUT_PSNR);
     expect(score.labelAgreement!).toBeGreaterThan(HELD_OUT_AGREEMENT);

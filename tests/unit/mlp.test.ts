@@ -60,7 +60,8 @@ describe('tiny MLP (WGSL) against the CPU reference', () => {
     const r = await runMlp(dims, n);
     const inDim = dims[0]!;
     const expectedOut: number[] = [];
-    for (let s = 0; s < n; s++) expectedOut.push(...forwardReference(r.layout, r.weights, r.inputs.subarray(s * inDim, (s + 1) * inDim)).output);
+    for (let s = 0; s < n; s++)
+      expectedOut.push(...forwardReference(r.layout, r.weights, r.inputs.subarray(s * inDim, (s + 1) * inDim)).output);
     expect(relErr(r.outputs, expectedOut)).toBeLessThan(1e-5);
     const back = backwardReference(r.layout, r.weights, r.inputs, r.dOut);
     expect(relErr(r.dInputs, back.dInputs)).toBeLessThan(1e-4);

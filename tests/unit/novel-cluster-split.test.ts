@@ -20,7 +20,7 @@ function looks(kinds: number[]): SegmentFeatures {
   return { count: kinds.length, dims: 4, data };
 }
 
-const repeat = <T,>(v: T, n: number): T[] => Array.from({ length: n }, () => v);
+const repeat = <T>(v: T, n: number): T[] => Array.from({ length: n }, () => v);
 
 describe('novel clusters split on appearance', () => {
   it('splits one novel cluster holding two different-looking objects, and leaves known clusters alone', () => {
@@ -57,7 +57,13 @@ describe('novel clusters split on appearance', () => {
     const tinyLook = looks(kinds);
     // The tiny ones lean to 2 as well, so 2 is where they belong.
     for (let i = 20; i < 30; i++) tinyLook.data[i * 4 + 2] = 0.6;
-    const r = splitNovelClusters(Int32Array.from(kinds, () => 0), 1, [true], tinyLook, weights);
+    const r = splitNovelClusters(
+      Int32Array.from(kinds, () => 0),
+      1,
+      [true],
+      tinyLook,
+      weights,
+    );
     expect(r.parents.length).toBe(2);
     expect(new Set(r.labels.subarray(20, 30))).toEqual(new Set([r.labels[30]]));
     expect(r.labels[0]).not.toBe(r.labels[30]);
@@ -65,7 +71,9 @@ describe('novel clusters split on appearance', () => {
   });
 
   it('says which input is wrong when the appearance does not match the segments', () => {
-    expect(() => splitNovelClusters(new Int32Array(5), 1, [true], looks([0, 0, 0]), new Float64Array(5))).toThrow(/3 appearance rows for 5 segments/);
+    expect(() => splitNovelClusters(new Int32Array(5), 1, [true], looks([0, 0, 0]), new Float64Array(5))).toThrow(
+      /3 appearance rows for 5 segments/,
+    );
   });
 });
 
@@ -111,7 +119,13 @@ describe('discovery with appearance', () => {
 
 describe('segment appearance', () => {
   /** 4 x 2: segment 0 the left column pair, segment 1 the right, one pixel outside any segment. */
-  const seg: PreSegmentation = { width: 4, height: 2, segments: Int32Array.from([0, 0, 1, 1, 0, 0, 1, -1]), count: 2, pixels: Uint32Array.of(4, 3) };
+  const seg: PreSegmentation = {
+    width: 4,
+    height: 2,
+    segments: Int32Array.from([0, 0, 1, 1, 0, 0, 1, -1]),
+    count: 2,
+    pixels: Uint32Array.of(4, 3),
+  };
 
   it('averages the feature map over each segment', () => {
     // Channel 0 = x, channel 1 = 10 * y, at the segments' own resolution.
@@ -134,6 +148,13 @@ describe('segment appearance', () => {
 
   it('must match the frames: scene discovery says so when it does not', () => {
     const d = new ClassDiscovery(['wall', 'floor', 'chair']);
-    expect(() => new SceneDiscovery([seg], d, { keyframes: 1, samplesPerSegment: 2, appearance: [{ count: 3, dims: 2, data: new Float32Array(6) }] })).toThrow(/appearances do not match/);
+    expect(
+      () =>
+        new SceneDiscovery([seg], d, {
+          keyframes: 1,
+          samplesPerSegment: 2,
+          appearance: [{ count: 3, dims: 2, data: new Float32Array(6) }],
+        }),
+    ).toThrow(/appearances do not match/);
   });
 });

@@ -259,7 +259,12 @@ describe('pre-segmentation of generated room frames', () => {
 });
 
 describe('pre-segmentation input checks', () => {
-  const view = (depthLength: number): DepthView => ({ width: 16, height: 8, depth: new Float32Array(depthLength).fill(1), intrinsics: { fx: 10, fy: 10, cx: 8, cy: 4 } });
+  const view = (depthLength: number): DepthView => ({
+    width: 16,
+    height: 8,
+    depth: new Float32Array(depthLength).fill(1),
+    intrinsics: { fx: 10, fy: 10, cx: 8, cy: 4 },
+  });
 
   it('names a depth map of the wrong length', async () => {
     expect(() => presegment(view(100))).toThrow('the depth map has 100 values, but 16x8 needs 128');
@@ -267,7 +272,9 @@ describe('pre-segmentation input checks', () => {
   });
 
   it('names bad intrinsics and settings', () => {
-    expect(() => presegment({ ...view(128), intrinsics: { fx: 0, fy: 10, cx: 8, cy: 4 } })).toThrow(/intrinsics must be finite with fx, fy > 0, got fx=0/);
+    expect(() => presegment({ ...view(128), intrinsics: { fx: 0, fy: 10, cx: 8, cy: 4 } })).toThrow(
+      /intrinsics must be finite with fx, fy > 0, got fx=0/,
+    );
     expect(() => presegment(view(128), { normalRadius: 0 })).toThrow(/normalRadius must be a whole number >= 1, got 0/);
     expect(() => presegment(view(128), { concaveAngleDegrees: -5 })).toThrow(/concaveAngleDegrees/);
   });

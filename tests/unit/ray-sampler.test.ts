@@ -26,10 +26,12 @@ async function sample(
     const frames = uploadTrainingFrames(device, scan, [0, 1, 2, 3], targets);
     const occupancy = fullOccupancy(device, RES);
     const bits = new Uint32Array(RES ** 3 / 32);
-    for (let z = 0; z < RES; z++) for (let y = 0; y < RES; y++) for (let x = 0; x < RES; x++) {
-      const cell = x + RES * (y + RES * z);
-      if (occupancyOf((x + 0.5) / RES, (y + 0.5) / RES, (z + 0.5) / RES)) bits[cell >> 5]! |= 1 << (cell & 31);
-    }
+    for (let z = 0; z < RES; z++)
+      for (let y = 0; y < RES; y++)
+        for (let x = 0; x < RES; x++) {
+          const cell = x + RES * (y + RES * z);
+          if (occupancyOf((x + 0.5) / RES, (y + 0.5) / RES, (z + 0.5) / RES)) bits[cell >> 5]! |= 1 << (cell & 31);
+        }
     device.queue.writeBuffer(occupancy, 0, bits);
     const sampler = new RaySampler(cache, settings, frames, occupancy, RES);
     const encoder = device.createCommandEncoder();
@@ -91,7 +93,8 @@ describe('ray sampler (WGSL)', () => {
       const f = scan.frames[fi]!;
       const n = f.width * f.height;
       const data = new Float32Array(k * n);
-      for (let p = 0; p < n; p++) for (let c = 0; c < k; c++) data[c * n + p] = 3 * Math.sin(0.7 * c * (p % 13) + fi + 0.3 * c) + (c === p % k ? 2 : 0);
+      for (let p = 0; p < n; p++)
+        for (let c = 0; c < k; c++) data[c * n + p] = 3 * Math.sin(0.7 * c * (p % 13) + fi + 0.3 * c) + (c === p % k ? 2 : 0);
       return { channels: k, width: f.width, height: f.height, data };
     };
     // Packed frame after frame, as the pipeline does.

@@ -103,7 +103,8 @@ describe.each([
   });
 
   it('normalises the scene into the unit cube', () => {
-    for (const f of scan.frames) for (const a of [0, 1, 2]) expect(f.c2w[a * 4 + 3]).toBeGreaterThan(0), expect(f.c2w[a * 4 + 3]).toBeLessThan(1);
+    for (const f of scan.frames)
+      for (const a of [0, 1, 2]) (expect(f.c2w[a * 4 + 3]).toBeGreaterThan(0), expect(f.c2w[a * 4 + 3]).toBeLessThan(1));
     const { offset, scale } = scan.normalisation;
     const t = scan.frames[0]!.c2wSource;
     expect(scan.frames[0]!.c2w[3]).toBeCloseTo((t[3]! - offset[0]) * scale, 9);
@@ -162,4 +163,3 @@ describe('labels and resizing', () => {
     expect(scan.warnings.join()).toMatch(/using 4 of 12 frames, evenly spread/);
   });
 });
-

@@ -41,7 +41,9 @@ describe('transforms.json variants', () => {
     const files = variant((t, f) => {
       const half = decodePng(f.get('rgb/rgb_1.png')!);
       const small = new Uint8Array(32 * 24 * 3);
-      for (let y = 0; y < 24; y++) for (let x = 0; x < 32; x++) small.set(half.data.subarray(((2 * y) * 64 + 2 * x) * 3, ((2 * y) * 64 + 2 * x) * 3 + 3), (y * 32 + x) * 3);
+      for (let y = 0; y < 24; y++)
+        for (let x = 0; x < 32; x++)
+          small.set(half.data.subarray((2 * y * 64 + 2 * x) * 3, (2 * y * 64 + 2 * x) * 3 + 3), (y * 32 + x) * 3);
       f.set('rgb/rgb_1.png', encode({ width: 32, height: 24, data: small, channels: 3 }));
       Object.assign(t.frames[1]!, { w: 32, h: 24, fl_x: 16, fl_y: 16, cx: 16, cy: 12 });
       delete t.frames[1]!.depth_file_path;
@@ -76,8 +78,17 @@ describe('transforms.json variants', () => {
   });
 
   it('aabb_scale widens the bounds of a scan without depth', async () => {
-    const plain = await load(variant((t) => { for (const f of t.frames) delete f.depth_file_path; }));
-    const wide = await load(variant((t) => { t.aabb_scale = 4; for (const f of t.frames) delete f.depth_file_path; }));
+    const plain = await load(
+      variant((t) => {
+        for (const f of t.frames) delete f.depth_file_path;
+      }),
+    );
+    const wide = await load(
+      variant((t) => {
+        t.aabb_scale = 4;
+        for (const f of t.frames) delete f.depth_file_path;
+      }),
+    );
     expect(plain.hasDepth).toBe(false);
     expect(plain.warnings.join()).toMatch(/no depth: scene bounds come from the camera positions only/);
     const size = (s: typeof plain) => s.bounds.max[0] - s.bounds.min[0];
@@ -105,11 +116,12 @@ describe('transforms.json variants', () => {
     // Away from the border, where the round trip has data, the undistorted frame matches the original.
     let err = 0;
     let n = 0;
-    for (let y = 8; y < 40; y++) for (let x = 10; x < 54; x++) {
-      const p = (y * 64 + x) * 4;
-      err += Math.abs(scan.frames[2]!.rgba[p]! - clean[p]!);
-      n++;
-    }
+    for (let y = 8; y < 40; y++)
+      for (let x = 10; x < 54; x++) {
+        const p = (y * 64 + x) * 4;
+        err += Math.abs(scan.frames[2]!.rgba[p]! - clean[p]!);
+        n++;
+      }
     expect(err / n).toBeLessThan(15);
     // And without undistortion it would not.
     let raw = 0;
@@ -119,23 +131,29 @@ describe('transforms.json variants', () => {
 });
 
 /** Distorts an image: for each distorted pixel, finds (by fixed-point iteration) the ideal ray it shows. */
-function distortByInversion(src: Uint8ClampedArray, k: { fx: number; fy: number; cx: number; cy: number; width: number; height: number }, d: { k1: number; k2: number; p1: number; p2: number }): Uint8ClampedArray {
+function distortByInversion(
+  src: Uint8ClampedArray,
+  k: { fx: number; fy: number; cx: number; cy: number; width: number; height: number },
+  d: { k1: number; k2: number; p1: number; p2: number },
+): Uint8ClampedArray {
   const out = new Uint8ClampedArray(src.length);
-  for (let j = 0; j < k.height; j++) for (let i = 0; i < k.width; i++) {
-    const xd = (i + 0.5 - k.cx) / k.fx;
-    const yd = (j + 0.5 - k.cy) / k.fy;
-    let x = xd;
-    let y = yd;
-    for (let it = 0; it < 20; it++) {
-      const r2 = x * x + y * y;
-      const radial = 1 + d.k1 * r2 + d.k2 * r2 * r2;
-      x = (xd - (2 * d.p1 * x * y + d.p2 * (r2 + 2 * x * x))) / radial;
-      y = (yd - (d.p1 * (r2 + 2 * y * y) + 2 * d.p2 * x * y)) / radial;
+  for (let j = 0; j < k.height; j++)
+    for (let i = 0; i < k.width; i++) {
+      const xd = (i + 0.5 - k.cx) / k.fx;
+      const yd = (j + 0.5 - k.cy) / k.fy;
+      let x = xd;
+      let y = yd;
+      for (let it = 0; it < 20; it++) {
+        const r2 = x * x + y * y;
+        const radial = 1 + d.k1 * r2 + d.k2 * r2 * r2;
+        x = (xd - (2 * d.p1 * x * y + d.p2 * (r2 + 2 * x * x))) / radial;
+        y = (yd - (d.p1 * (r2 + 2 * y * y) + 2 * d.p2 * x * y)) / radial;
+      }
+      const u = Math.round(x * k.fx + k.cx - 0.5);
+      const v = Math.round(y * k.fy + k.cy - 0.5);
+      if (u >= 0 && v >= 0 && u < k.width && v < k.height)
+        out.set(src.subarray((v * k.width + u) * 4, (v * k.width + u) * 4 + 4), (j * k.width + i) * 4);
     }
-    const u = Math.round(x * k.fx + k.cx - 0.5);
-    const v = Math.round(y * k.fy + k.cy - 0.5);
-    if (u >= 0 && v >= 0 && u < k.width && v < k.height) out.set(src.subarray((v * k.width + u) * 4, (v * k.width + u) * 4 + 4), (j * k.width + i) * 4);
-  }
   return out;
 }
 
@@ -147,6 +165,6 @@ describe('JPEG EXIF orientation', () => {
     // Rotated clockwise: the left (red) half is now on top.
     expect(image.data[0]).toBeGreaterThan(200);
     expect(image.data[2]).toBeLessThan(60);
-    expect(image.data[(3 * 2) * 4 + 2]).toBeGreaterThan(200);
+    expect(image.data[3 * 2 * 4 + 2]).toBeGreaterThan(200);
   });
 });

@@ -12,8 +12,27 @@ const SHA = '48a46b346ca7e2e96760b8a10a302046a3b5a9ce55e59d4c659c36d9cbd44118';
 
 // DeepLabV3 MobileNetV2 PASCAL VOC as its README describes it (../shared/models/deeplabv3-mnv2-pascal).
 const VOC = [
-  'background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-  'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
+  'background',
+  'aeroplane',
+  'bicycle',
+  'bird',
+  'boat',
+  'bottle',
+  'bus',
+  'car',
+  'cat',
+  'chair',
+  'cow',
+  'diningtable',
+  'dog',
+  'horse',
+  'motorbike',
+  'person',
+  'pottedplant',
+  'sheep',
+  'sofa',
+  'train',
+  'tvmonitor',
 ];
 const good = (): Record<string, unknown> => ({
   ...structuredClone(DEEPLAB_V3_PASCAL_MANIFEST),
@@ -59,27 +78,63 @@ describe('parseManifest', () => {
 
   // Each case: the field changed, and the exact message expected.
   const cases: [string, (m: Record<string, unknown>) => void, string][] = [
-    ['name', (m) => delete m.name, "manifest.json: name must be a non-empty string, got nothing"],
+    ['name', (m) => delete m.name, 'manifest.json: name must be a non-empty string, got nothing'],
     ['file', (m) => (m.file = ''), "manifest.json: file must be a non-empty string, got ''"],
     ['inputName', (m) => (m.inputName = 3), 'manifest.json: inputName must be a non-empty string, got 3'],
     ['layout', (m) => (m.layout = 'CHW'), "manifest.json: layout must be NCHW or NHWC, got 'CHW'"],
     ['inputSize', (m) => (m.inputSize = 257), 'manifest.json: inputSize must be {width, height} or "dynamic", got 257'],
     ['inputSize.width', (m) => (m.inputSize = { width: 0, height: 2 }), 'manifest.json: inputSize.width must be a positive integer, got 0'],
-    ['inputSize.height', (m) => (m.inputSize = { width: 2, height: 2.5 }), 'manifest.json: inputSize.height must be a positive integer, got 2.5'],
-    ['normalization', (m) => (m.normalization = 'imagenet'), "manifest.json: normalization must be {mean: [3], std: [3]} (on 0..1 RGB) or {scale, offset} (on 0..255), got 'imagenet'"],
-    ['normalization.mean', (m) => (m.normalization = { mean: [0.5, 0.5], std: [1, 1, 1] }), 'manifest.json: normalization.mean must be an array of 3 numbers, got [0.5,0.5]'],
-    ['normalization.std[1]', (m) => (m.normalization = { mean: [0, 0, 0], std: [1, 'x', 1] }), "manifest.json: normalization.std[1] must be a finite number, got 'x'"],
-    ['normalization.std[2] zero', (m) => (m.normalization = { mean: [0, 0, 0], std: [1, 1, 0] }), 'manifest.json: normalization.std[2] must not be 0'],
+    [
+      'inputSize.height',
+      (m) => (m.inputSize = { width: 2, height: 2.5 }),
+      'manifest.json: inputSize.height must be a positive integer, got 2.5',
+    ],
+    [
+      'normalization',
+      (m) => (m.normalization = 'imagenet'),
+      "manifest.json: normalization must be {mean: [3], std: [3]} (on 0..1 RGB) or {scale, offset} (on 0..255), got 'imagenet'",
+    ],
+    [
+      'normalization.mean',
+      (m) => (m.normalization = { mean: [0.5, 0.5], std: [1, 1, 1] }),
+      'manifest.json: normalization.mean must be an array of 3 numbers, got [0.5,0.5]',
+    ],
+    [
+      'normalization.std[1]',
+      (m) => (m.normalization = { mean: [0, 0, 0], std: [1, 'x', 1] }),
+      "manifest.json: normalization.std[1] must be a finite number, got 'x'",
+    ],
+    [
+      'normalization.std[2] zero',
+      (m) => (m.normalization = { mean: [0, 0, 0], std: [1, 1, 0] }),
+      'manifest.json: normalization.std[2] must not be 0',
+    ],
     ['normalization.scale', (m) => (m.normalization = { scale: 0, offset: 1 }), 'manifest.json: normalization.scale must not be 0'],
-    ['normalization.offset', (m) => (m.normalization = { scale: 1 }), 'manifest.json: normalization.offset must be a finite number, got nothing'],
+    [
+      'normalization.offset',
+      (m) => (m.normalization = { scale: 1 }),
+      'manifest.json: normalization.offset must be a finite number, got nothing',
+    ],
     ['logitsOutput', (m) => (m.logitsOutput = null), 'manifest.json: logitsOutput must be a non-empty string, got null'],
     ['featureOutput', (m) => (m.featureOutput = 5), 'manifest.json: featureOutput must be an output name or null, got 5'],
     ['classes', (m) => (m.classes = ['one']), 'manifest.json: classes must be an array of at least 2 classes, got ["one"]'],
-    ['classes[1]', (m) => (m.classes = ['a', { id: 3 }]), 'manifest.json: classes[1] must be {name, id?} with a non-empty name, got {"id":3}'],
-    ['classes[1].id', (m) => (m.classes = ['a', { name: 'b', id: -1 }]), 'manifest.json: classes[1].id must be a non-negative integer, got -1'],
+    [
+      'classes[1]',
+      (m) => (m.classes = ['a', { id: 3 }]),
+      'manifest.json: classes[1] must be {name, id?} with a non-empty name, got {"id":3}',
+    ],
+    [
+      'classes[1].id',
+      (m) => (m.classes = ['a', { name: 'b', id: -1 }]),
+      'manifest.json: classes[1].id must be a non-negative integer, got -1',
+    ],
     ['classes[2].name', (m) => (m.classes = ['a', 'b', 'a']), "manifest.json: classes[2].name 'a' appears twice"],
     ['knownClasses', (m) => (m.knownClasses = 'all'), "manifest.json: knownClasses must be an array of class names, got 'all'"],
-    ['knownClasses[1]', (m) => (m.knownClasses = ['cat', 'unicorn']), "manifest.json: knownClasses[1] must name one of the classes, got 'unicorn'"],
+    [
+      'knownClasses[1]',
+      (m) => (m.knownClasses = ['cat', 'unicorn']),
+      "manifest.json: knownClasses[1] must name one of the classes, got 'unicorn'",
+    ],
     ['license', (m) => (m.license = ''), "manifest.json: license must be a non-empty string, got ''"],
     ['sourceUrl', (m) => delete m.sourceUrl, 'manifest.json: sourceUrl must be a non-empty string, got nothing'],
     ['sha256', (m) => (m.sha256 = 'abc'), "manifest.json: sha256 must be 64 hexadecimal digits, got 'abc'"],
@@ -119,20 +174,53 @@ describe('checkManifest against the model', () => {
       outputs: [{ name: 'ResizeBilinear_3', type: 'float32', shape: ['batch', 'h', 'w', 'k'] }],
     };
     expect(() => checkManifest(manifest(), symbolic)).not.toThrow();
-    expect(() => checkManifest(manifest((m) => (m.inputSize = 'dynamic')), symbolic)).not.toThrow();
+    expect(() =>
+      checkManifest(
+        manifest((m) => (m.inputSize = 'dynamic')),
+        symbolic,
+      ),
+    ).not.toThrow();
     // No metadata at all (older runtimes): only the names are checked.
     expect(() => checkManifest(manifest(), { inputs: [{ name: 'sub_7' }], outputs: [{ name: 'ResizeBilinear_3' }] })).not.toThrow();
   });
 
   const mismatches: [string, (m: Record<string, unknown>) => void, string][] = [
     ['inputName', (m) => (m.inputName = 'image'), "manifest.json: inputName 'image' is not an input of model.onnx (its inputs: 'sub_7')"],
-    ['layout', (m) => (m.layout = 'NCHW'), "manifest.json: layout NCHW puts channels on axis 1, but input 'sub_7' has shape [1, 257, 257, 3]"],
-    ['inputSize.width', (m) => (m.inputSize = { width: 320, height: 257 }), "manifest.json: inputSize.width is 320 but input 'sub_7' has shape [1, 257, 257, 3]"],
-    ['inputSize.height', (m) => (m.inputSize = { width: 257, height: 240 }), "manifest.json: inputSize.height is 240 but input 'sub_7' has shape [1, 257, 257, 3]"],
-    ['inputSize', (m) => (m.inputSize = 'dynamic'), "manifest.json: inputSize is \"dynamic\" but input 'sub_7' is fixed at 257x257 (shape [1, 257, 257, 3])"],
-    ['logitsOutput', (m) => (m.logitsOutput = 'logits'), "manifest.json: logitsOutput 'logits' is not an output of model.onnx (its outputs: 'ResizeBilinear_3')"],
-    ['classes', (m) => ((m.classes = VOC.slice(0, 20)), (m.knownClasses = [])), "manifest.json: classes lists 20 classes but output 'ResizeBilinear_3' has shape [1, 257, 257, 21]"],
-    ['featureOutput', (m) => (m.featureOutput = 'MobilenetV2/Conv'), "manifest.json: featureOutput 'MobilenetV2/Conv' is not an output of model.onnx (its outputs: 'ResizeBilinear_3')"],
+    [
+      'layout',
+      (m) => (m.layout = 'NCHW'),
+      "manifest.json: layout NCHW puts channels on axis 1, but input 'sub_7' has shape [1, 257, 257, 3]",
+    ],
+    [
+      'inputSize.width',
+      (m) => (m.inputSize = { width: 320, height: 257 }),
+      "manifest.json: inputSize.width is 320 but input 'sub_7' has shape [1, 257, 257, 3]",
+    ],
+    [
+      'inputSize.height',
+      (m) => (m.inputSize = { width: 257, height: 240 }),
+      "manifest.json: inputSize.height is 240 but input 'sub_7' has shape [1, 257, 257, 3]",
+    ],
+    [
+      'inputSize',
+      (m) => (m.inputSize = 'dynamic'),
+      'manifest.json: inputSize is "dynamic" but input \'sub_7\' is fixed at 257x257 (shape [1, 257, 257, 3])',
+    ],
+    [
+      'logitsOutput',
+      (m) => (m.logitsOutput = 'logits'),
+      "manifest.json: logitsOutput 'logits' is not an output of model.onnx (its outputs: 'ResizeBilinear_3')",
+    ],
+    [
+      'classes',
+      (m) => ((m.classes = VOC.slice(0, 20)), (m.knownClasses = [])),
+      "manifest.json: classes lists 20 classes but output 'ResizeBilinear_3' has shape [1, 257, 257, 21]",
+    ],
+    [
+      'featureOutput',
+      (m) => (m.featureOutput = 'MobilenetV2/Conv'),
+      "manifest.json: featureOutput 'MobilenetV2/Conv' is not an output of model.onnx (its outputs: 'ResizeBilinear_3')",
+    ],
   ];
   for (const [field, change, message] of mismatches) {
     it(`refuses a ${field} the model contradicts`, () => {
@@ -175,7 +263,10 @@ describe('proposeManifest for a bare .onnx', () => {
   it('guesses NCHW and a dynamic size from a PyTorch-style export', () => {
     const torch: ModelSignature = {
       inputs: [{ name: 'image', type: 'float32', shape: ['n', 3, 'h', 'w'] }],
-      outputs: [{ name: 'logits', type: 'float32', shape: ['n', 9, 'h', 'w'] }, { name: 'features', type: 'float32', shape: ['n', 64, 'h8', 'w8'] }],
+      outputs: [
+        { name: 'logits', type: 'float32', shape: ['n', 9, 'h', 'w'] },
+        { name: 'features', type: 'float32', shape: ['n', 64, 'h8', 'w8'] },
+      ],
     };
     const m = proposeManifest(torch, 'seg.onnx', { sha256: SHA, sizeBytes: 10 });
     expect(m.layout).toBe('NCHW');
@@ -192,12 +283,14 @@ describe('proposeManifest for a bare .onnx', () => {
 
   it('says what it cannot guess', () => {
     const facts = { sha256: SHA, sizeBytes: 10 };
-    expect(errorOf(() => proposeManifest({ inputs: [{ name: 'x', shape: [1, 4, 8, 8] }], outputs: deeplab.outputs }, 'a.onnx', facts)).message).toBe(
-      "a.onnx: layout cannot be proposed: no axis of input 'x' [1, 4, 8, 8] has 3 channels; write a manifest for this model",
-    );
-    expect(errorOf(() => proposeManifest({ inputs: [{ name: 'x', shape: [1, 3, 8, 8] }], outputs: [{ name: 'y', shape: [1, 'k', 8, 8] }] }, 'b.onnx', facts)).message).toBe(
-      "b.onnx: classes cannot be proposed: output 'y' has shape [1, k, 8, 8], no class axis; write a manifest for this model",
-    );
+    expect(
+      errorOf(() => proposeManifest({ inputs: [{ name: 'x', shape: [1, 4, 8, 8] }], outputs: deeplab.outputs }, 'a.onnx', facts)).message,
+    ).toBe("a.onnx: layout cannot be proposed: no axis of input 'x' [1, 4, 8, 8] has 3 channels; write a manifest for this model");
+    expect(
+      errorOf(() =>
+        proposeManifest({ inputs: [{ name: 'x', shape: [1, 3, 8, 8] }], outputs: [{ name: 'y', shape: [1, 'k', 8, 8] }] }, 'b.onnx', facts),
+      ).message,
+    ).toBe("b.onnx: classes cannot be proposed: output 'y' has shape [1, k, 8, 8], no class axis; write a manifest for this model");
     expect(errorOf(() => proposeManifest({ inputs: [{ name: 'x' }], outputs: [] }, 'c.onnx', facts)).field).toBe('logitsOutput');
   });
 });

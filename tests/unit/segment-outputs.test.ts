@@ -51,7 +51,9 @@ describe('outputToMap', () => {
 
   it('refuses an output holding NaN or an infinity, naming the output and the element', () => {
     const withNaN = Float32Array.from([0, 10, 1, Number.NaN, 2, 12]);
-    expect(() => outputToMap('logits', [1, 3, 1, 2], withNaN, 3, 'NCHW')).toThrow("output 'logits' holds NaN at element 3: the model is broken");
+    expect(() => outputToMap('logits', [1, 3, 1, 2], withNaN, 3, 'NCHW')).toThrow(
+      "output 'logits' holds NaN at element 3: the model is broken",
+    );
     const withInf = Float32Array.from([0, 10, 1, 11, Number.NEGATIVE_INFINITY, 12]);
     expect(() => outputToMap('logits', [1, 1, 2, 3], withInf, 3, 'NHWC')).toThrow("output 'logits' holds an infinity at element 4");
   });

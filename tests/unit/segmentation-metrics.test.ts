@@ -25,8 +25,31 @@ describe('segmentation metrics', () => {
     //   window: 3 × cluster 7, 1 × nothing, 1 × wall
     //   void:   1 × wall, 1 × cluster 2                       (ignored)
     //   picture appears nowhere.
-    const a = frame([[1, 1], [1, 1], [1, 2], [0, 1], [2, 2], [2, N(9)], [3, N(7)], [3, N(7)], [3, N(2)], [4, N(7)], [4, NO_PREDICTION], [0, N(2)]]);
-    const b = frame([[1, 1], [2, 2], [3, N(7)], [3, N(7)], [3, N(2)], [3, N(2)], [4, N(7)], [4, N(7)], [4, 1]]);
+    const a = frame([
+      [1, 1],
+      [1, 1],
+      [1, 2],
+      [0, 1],
+      [2, 2],
+      [2, N(9)],
+      [3, N(7)],
+      [3, N(7)],
+      [3, N(2)],
+      [4, N(7)],
+      [4, NO_PREDICTION],
+      [0, N(2)],
+    ]);
+    const b = frame([
+      [1, 1],
+      [2, 2],
+      [3, N(7)],
+      [3, N(7)],
+      [3, N(2)],
+      [3, N(2)],
+      [4, N(7)],
+      [4, N(7)],
+      [4, 1],
+    ]);
     const score = new SegmentationScore(CLASSES);
     score.add(...a);
     score.add(...b);
@@ -80,7 +103,17 @@ describe('segmentation metrics', () => {
 
   it('scores a perfect prediction 100 whatever the cluster numbers', () => {
     const score = new SegmentationScore(CLASSES);
-    score.add(...frame([[1, 1], [2, 2], [3, N(5)], [4, N(0)], [5, N(3)], [3, N(5)], [0, N(0)]]));
+    score.add(
+      ...frame([
+        [1, 1],
+        [2, 2],
+        [3, N(5)],
+        [4, N(0)],
+        [5, N(3)],
+        [3, N(5)],
+        [0, N(0)],
+      ]),
+    );
     const r = score.result();
     expect(r.cluster_to_class.map((m) => [m.cluster, m.name])).toEqual([
       [0, 'window'],
@@ -93,7 +126,13 @@ describe('segmentation metrics', () => {
   it('gives 0 IoU to a class that is never predicted and counts unknown class ids as wrong', () => {
     const score = new SegmentationScore(CLASSES);
     // Wall is predicted as floor, floor as class 9 (not evaluated): 0 right of 3.
-    score.add(...frame([[1, 2], [2, 2], [2, 9]]));
+    score.add(
+      ...frame([
+        [1, 2],
+        [2, 2],
+        [2, 9],
+      ]),
+    );
     const r = score.result();
     // wall: 0 / (1 + 0 − 0) = 0; floor: 1 / (2 + 2 − 1) = 1/3; novel classes absent.
     expect(r.per_class.wall).toEqual({ acc: 0, iou: 0 });

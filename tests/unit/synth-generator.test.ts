@@ -34,7 +34,12 @@ describe('npm run generate, demo preset', () => {
     expect(transforms.frames[42].file_path).toBe('rgb/rgb_42.png');
     const classes = JSON.parse(readFileSync(join(dir, 'classes.json'), 'utf8'));
     expect(classes).toHaveLength(13);
-    expect(classes.filter((c: { known: boolean }) => !c.known).map((c: { name: string }) => c.name)).toEqual(['ceiling', 'picture', 'tv', 'window']);
+    expect(classes.filter((c: { known: boolean }) => !c.known).map((c: { name: string }) => c.name)).toEqual([
+      'ceiling',
+      'picture',
+      'tv',
+      'window',
+    ]);
   });
 
   it('writes 8-bit RGB, 16-bit millimetre depth and 8-bit class ids', () => {

@@ -48,7 +48,10 @@ function rigid(m: number[], sy: number, sz: number): Pick<View, 'toWorld' | 'toC
   };
 }
 
-function views(files: Map<string, Uint8Array>, source: 'traj' | 'transforms'): { views: View[]; fx: number; fy: number; cx: number; cy: number } {
+function views(
+  files: Map<string, Uint8Array>,
+  source: 'traj' | 'transforms',
+): { views: View[]; fx: number; fy: number; cx: number; cy: number } {
   const text = (p: string): string => new TextDecoder().decode(files.get(p)!);
   const images = (i: number) => ({
     rgb: decodePng(files.get(`rgb/rgb_${i}.png`)!),

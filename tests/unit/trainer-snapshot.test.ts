@@ -21,12 +21,16 @@ import { tinyTrainerSettings } from '../helpers/tiny-trainer.ts';
 
 const KNOWN = [1, 2, 4, 5, 6, 7, 9, 10, 12];
 
-
 describe('trainer snapshot (roll-back after a divergence)', () => {
   it('restores the field exactly as it was, restarts Adam, and training is finite again', async () => {
     const { device } = await getTestGpu();
     const scan = await loadScan(new MemorySource('tiny', makeFixture(4, 32, 24, 5).files), { decodeImage: decodeImageNode });
-    const frames = uploadTrainingFrames(device, scan, scan.frames.map((_, i) => i), { from: 'labels', knownClasses: KNOWN });
+    const frames = uploadTrainingFrames(
+      device,
+      scan,
+      scan.frames.map((_, i) => i),
+      { from: 'labels', knownClasses: KNOWN },
+    );
     const trainer = new FieldTrainer(new PipelineCache(device), tinyTrainerSettings(KNOWN.length), frames);
     const snapshot = new TrainerSnapshot(trainer);
     expect(snapshot.steps).toBeNull();
@@ -39,7 +43,14 @@ describe('trainer snapshot (roll-back after a divergence)', () => {
     expect(snapshot.steps).toBe(8);
     // A copy of every parameter and the occupancy grid, not of Adam's moments.
     const copied = [...sound.sections].filter(([name]) => !name.startsWith('adam/'));
-    expect(copied.map(([name]) => name)).toEqual(['params/hashGrid', 'params/densityNet', 'params/colourNet', 'params/embeddingNet', 'occupancy/density', 'occupancy/bits']);
+    expect(copied.map(([name]) => name)).toEqual([
+      'params/hashGrid',
+      'params/densityNet',
+      'params/colourNet',
+      'params/embeddingNet',
+      'occupancy/density',
+      'occupancy/bits',
+    ]);
     expect(snapshot.byteLength).toBe(copied.reduce((n, [, data]) => n + data.byteLength, 0));
 
     // A ruined field: NaN in the colour network's weights, then more steps (the kernels keep the
@@ -50,7 +61,10 @@ describe('trainer snapshot (roll-back after a divergence)', () => {
     device.queue.writeBuffer(colourNet.weights, 0, new Float32Array(colourNet.count).fill(Number.NaN));
     trainer.step();
     const words = new Float32Array(await readBuffer(device, colourNet.weights, colourNet.count * 4));
-    expect(words.every((v) => Number.isNaN(v)), 'control: the weights are NaN before the roll-back').toBe(true);
+    expect(
+      words.every((v) => Number.isNaN(v)),
+      'control: the weights are NaN before the roll-back',
+    ).toBe(true);
 
     expect(snapshot.restore()).toBe(8);
     const back = loadCheckpoint(await saveCheckpoint(trainer));
@@ -59,7 +73,11 @@ describe('trainer snapshot (roll-back after a divergence)', () => {
     expect(back.occupancy).toEqual(sound.occupancy);
     for (const [name, data] of sound.sections) {
       const restored = back.sections.get(name)!;
-      if (name.startsWith('adam/')) expect(restored.every((v) => v === 0), `${name} cleared`).toBe(true);
+      if (name.startsWith('adam/'))
+        expect(
+          restored.every((v) => v === 0),
+          `${name} cleared`,
+        ).toBe(true);
       else expect(Array.from(restored), name).toEqual(Array.from(data));
     }
 

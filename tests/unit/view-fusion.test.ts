@@ -26,10 +26,15 @@ function halves(width = W, height = H): PreSegmentation {
  */
 function wallView(tx: number): PlacedSegmentation {
   const c2w = [1, 0, 0, tx, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
-  return { segmentation: halves(), depth: { width: W, height: H, depth: new Float32Array(W * H).fill(2), intrinsics: { fx: 20, fy: 20, cx: 20, cy: 10 } }, c2w };
+  return {
+    segmentation: halves(),
+    depth: { width: W, height: H, depth: new Float32Array(W * H).fill(2), intrinsics: { fx: 20, fy: 20, cx: 20, cy: 10 } },
+    c2w,
+  };
 }
 
-const find = (list: readonly SegmentOverlap[], frame: number, segment: number) => list.find((o) => o.frame === frame && o.segment === segment);
+const find = (list: readonly SegmentOverlap[], frame: number, segment: number) =>
+  list.find((o) => o.frame === frame && o.segment === segment);
 
 describe('view overlaps', () => {
   it('finds the segments of two views that see the same stretch of wall, and no others', () => {
@@ -65,7 +70,7 @@ describe('view overlaps', () => {
     expect(viewOverlaps([a], { stride: 1 })).toEqual([[[], []]]);
   });
 
-  it('gives the same overlaps from views kept as they are pre-segmented (the pipeline\'s way), then forgets them', async () => {
+  it("gives the same overlaps from views kept as they are pre-segmented (the pipeline's way), then forgets them", async () => {
     const presegmenter = new PreSegmenter();
     const views = [wallView(0), wallView(2)];
     const placed: PlacedSegmentation[] = [];
@@ -125,7 +130,9 @@ describe('scene discovery with overlaps', () => {
     return { count: pixels.length, k: 3, data, stride: 4, probsAt: 1, entropyAt: 0 };
   };
   // Each half of each view is covered wholly by the same half of the two other views.
-  const overlaps = [0, 1, 2].map((f) => [0, 1].map((s) => [0, 1, 2].filter((g) => g !== f).map((g) => ({ frame: g, segment: s, fraction: 1 }))));
+  const overlaps = [0, 1, 2].map((f) =>
+    [0, 1].map((s) => [0, 1, 2].filter((g) => g !== f).map((g) => ({ frame: g, segment: s, fraction: 1 }))),
+  );
   const settings = { ...DEFAULT_DISCOVERY, minClusterSize: 2, minSamples: 2, entropyWeight: 1 };
   const segmentations = [halves(8, 4), halves(8, 4), halves(8, 4)];
 
@@ -135,7 +142,16 @@ describe('scene discovery with overlaps', () => {
     const update = await fused.update(source);
     const novel = update.classes.find((c) => !c.known)!;
     expect(novel).toBeDefined();
-    expect(Array.from((await fused.labelFrame(source, 1)).classes.slice(0, 8))).toEqual([0, 0, 0, 0, novel.id, novel.id, novel.id, novel.id]);
+    expect(Array.from((await fused.labelFrame(source, 1)).classes.slice(0, 8))).toEqual([
+      0,
+      0,
+      0,
+      0,
+      novel.id,
+      novel.id,
+      novel.id,
+      novel.id,
+    ]);
 
     // Without the overlaps the grazing view's half is taken for wall.
     const alone = new SceneDiscovery(segmentations, new ClassDiscovery(NAMES, settings), { keyframes: 2, samplesPerSegment: 4 });
@@ -144,6 +160,13 @@ describe('scene discovery with overlaps', () => {
   });
 
   it('refuses overlaps that do not match the pre-segmentation', () => {
-    expect(() => new SceneDiscovery(segmentations, new ClassDiscovery(NAMES, settings), { keyframes: 2, samplesPerSegment: 4, overlaps: overlaps.slice(1) })).toThrow(/do not match/);
+    expect(
+      () =>
+        new SceneDiscovery(segmentations, new ClassDiscovery(NAMES, settings), {
+          keyframes: 2,
+          samplesPerSegment: 4,
+          overlaps: overlaps.slice(1),
+        }),
+    ).toThrow(/do not match/);
   });
 });

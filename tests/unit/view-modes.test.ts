@@ -1,7 +1,19 @@
 import { rgb as parseColour } from 'd3-color';
 import { interpolateInferno, interpolateMagma, interpolateViridis } from 'd3-scale-chromatic';
 import { describe, expect, it } from 'vitest';
-import { DEPTH_BACKGROUND, fitPca, meanAbsoluteError, NOTHING_COLOUR, pixelEmbedding, renderViewMode, similarityMap, VIEW_MODES, type Rgb8, type ViewImage, type ViewModeContext } from '../../src/viewer/view-modes.ts';
+import {
+  DEPTH_BACKGROUND,
+  fitPca,
+  meanAbsoluteError,
+  NOTHING_COLOUR,
+  pixelEmbedding,
+  renderViewMode,
+  similarityMap,
+  VIEW_MODES,
+  type Rgb8,
+  type ViewImage,
+  type ViewModeContext,
+} from '../../src/viewer/view-modes.ts';
 
 /** A deterministic generator for the synthetic views. */
 function random(seed: number): () => number {
@@ -57,7 +69,11 @@ function richScene(): { view: ViewImage; context: ViewModeContext } {
     for (let c = 0; c < 3; c++) view.rgb[3 * i + c] = rand();
     view.opacity[i] = i % 7 === 0 ? 0.01 : 0.6 + 0.4 * rand();
     view.depth[i] = view.opacity[i]! * (1 + 3 * rand());
-    softmaxInto(Array.from({ length: k }, () => 4 * rand()), view.probs, i * k);
+    softmaxInto(
+      Array.from({ length: k }, () => 4 * rand()),
+      view.probs,
+      i * k,
+    );
     view.entropyNormalised[i] = rand();
   }
   const classes = Int32Array.from({ length: n }, (_, i) => (i % 9 === 0 ? -1 : (i * 5) % 8));
@@ -155,7 +171,10 @@ describe('view modes', () => {
 
   it('ground-truth: label colours, void black', () => {
     const view = blankView(3, 1, 3);
-    const img = renderViewMode('ground-truth', view, { classColour, groundTruth: { labels: Uint16Array.from([0, 4, 11]), colour: gtColour } });
+    const img = renderViewMode('ground-truth', view, {
+      classColour,
+      groundTruth: { labels: Uint16Array.from([0, 4, 11]), colour: gtColour },
+    });
     expect(pixel(img, 0)).toEqual([0, 0, 0]);
     expect(pixel(img, 1)).toEqual(gtColour(4));
     expect(pixel(img, 2)).toEqual(gtColour(11));
@@ -193,11 +212,19 @@ describe('view modes', () => {
     for (let i = 0; i < w * h; i++) {
       s[i] = 4 * (rand() - 0.5);
       // Along d, plus a little noise in every class.
-      softmaxInto(base.map((b, c) => b + s[i]! * d[c]! + 0.05 * (rand() - 0.5)), view.probs, i * k);
+      softmaxInto(
+        base.map((b, c) => b + s[i]! * d[c]! + 0.05 * (rand() - 0.5)),
+        view.probs,
+        i * k,
+      );
       // Transparent pixels with wild probabilities along another direction must not count.
       if (i % 5 === 0) {
         view.opacity[i] = 0.1;
-        softmaxInto(base.map((b, c) => b + 8 * (rand() - 0.5) * (c === 3 ? 1 : c === 4 ? -1 : 0)), view.probs, i * k);
+        softmaxInto(
+          base.map((b, c) => b + 8 * (rand() - 0.5) * (c === 3 ? 1 : c === 4 ? -1 : 0)),
+          view.probs,
+          i * k,
+        );
       }
     }
     const basis = fitPca(view, { samples: 500, seed: 11 });

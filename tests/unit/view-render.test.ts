@@ -10,7 +10,15 @@ import { EmbeddingField, type FieldConfig } from '../../src/field/embedding-fiel
 import { FieldTrainer } from '../../src/field/field-trainer.ts';
 import { fullOccupancy } from '../../src/field/ray-sampler.ts';
 import { uploadTrainingFrames } from '../../src/field/training-frames.ts';
-import { depthInSceneUnits, pixelStride, ViewRenderer, viewSettingsFor, type RenderedTile, type ViewCamera, type ViewSettings } from '../../src/field/view-renderer.ts';
+import {
+  depthInSceneUnits,
+  pixelStride,
+  ViewRenderer,
+  viewSettingsFor,
+  type RenderedTile,
+  type ViewCamera,
+  type ViewSettings,
+} from '../../src/field/view-renderer.ts';
 import { DEFAULT_RENDER_LOSS } from '../../src/field/volume-renderer.ts';
 import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
@@ -32,7 +40,14 @@ const FIELD: FieldConfig = {
 // the training batches' own scores, not with fixed bounds.
 const TRAIN_STEPS = 60;
 const BACKGROUND: [number, number, number] = [0.2, 0.4, 1];
-const settings = (tileRays: number): ViewSettings => ({ tileRays, chunk: 2048, maxSamplesPerRay: 32, step: STEP, background: BACKGROUND, earlyStop: 1e-4 });
+const settings = (tileRays: number): ViewSettings => ({
+  tileRays,
+  chunk: 2048,
+  maxSamplesPerRay: 32,
+  step: STEP,
+  background: BACKGROUND,
+  earlyStop: 1e-4,
+});
 
 // Outside the cube, looking into it along +z (OpenCV: z forward, y down); 37 x 23 is no multiple of any tile.
 const CAMERA: ViewCamera = {
@@ -47,10 +62,12 @@ type Occupancy = (p: number[]) => boolean;
 async function occupancyBits(device: GPUDevice, occ: Occupancy): Promise<GPUBuffer> {
   const buffer = fullOccupancy(device, RES);
   const bits = new Uint32Array(RES ** 3 / 32);
-  for (let z = 0; z < RES; z++) for (let y = 0; y < RES; y++) for (let x = 0; x < RES; x++) {
-    const cell = x + RES * (y + RES * z);
-    if (occ([(x + 0.5) / RES, (y + 0.5) / RES, (z + 0.5) / RES])) bits[cell >> 5]! |= 1 << (cell & 31);
-  }
+  for (let z = 0; z < RES; z++)
+    for (let y = 0; y < RES; y++)
+      for (let x = 0; x < RES; x++) {
+        const cell = x + RES * (y + RES * z);
+        if (occ([(x + 0.5) / RES, (y + 0.5) / RES, (z + 0.5) / RES])) bits[cell >> 5]! |= 1 << (cell & 31);
+      }
   device.queue.writeBuffer(buffer, 0, bits);
   return buffer;
 }
@@ -60,7 +77,13 @@ async function occupancyBits(device: GPUDevice, occ: Occupancy): Promise<GPUBuff
  * grid is occupied, samples in the middle of each step. `null` where a sample lies within 1e-4 of
  * the cube's far side or of an occupancy change (float32 on the GPU may round either way).
  */
-function analyticPixel(c: ViewCamera, px: number, py: number, occ: Occupancy, max: number): { rgb: number[]; depth: number; opacity: number } | null {
+function analyticPixel(
+  c: ViewCamera,
+  px: number,
+  py: number,
+  occ: Occupancy,
+  max: number,
+): { rgb: number[]; depth: number; opacity: number } | null {
   const m = c.c2w;
   const dc = [(px + 0.5 - c.intrinsics.cx) / c.intrinsics.fx, (py + 0.5 - c.intrinsics.cy) / c.intrinsics.fy, 1];
   const dw = [0, 1, 2].map((r) => m[r * 4]! * dc[0]! + m[r * 4 + 1]! * dc[1]! + m[r * 4 + 2]! * dc[2]!);
@@ -104,7 +127,8 @@ async function pipelineCache(): Promise<PipelineCache> {
 
 async function zeroField(cache: PipelineCache): Promise<EmbeddingField> {
   const field = new EmbeddingField(cache, FIELD);
-  for (const net of [field.density, field.colour, field.embedding]) cache.device.queue.writeBuffer(net.weights, 0, new Float32Array(net.layout.weightCount));
+  for (const net of [field.density, field.colour, field.embedding])
+    cache.device.queue.writeBuffer(net.weights, 0, new Float32Array(net.layout.weightCount));
   return field;
 }
 
@@ -123,20 +147,21 @@ describe('view renderer (WGSL, tiled)', () => {
       const k = FIELD.k;
       let checked = 0;
       let hit = 0;
-      for (let py = 0; py < CAMERA.height; py++) for (let px = 0; px < CAMERA.width; px++) {
-        const want = analyticPixel(CAMERA, px, py, occ, 32);
-        if (!want) continue;
-        const p = py * CAMERA.width + px;
-        for (let c = 0; c < 3; c++) expect(view.rgb[p * 3 + c]).toBeCloseTo(want.rgb[c]!, 4);
-        expect(view.opacity[p]).toBeCloseTo(want.opacity, 4);
-        expect(view.depth[p]).toBeCloseTo(want.depth, 4);
-        // Zero logits: uniform probabilities, the largest entropy.
-        for (let c = 0; c < k; c++) expect(view.probs[p * k + c]).toBeCloseTo(1 / k, 5);
-        expect(view.entropy[p]).toBeCloseTo(Math.log(k), 4);
-        expect(view.entropyNormalised[p]).toBeCloseTo(1, 4);
-        checked++;
-        if (want.opacity > 0.3) hit++;
-      }
+      for (let py = 0; py < CAMERA.height; py++)
+        for (let px = 0; px < CAMERA.width; px++) {
+          const want = analyticPixel(CAMERA, px, py, occ, 32);
+          if (!want) continue;
+          const p = py * CAMERA.width + px;
+          for (let c = 0; c < 3; c++) expect(view.rgb[p * 3 + c]).toBeCloseTo(want.rgb[c]!, 4);
+          expect(view.opacity[p]).toBeCloseTo(want.opacity, 4);
+          expect(view.depth[p]).toBeCloseTo(want.depth, 4);
+          // Zero logits: uniform probabilities, the largest entropy.
+          for (let c = 0; c < k; c++) expect(view.probs[p * k + c]).toBeCloseTo(1 / k, 5);
+          expect(view.entropy[p]).toBeCloseTo(Math.log(k), 4);
+          expect(view.entropyNormalised[p]).toBeCloseTo(1, 4);
+          checked++;
+          if (want.opacity > 0.3) hit++;
+        }
       // Nearly every pixel has a clear answer, and the image is not just background.
       expect(checked).toBeGreaterThan(0.95 * CAMERA.width * CAMERA.height);
       expect(hit).toBeGreaterThan(0.3 * checked);
@@ -183,17 +208,29 @@ describe('view renderer (WGSL, tiled)', () => {
     const field = await zeroField(cache);
     const renderer = new ViewRenderer(cache, field, fullOccupancy(device, RES), RES, settings(256));
     const bad = (change: Partial<ViewCamera>): ViewCamera => ({ ...CAMERA, ...change });
-    await expect(renderer.renderView(bad({ width: 0 }))).rejects.toThrow('view camera: width and height must be positive integers, got 0 x 23');
+    await expect(renderer.renderView(bad({ width: 0 }))).rejects.toThrow(
+      'view camera: width and height must be positive integers, got 0 x 23',
+    );
     await expect(renderer.renderView(bad({ height: 2.5 }))).rejects.toThrow(/positive integers/);
-    await expect(renderer.renderView(bad({ c2w: [1, 0, 0, 0, 1, 0, 0, 0, 1] }))).rejects.toThrow('c2w must be a row-major 3x4 or 4x4 matrix (12 or 16 numbers), got 9');
+    await expect(renderer.renderView(bad({ c2w: [1, 0, 0, 0, 1, 0, 0, 0, 1] }))).rejects.toThrow(
+      'c2w must be a row-major 3x4 or 4x4 matrix (12 or 16 numbers), got 9',
+    );
     await expect(renderer.renderView(bad({ c2w: [1, 0, 0, 0.5, 0, 1, 0, NaN, 0, 0, 1, 0] }))).rejects.toThrow('c2w[7] is NaN');
     await expect(renderer.renderView(bad({ c2w: [1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0] }))).rejects.toThrow(/singular/);
-    await expect(renderer.renderView(bad({ intrinsics: { fx: 0, fy: 30, cx: 1, cy: 1 } }))).rejects.toThrow('focal lengths must be positive, got fx 0, fy 30');
-    await expect(renderer.renderView({ c2w: CAMERA.c2w, width: 4, height: 4 } as unknown as ViewCamera)).rejects.toThrow(/intrinsics .* missing/);
-    expect(() => renderer.renderTile(CAMERA, 4)).toThrow('tile 4 is not one of the view\'s 4 tiles');
-    expect(() => new ViewRenderer(cache, field, fullOccupancy(device, RES), RES, { ...settings(256), chunk: 1000 })).toThrow(/multiple of 16/);
+    await expect(renderer.renderView(bad({ intrinsics: { fx: 0, fy: 30, cx: 1, cy: 1 } }))).rejects.toThrow(
+      'focal lengths must be positive, got fx 0, fy 30',
+    );
+    await expect(renderer.renderView({ c2w: CAMERA.c2w, width: 4, height: 4 } as unknown as ViewCamera)).rejects.toThrow(
+      /intrinsics .* missing/,
+    );
+    expect(() => renderer.renderTile(CAMERA, 4)).toThrow("tile 4 is not one of the view's 4 tiles");
+    expect(() => new ViewRenderer(cache, field, fullOccupancy(device, RES), RES, { ...settings(256), chunk: 1000 })).toThrow(
+      /multiple of 16/,
+    );
     expect(() => new ViewRenderer(cache, field, fullOccupancy(device, RES), RES, { ...settings(0) })).toThrow(/tileRays/);
-    expect(() => new ViewRenderer(cache, field, fullOccupancy(device, RES), RES, { ...settings(1 << 20), maxSamplesPerRay: 1024 })).toThrow(/use smaller tiles/);
+    expect(() => new ViewRenderer(cache, field, fullOccupancy(device, RES), RES, { ...settings(1 << 20), maxSamplesPerRay: 1024 })).toThrow(
+      /use smaller tiles/,
+    );
     renderer.destroy();
   });
 
@@ -201,7 +238,12 @@ describe('view renderer (WGSL, tiled)', () => {
     const { device } = await getTestGpu();
     const scan = await loadScan(new MemorySource('tiny', makeFixture(8, 64, 48, 5).files), { decodeImage: decodeImageNode });
     const cache = await pipelineCache();
-    const frames = uploadTrainingFrames(device, scan, scan.frames.map((_, i) => i), { from: 'labels', knownClasses: KNOWN });
+    const frames = uploadTrainingFrames(
+      device,
+      scan,
+      scan.frames.map((_, i) => i),
+      { from: 'labels', knownClasses: KNOWN },
+    );
     const trainer = new FieldTrainer(
       cache,
       {
@@ -226,7 +268,13 @@ describe('view renderer (WGSL, tiled)', () => {
       }
     }
     const trained = performance.now();
-    const renderer = new ViewRenderer(cache, trainer.field, trainer.occupancy.bits, RES, viewSettingsFor(trainer.settings, device, 1024, 8192));
+    const renderer = new ViewRenderer(
+      cache,
+      trainer.field,
+      trainer.occupancy.bits,
+      RES,
+      viewSettingsFor(trainer.settings, device, 1024, 8192),
+    );
     const frame = scan.frames[0]!;
     const view = await renderer.renderView(frame);
     const rendered = performance.now();
@@ -255,7 +303,8 @@ describe('view renderer (WGSL, tiled)', () => {
     let depthError = 0;
     for (let p = 0; p < n; p++) depthError += Math.abs(metres[p]! - frame.depth![p]!);
     depthError /= n;
-    const batchDepthError = batchDepth.reduce((a, b) => a + b) / batchDepth.length / DEFAULT_RENDER_LOSS.depthWeight / scan.normalisation.scale;
+    const batchDepthError =
+      batchDepth.reduce((a, b) => a + b) / batchDepth.length / DEFAULT_RENDER_LOSS.depthWeight / scan.normalisation.scale;
     console.log(
       `[view-render] ${TRAIN_STEPS} steps ${((trained - started) / 1000).toFixed(1)} s, ${frame.width}x${frame.height} view in ${renderer.tileCount(frame)} tiles ${((rendered - trained) / 1000).toFixed(2)} s; ` +
         `PSNR view ${viewPsnr.toFixed(2)} dB, batches ${meanBatch.toFixed(2)} dB; argmax = label on ${((100 * agree) / known).toFixed(1)}% of ${known} known-class pixels; ` +

@@ -3,14 +3,26 @@
  * formulas and its finite-difference gradients.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RENDER_LOSS, renderedStride, targetStride, VolumeRenderer, type RenderLossSettings } from '../../src/field/volume-renderer.ts';
+import {
+  DEFAULT_RENDER_LOSS,
+  renderedStride,
+  targetStride,
+  VolumeRenderer,
+  type RenderLossSettings,
+} from '../../src/field/volume-renderer.ts';
 import { createStorageBuffer, readBuffer, uploadBuffer } from '../../src/gpu/buffer-io.ts';
 import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { expectNoGpuErrors, getTestGpu } from '../helpers/node-gpu.ts';
 import { toFeatureMajor, toSampleMajor } from '../helpers/layout.ts';
 
 const K = 5;
-const settings: RenderLossSettings = { ...DEFAULT_RENDER_LOSS, background: [0.2, 0.5, 0.9], depthWeight: 0.3, klWeight: 0.5, earlyStop: 1e-6 };
+const settings: RenderLossSettings = {
+  ...DEFAULT_RENDER_LOSS,
+  background: [0.2, 0.5, 0.9],
+  depthWeight: 0.3,
+  klWeight: 0.5,
+  earlyStop: 1e-6,
+};
 
 interface Batch {
   offsets: number[];
@@ -107,17 +119,26 @@ async function gpuRun(b: Batch) {
     const sampleBuffers = {
       range: uploadBuffer(device, Uint32Array.from(interleave(b.offsets, b.counts)), 'range'),
       geom: f(interleave(b.t, b.dt), 'geom'),
-      raw: f(b.density.flatMap((d, s) => [d, b.rgb[s * 3]!, b.rgb[s * 3 + 1]!, b.rgb[s * 3 + 2]!]), 'raw'),
+      raw: f(
+        b.density.flatMap((d, s) => [d, b.rgb[s * 3]!, b.rgb[s * 3 + 1]!, b.rgb[s * 3 + 2]!]),
+        'raw',
+      ),
       logits: uploadBuffer(device, toFeatureMajor(b.logits, K), 'logits'),
     };
     const rendered = createStorageBuffer(device, rays * renderedStride(K) * 4, 'rendered');
-    const targets = Array.from({ length: rays }, (_, r) => [...b.targetRgbd.slice(r * 4, r * 4 + 4), ...b.targetLogits.slice(r * K, r * K + K)]).flat();
+    const targets = Array.from({ length: rays }, (_, r) => [
+      ...b.targetRgbd.slice(r * 4, r * 4 + 4),
+      ...b.targetLogits.slice(r * K, r * K + K),
+    ]).flat();
     const loss = {
       targets: f(targets, 'targets'),
       dRendered: createStorageBuffer(device, rays * targetStride(K) * 4, 'd rendered'),
       rayLosses: createStorageBuffer(device, rays * 12, 'losses'),
     };
-    const grads = { dRaw: createStorageBuffer(device, samples * 16, 'd raw'), dLogits: createStorageBuffer(device, samples * K * 4, 'd logits') };
+    const grads = {
+      dRaw: createStorageBuffer(device, samples * 16, 'd raw'),
+      dLogits: createStorageBuffer(device, samples * K * 4, 'd logits'),
+    };
     const params = renderer.paramsFor(rays, K, samples, settings);
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
@@ -161,7 +182,8 @@ describe('volume rendering (WGSL)', () => {
       const down = [...batch[which]];
       up[i]! += h;
       down[i]! -= h;
-      const args = (v: number[]) => [which === 'density' ? v : batch.density, which === 'rgb' ? v : batch.rgb, which === 'logits' ? v : batch.logits] as const;
+      const args = (v: number[]) =>
+        [which === 'density' ? v : batch.density, which === 'rgb' ? v : batch.rgb, which === 'logits' ? v : batch.logits] as const;
       return (cpuForward(batch, ...args(up)).loss - cpuForward(batch, ...args(down)).loss) / (2 * h);
     };
     let checked = 0;

@@ -52,7 +52,8 @@ for (let f = 0; f < frames; f++) {
   const px = width * height;
   for (let i = 0; i < out; i++) maxDiff = Math.max(maxDiff, Math.abs(y.data[i] - e[i]));
   for (let p = 0; p < px; p++) {
-    let ba = 0, bb = 0;
+    let ba = 0,
+      bb = 0;
     for (let c = 1; c < k; c++) {
       if (y.data[c * px + p] > y.data[ba * px + p]) ba = c;
       if (e[c * px + p] > e[bb * px + p]) bb = c;

@@ -82,7 +82,8 @@ export const nerfstudio: FormatParser = {
   async parse(source): Promise<ScanLayout> {
     const file = FILES.find((f) => source.paths.includes(f))!;
     const json = await readJson(source, file);
-    if (!Array.isArray(json.frames)) throw new ScanError(file, json.frames === undefined ? 'is missing the key "frames"' : '"frames" should be a list');
+    if (!Array.isArray(json.frames))
+      throw new ScanError(file, json.frames === undefined ? 'is missing the key "frames"' : '"frames" should be a list');
     if (json.frames.length === 0) throw new ScanError(file, '"frames" is empty');
     const paths = new Set(source.paths);
     const top = cameraKeys(json, file);
@@ -95,7 +96,10 @@ export const nerfstudio: FormatParser = {
       const keys = cameraKeys(frame, file, top);
       perFrameIntrinsics ||= ['w', 'h', 'fl_x', 'camera_angle_x'].some((k) => frame[k] !== undefined);
       if (keys.fl_x === undefined && keys.camera_angle_x === undefined) {
-        throw new ScanError(file, `has no intrinsics for frames[${i}]: give fl_x (with fl_y, cx, cy) or camera_angle_x, at the top or in the frame`);
+        throw new ScanError(
+          file,
+          `has no intrinsics for frames[${i}]: give fl_x (with fl_y, cx, cy) or camera_angle_x, at the top or in the frame`,
+        );
       }
       const spec: FrameSpec = {
         imagePath: resolveImage(frame.file_path, paths) ?? frame.file_path.replace(/^\.\//, ''),
@@ -112,7 +116,9 @@ export const nerfstudio: FormatParser = {
     const warnings: string[] = [];
     const model = typeof json.camera_model === 'string' ? json.camera_model : 'OPENCV';
     if (/FISHEYE|EQUIRECTANGULAR/i.test(model) || ['k3', 'k4'].some((k) => json[k])) {
-      warnings.push(`${file}: camera_model ${model} (or k3/k4) is not undistorted: only OpenCV k1 k2 p1 p2 are; images are used as they are`);
+      warnings.push(
+        `${file}: camera_model ${model} (or k3/k4) is not undistorted: only OpenCV k1 k2 p1 p2 are; images are used as they are`,
+      );
     }
     return {
       format: 'nerfstudio',

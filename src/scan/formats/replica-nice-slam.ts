@@ -29,9 +29,16 @@ export const replicaNiceSlam: FormatParser = {
       const read = (k: string): number => jsonNumber(c, k, 'cam_params.json');
       camera = { w: read('w'), h: read('h'), fx: read('fx'), fy: read('fy'), cx: read('cx'), cy: read('cy'), scale: read('scale') };
     } else {
-      warnings.push('cam_params.json not found: using NICE-SLAM\'s Replica camera (1200x680, fx 600, depth scale 6553.5)');
+      warnings.push("cam_params.json not found: using NICE-SLAM's Replica camera (1200x680, fx 600, depth scale 6553.5)");
     }
-    const stated: Intrinsics = { fx: camera.fx, fy: camera.fy, cx: camera.cx + 0.5, cy: camera.cy + 0.5, width: camera.w, height: camera.h };
+    const stated: Intrinsics = {
+      fx: camera.fx,
+      fy: camera.fy,
+      cx: camera.cx + 0.5,
+      cy: camera.cy + 0.5,
+      width: camera.w,
+      height: camera.h,
+    };
     const images = sortByFrameNumber(source.paths.filter((p) => IMAGE.test(p)));
     const poses = await readTrajectory(source, 'traj.txt', images, 'results/');
     const has = new Set(source.paths);

@@ -14,7 +14,8 @@ const IMAGE = /^color\/(\d+)\.(jpe?g|png)$/i;
 
 async function readIntrinsics(source: Parameters<FormatParser['parse']>[0], path: string): Promise<number[]> {
   const values = parseNumbers(await readText(source, path), path);
-  if (values.length !== 9 && values.length !== 16) throw new ScanError(path, `should hold a 3x3 or 4x4 matrix, found ${values.length} numbers`);
+  if (values.length !== 9 && values.length !== 16)
+    throw new ScanError(path, `should hold a 3x3 or 4x4 matrix, found ${values.length} numbers`);
   return values;
 }
 
@@ -25,7 +26,8 @@ export const scannet: FormatParser = {
   async parse(source): Promise<ScanLayout> {
     const has = new Set(source.paths);
     const warnings: string[] = [];
-    if (!has.has('intrinsic/intrinsic_color.txt')) throw new ScanError('intrinsic/intrinsic_color.txt', 'is missing: ScanNet exports need the colour camera intrinsics');
+    if (!has.has('intrinsic/intrinsic_color.txt'))
+      throw new ScanError('intrinsic/intrinsic_color.txt', 'is missing: ScanNet exports need the colour camera intrinsics');
     const kc = await readIntrinsics(source, 'intrinsic/intrinsic_color.txt');
     const colsC = kc.length === 16 ? 4 : 3;
     let depthIntrinsics: Intrinsics | undefined;
