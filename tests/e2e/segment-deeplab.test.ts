@@ -23,9 +23,12 @@ import type { SegmentResultSummary } from '../../src/segment/segment-automation.
 import { RoomTracer } from '../../src/synth/render-frame.ts';
 import { buildWorld, frameFiles, metadataFiles } from '../../src/synth/synthetic-scan.ts';
 import { usePage } from '../helpers/browser-page.ts';
+import { hasShared, sharedPath } from '../helpers/shared-material.ts';
 import { writeFiles } from '../helpers/scan-fixtures.ts';
 
-const MODEL = '/work/shared/models/deeplabv3-mnv2-pascal/model.onnx';
+const MODEL_FILE = 'models/deeplabv3-mnv2-pascal/model.onnx';
+const MODEL = sharedPath(MODEL_FILE);
+const HAS_MODEL = hasShared(MODEL_FILE);
 const VOC = [
   'background',
   'aeroplane',
@@ -75,7 +78,7 @@ function roomFrame(): { width: number; height: number; rgba: Uint8Array } {
   return { width: W, height: H, rgba };
 }
 
-describe('the segmenter in the page, on DeepLabV3 (PASCAL VOC)', () => {
+describe.skipIf(!HAS_MODEL)('the segmenter in the page, on DeepLabV3 (PASCAL VOC)', () => {
   const page = usePage();
   let server: StaticServer;
   let dir: string;
