@@ -1,5 +1,5 @@
-import { createAutomationApi } from './app/automation-api.ts';
-import { ScanSession } from './app/scan-session.ts';
+import { createAutomationApi } from './automation/automation-api.ts';
+import { ScanSession } from './scan/scan-session.ts';
 import { createGpuContext, describeAdapter, type GpuContext } from './gpu/gpu-context.ts';
 import { FORMAT_LABELS } from './scan/scan.ts';
 import { createDropZone } from './viewer/drop-zone.ts';

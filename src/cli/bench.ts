@@ -5,7 +5,7 @@
  * figures (see src/app/benchmark.ts for every key).
  */
 import { writeFile } from 'node:fs/promises';
-import type { BenchmarkResult } from '../app/benchmark.ts';
+import type { BenchmarkResult } from '../run/benchmark.ts';
 import { PRESETS, type PresetName } from '../synth/synth-options.ts';
 import { intOption, parseArgs, runCommand, stringOption, UsageError } from './args.ts';
 import { NoChromiumError } from './chromium.ts';

@@ -10,7 +10,7 @@
  */
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { DiscoverReply, DiscoverRequest } from '../app/discover-automation.ts';
+import type { DiscoverReply, DiscoverRequest } from '../automation/discover-automation.ts';
 import { checkDiscoverySettings, DEFAULT_DISCOVERY, type ClusteringAlgorithm } from '../discover/class-discovery.ts';
 import { labelFileName } from '../export/label-png.ts';
 import { loadScan } from '../scan/load-scan.ts';

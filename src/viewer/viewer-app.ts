@@ -10,7 +10,7 @@
  * must answer clicks while a software adapter trains). Everything the GPU does is awaited, so
  * the main thread is free in between.
  */
-import { DiscoveryPipeline, summariseClasses, TrainingDivergedError, type ClassSummary } from '../app/discovery-pipeline.ts';
+import { DiscoveryPipeline, summariseClasses, TrainingDivergedError, type ClassSummary } from '../pipeline/discovery-pipeline.ts';
 import {
   checkpointBytes,
   labelAllFrames,
@@ -18,9 +18,9 @@ import {
   labelsZip,
   pipelineMetrics,
   type ExportClass,
-} from '../app/pipeline-exports.ts';
-import { segmenterToScanIds } from '../app/discover-scoring.ts';
-import type { ScanSession } from '../app/scan-session.ts';
+} from '../export/pipeline-exports.ts';
+import { segmenterToScanIds } from '../eval/label-scoring.ts';
+import type { ScanSession } from '../scan/scan-session.ts';
 import { DEFAULT_DISCOVERY, type DiscoverySettings } from '../discover/class-discovery.ts';
 import { discoveredColour, knownColour, type Rgb8 } from '../discover/class-colours.ts';
 import { pixelClasses } from '../discover/scene-discovery.ts';

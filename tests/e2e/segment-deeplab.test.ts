@@ -19,7 +19,7 @@ import { argmax } from '../../src/segment/class-distribution.ts';
 import { resizeFeatureMap, sampleFeatures } from '../../src/segment/feature-query.ts';
 import { outputToMap } from '../../src/segment/logits-tensor.ts';
 import { preprocess } from '../../src/segment/preprocess.ts';
-import type { SegmentResultSummary } from '../../src/segment/segment-automation.ts';
+import type { SegmentResultSummary } from '../../src/automation/segment-automation.ts';
 import { RoomTracer } from '../../src/synth/render-frame.ts';
 import { buildWorld, frameFiles, metadataFiles } from '../../src/synth/synthetic-scan.ts';
 import { usePage } from '../helpers/browser-page.ts';

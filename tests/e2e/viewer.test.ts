@@ -145,13 +145,11 @@ describe('the viewer', () => {
         await goToCamera(p, camera);
         expect(await photo.isVisible()).toBe(true);
         expect(await photo.getAttribute('data-frame')).toBe(String(camera));
-        const shot = await photo
-          .locator('canvas')
-          .evaluate((c: HTMLCanvasElement) => ({
-            width: c.width,
-            height: c.height,
-            data: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data),
-          }));
+        const shot = await photo.locator('canvas').evaluate((c: HTMLCanvasElement) => ({
+          width: c.width,
+          height: c.height,
+          data: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data),
+        }));
         expect([shot.width, shot.height]).toEqual([scan.trainingWidth, scan.trainingHeight]);
         photos.set(camera, thumbnail(Uint8Array.from(shot.data), shot.width, shot.height));
         // The rendering alone (the inset covers a corner of the canvas).

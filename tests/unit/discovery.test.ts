@@ -4,7 +4,7 @@
  * labels filled in from segments, and the mapping of discovered labels onto a scan's classes.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluatedClasses, scoreLabelMaps, segmenterToScanIds } from '../../src/app/discover-scoring.ts';
+import { evaluatedClasses, scoreLabelMaps, segmenterToScanIds } from '../../src/eval/label-scoring.ts';
 import { ClassDiscovery, DEFAULT_DISCOVERY, MAX_KNOWN_ENTROPY } from '../../src/discover/class-discovery.ts';
 import type { PreSegmentation } from '../../src/discover/pre-segmentation.ts';
 import { labelsFromSegments, nearestClasses, spreadFrames } from '../../src/discover/scene-discovery.ts';

@@ -4,12 +4,12 @@
  * Each reads the field as it is now; training may go on between the frames it renders.
  */
 import type { FrameLabels } from '../discover/scene-discovery.ts';
-import { labelArchive } from '../export/label-archive.ts';
-import { pointCloudPly, type PointCloudView } from '../export/point-cloud-ply.ts';
+import { labelArchive } from './label-archive.ts';
+import { pointCloudPly, type PointCloudView } from './point-cloud-ply.ts';
 import { saveCheckpoint } from '../field/checkpoint.ts';
 import type { SegmenterClass } from '../segment/segmenter-manifest.ts';
-import { scoreLabelMaps } from './discover-scoring.ts';
-import type { DiscoveryPipeline } from './discovery-pipeline.ts';
+import { scoreLabelMaps } from '../eval/label-scoring.ts';
+import type { DiscoveryPipeline } from '../pipeline/discovery-pipeline.ts';
 
 export interface ExportClass {
   id: number;

@@ -1,13 +1,13 @@
 import type { AdapterSummary, GpuContext } from '../gpu/gpu-context.ts';
-import type { ScanSession } from './scan-session.ts';
+import type { ScanSession } from '../scan/scan-session.ts';
 import { readBuffer, uploadBuffer } from '../gpu/buffer-io.ts';
 import { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
 import { generateScanInBrowser } from '../synth/generate-in-browser.ts';
 import type { SynthOptions } from '../synth/synth-options.ts';
-import { createSegmentAutomation, type SegmentAutomation } from '../segment/segment-automation.ts';
+import { createSegmentAutomation, type SegmentAutomation } from './segment-automation.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
-import { runBenchmark, type BenchmarkOptions, type BenchmarkResult } from './benchmark.ts';
+import { runBenchmark, type BenchmarkOptions, type BenchmarkResult } from '../run/benchmark.ts';
 import { runDiscoverRequest, type DiscoverReply, type DiscoverRequest } from './discover-automation.ts';
 
 /**

@@ -5,10 +5,10 @@
  */
 import type { AdapterSummary } from '../gpu/gpu-context.ts';
 import type { Scan } from '../scan/scan.ts';
-import type { ExecutionProvider } from './execution-provider.ts';
-import type { SegmentedFrame } from './segmented-frame.ts';
-import { ModelStore } from './model-store.ts';
-import { Segmenter, type ModelEntry, type SegmenterInfo } from './segmenter.ts';
+import type { ExecutionProvider } from '../segment/execution-provider.ts';
+import type { SegmentedFrame } from '../segment/segmented-frame.ts';
+import { ModelStore } from '../segment/model-store.ts';
+import { Segmenter, type ModelEntry, type SegmenterInfo } from '../segment/segmenter.ts';
 
 export interface SegmenterSummary {
   name: string;

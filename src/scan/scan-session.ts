@@ -2,9 +2,9 @@
  * The scan the page works on. A new load replaces it only when it succeeds: a bad drop reports
  * its error and leaves the loaded scan (and later, its training) untouched.
  */
-import { loadScanInWorker, type ScanInput } from '../scan/load-scan-in-worker.ts';
-import { DEFAULT_BACKGROUND } from '../scan/load-scan.ts';
-import type { Scan } from '../scan/scan.ts';
+import { loadScanInWorker, type ScanInput } from './load-scan-in-worker.ts';
+import { DEFAULT_BACKGROUND } from './load-scan.ts';
+import type { Scan } from './scan.ts';
 
 export interface ScanSessionEvents {
   onProgress(name: string, done: number, total: number): void;

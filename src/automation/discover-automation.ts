@@ -10,11 +10,11 @@ import { encodeLabelPng, labelLegend, type LabelLegend } from '../export/label-p
 import type { GpuContext } from '../gpu/gpu-context.ts';
 import type { Scan } from '../scan/scan.ts';
 import { loadCatalogEntry, MODEL_CATALOG } from '../segment/model-catalog.ts';
-import { toBase64 } from '../segment/segment-automation.ts';
+import { toBase64 } from './segment-automation.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
 import type { ScanInput } from '../scan/load-scan-in-worker.ts';
-import { runDiscover, type DiscoverOptions, type DiscoverResult } from './discover-run.ts';
-import { segmenterToScanIds } from './discover-scoring.ts';
+import { runDiscover, type DiscoverOptions, type DiscoverResult } from '../run/discover-run.ts';
+import { segmenterToScanIds } from '../eval/label-scoring.ts';
 
 export interface DiscoverRequest {
   /** The scan: files under a URL prefix of this origin, or one zip. */

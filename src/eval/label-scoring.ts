@@ -5,13 +5,7 @@
  * model's NYU ids) or else the same name; novel ids become clusters that the metrics match to the
  * scan's novel classes (Hungarian over the whole sequence).
  */
-import {
-  NO_PREDICTION,
-  novelLabel,
-  SegmentationScore,
-  type EvaluatedClass,
-  type SegmentationResult,
-} from '../eval/segmentation-metrics.ts';
+import { NO_PREDICTION, novelLabel, SegmentationScore, type EvaluatedClass, type SegmentationResult } from './segmentation-metrics.ts';
 import type { ClassName } from '../scan/scan.ts';
 import type { SegmenterClass } from '../segment/segmenter-manifest.ts';
 

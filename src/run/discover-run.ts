@@ -14,8 +14,8 @@ import { TARGET_WORDS_PER_PIXEL, unpackTarget } from '../field/semantic-targets.
 import { describeAdapter, type GpuContext } from '../gpu/gpu-context.ts';
 import type { Scan } from '../scan/scan.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
-import { DiscoveryPipeline, TrainingDivergedError, type PipelineProgress } from './discovery-pipeline.ts';
-import { scoreLabelMaps, type LabelScore, type PredictedFrame } from './discover-scoring.ts';
+import { DiscoveryPipeline, TrainingDivergedError, type PipelineProgress } from '../pipeline/discovery-pipeline.ts';
+import { scoreLabelMaps, type LabelScore, type PredictedFrame } from '../eval/label-scoring.ts';
 
 export interface DiscoverOptions {
   /** Training steps. */
