@@ -1,7 +1,7 @@
 /**
- * npm run discover -- SCAN_DIR --out OUT_DIR [--steps N] [--segmenter NAME|PATH] [--json]
- *                     [--baselines] [--keyframes N] [--discover-every N] [--algorithm mcl|hdbscan]
- *                     [--inflation X]
+ * npm run discover -- SCAN_DIR --out OUT_DIR [--segmenter NAME|PATH] [--json] [--baselines]
+ *                     [--previews N] and the run settings' flags (run-setting-flags.ts: --steps,
+ *                     --discover-every, --keyframes, --algorithm, --inflation, ...)
  *
  * The whole pipeline (load, segment, train, discover) in headless Chromium with the page's own
  * code; the scan folder (or .zip) and a segmenter given as a path are served to the page from
@@ -11,12 +11,12 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DiscoverReply, DiscoverRequest } from '../automation/discover-automation.ts';
-import { checkDiscoverySettings, DEFAULT_DISCOVERY, type ClusteringAlgorithm } from '../discover/class-discovery.ts';
 import { labelFileName } from '../export/label-png.ts';
 import { loadScan } from '../scan/load-scan.ts';
 import { ScanError } from '../scan/scan-error.ts';
 import { MODEL_CATALOG } from '../segment/model-catalog.ts';
 import { intOption, parseArgs, runCommand, stringOption, UsageError } from './args.ts';
+import { RUN_SETTING_FLAGS, RUN_SETTING_USAGE, runSettingChanges } from './run-setting-flags.ts';
 import { NoChromiumError } from './chromium.ts';
 import { NoWebGpuError, openHeadlessPage } from './headless-page.ts';
 import { decodeImageNode } from './node-image-decoder.ts';
@@ -27,7 +27,7 @@ class PipelineError extends Error {
   override name = 'PipelineError';
 }
 
-const USAGE = 'npm run discover -- SCAN_DIR --out OUT_DIR [--steps N] [--segmenter NAME|PATH] [--json] [--baselines]';
+const USAGE = `npm run discover -- SCAN_DIR --out OUT_DIR [--segmenter NAME|PATH] [--json] [--baselines] [--previews N] ${RUN_SETTING_USAGE}`;
 
 async function segmenterRequest(wanted: string | undefined, mounts: Record<string, string>): Promise<DiscoverRequest['segmenter']> {
   if (wanted === undefined) return { id: MODEL_CATALOG[0]!.id };
@@ -49,24 +49,13 @@ async function segmenterRequest(wanted: string | undefined, mounts: Record<strin
 await runCommand(
   async () => {
     const args = parseArgs(process.argv.slice(2), {
-      values: ['out', 'steps', 'segmenter', 'keyframes', 'discover-every', 'algorithm', 'inflation', 'previews'],
+      values: ['out', 'segmenter', 'previews', ...RUN_SETTING_FLAGS],
       flags: ['json', 'baselines'],
     });
     if (args.positionals.length !== 1) throw new UsageError(`give one scan folder (or .zip): ${USAGE}`);
     const out = stringOption(args, 'out');
     if (!out) throw new UsageError(`--out OUT_DIR is required: ${USAGE}`);
-    const algorithm = (stringOption(args, 'algorithm') ?? DEFAULT_DISCOVERY.algorithm) as ClusteringAlgorithm;
-    const inflationText = stringOption(args, 'inflation');
-    const inflation = inflationText === undefined ? DEFAULT_DISCOVERY.inflation : Number(inflationText);
-    const discovery = { ...DEFAULT_DISCOVERY, algorithm, inflation };
-    try {
-      checkDiscoverySettings(discovery);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    const steps = intOption(args, 'steps', 1, 10_000_000);
-    const keyframes = intOption(args, 'keyframes', 1, 10_000);
-    const discoverEvery = intOption(args, 'discover-every', 1, 10_000_000);
+    const settings = runSettingChanges(args);
     const previews = intOption(args, 'previews', 0, 100) ?? 3;
     const json = args.options.has('json');
     const say = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
@@ -98,13 +87,7 @@ await runCommand(
         scan,
         segmenter,
         previewFrames: previews,
-        options: {
-          discovery,
-          baselines: args.options.has('baselines'),
-          ...(steps !== undefined && { steps }),
-          ...(keyframes !== undefined && { keyframes }),
-          ...(discoverEvery !== undefined && { discoverEvery }),
-        },
+        options: { settings, baselines: args.options.has('baselines') },
       };
       reply = await headless.page
         .evaluate((r) => window.neurncd.discover(r), request)

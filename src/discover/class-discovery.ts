@@ -25,7 +25,8 @@ import { markovClustering } from './markov-clustering.ts';
 import { splitNovelClusters } from './novel-cluster-split.ts';
 import { affinity, type SegmentFeatures } from './segment-features.ts';
 
-export type ClusteringAlgorithm = 'mcl' | 'hdbscan';
+export const CLUSTERING_ALGORITHMS = ['hdbscan', 'mcl'] as const;
+export type ClusteringAlgorithm = (typeof CLUSTERING_ALGORITHMS)[number];
 
 export interface DiscoverySettings {
   algorithm: ClusteringAlgorithm;
@@ -104,6 +105,19 @@ export interface DiscoveredClass {
   family?: readonly number[];
 }
 
+/** A class as the legend, the run's events and metrics.json show it (without its features). */
+export interface ClassSummary {
+  id: number;
+  name: string;
+  known: boolean;
+  share: number;
+  since: number;
+}
+
+export function summariseClasses(classes: readonly DiscoveredClass[]): ClassSummary[] {
+  return classes.map((c) => ({ id: c.id, name: c.name, known: c.known, share: c.share, since: c.since }));
+}
+
 /** What the clustering may use besides the features, per segment (rows in the features' order). */
 export interface SegmentCues {
   /**
@@ -131,7 +145,7 @@ export function checkDiscoverySettings(s: DiscoverySettings): void {
   const fail = (name: string, why: string): never => {
     throw new RangeError(`discovery: ${name} ${why}`);
   };
-  if (s.algorithm !== 'mcl' && s.algorithm !== 'hdbscan') fail('algorithm', `must be 'mcl' or 'hdbscan', got ${String(s.algorithm)}`);
+  if (!CLUSTERING_ALGORITHMS.includes(s.algorithm)) fail('algorithm', `must be 'mcl' or 'hdbscan', got ${String(s.algorithm)}`);
   if (!(s.inflation > 1)) fail('inflation', `must be greater than 1, got ${s.inflation}`);
   if (!Number.isInteger(s.neighbours) || s.neighbours < 1) fail('neighbours', `must be a positive integer, got ${s.neighbours}`);
   if (!Number.isInteger(s.minClusterSize) || s.minClusterSize < 2)

@@ -6,7 +6,6 @@
 import type { FrameLabels } from '../discover/scene-discovery.ts';
 import { labelArchive } from './label-archive.ts';
 import { pointCloudPly, type PointCloudView } from './point-cloud-ply.ts';
-import { saveCheckpoint } from '../field/checkpoint.ts';
 import type { SegmenterClass } from '../segment/segmenter-manifest.ts';
 import { scoreLabelMaps } from '../eval/label-scoring.ts';
 import type { DiscoveryPipeline } from '../pipeline/discovery-pipeline.ts';
@@ -109,6 +108,32 @@ export async function labelledPointCloud(
   return pointCloudPly(views, classes, { stride: 1, maxPoints });
 }
 
-export function checkpointBytes(pipeline: DiscoveryPipeline): Promise<Uint8Array> {
-  return saveCheckpoint(pipeline.trainer, { scan: pipeline.scan.sourceName, steps: pipeline.steps, classes: pipeline.classNames });
+export type ExportKind = 'labels' | 'ply' | 'metrics' | 'checkpoint';
+
+/** What an export needs besides the pipeline: the classes as the user sees them. */
+export interface ExportContext {
+  /** The class a discovered id is shown as (the user's merges). */
+  mergedInto(id: number): number;
+  /** The classes after the user's merges and names. */
+  classes: ExportClass[];
+  segmenterClasses: readonly SegmenterClass[];
+  /** The last batch PSNR, or null. */
+  psnr: number | null;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One export as a file: its name (from the scan's) and its bytes. */
+export async function exportFile(
+  what: ExportKind,
+  pipeline: DiscoveryPipeline,
+  context: ExportContext,
+): Promise<{ name: string; bytes: Uint8Array }> {
+  const base = pipeline.scan.sourceName.replace(/[^\w.-]+/g, '_');
+  if (what === 'checkpoint') return { name: `${base}-step${pipeline.steps}.ncdckpt`, bytes: await pipeline.checkpoint() };
+  if (!pipeline.lastUpdate) throw new Error('no classes yet: let discovery run once first');
+  const labels = await labelAllFrames(pipeline, context.mergedInto, context.onProgress);
+  const metrics = pipelineMetrics(pipeline, labels, context.classes, context.segmenterClasses, context.psnr);
+  if (what === 'metrics') return { name: `${base}-metrics.json`, bytes: new TextEncoder().encode(`${JSON.stringify(metrics, null, 2)}\n`) };
+  if (what === 'labels') return { name: `${base}-labels.zip`, bytes: labelsZip(pipeline, labels, context.classes, metrics) };
+  return { name: `${base}-classes.ply`, bytes: await labelledPointCloud(pipeline, labels, context.classes) };
 }

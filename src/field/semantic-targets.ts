@@ -102,3 +102,9 @@ export function unpackTarget(words: Uint32Array, pixel: number, k: number): Floa
   }
   return p;
 }
+
+/** The most probable class of a packed pixel (its first slot; packing puts the likeliest first), or -1. */
+export function packedArgmax(words: Uint32Array, pixel: number, k: number): number {
+  const c = words[pixel * TARGET_WORDS_PER_PIXEL]! & 0xff;
+  return c < k ? c : -1;
+}

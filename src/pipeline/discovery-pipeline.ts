@@ -1,56 +1,48 @@
 /**
- * The pipeline on one scan, as a thing that can be stepped: segment every frame (its
- * distribution becomes the field's target), build the Embedding-NeRF, train it in slices, and
- * rerun discovery over pre-segmented keyframes whenever asked. `npm run discover` drives it to
- * the end in one go; the viewer drives it a few steps per animation frame, renders views between
- * slices, and may change the learning rate, λ or the discovery settings on the way.
+ * The pipeline on one scan, as a thing that can be stepped: given the segmenter's output for
+ * every frame (scan-segmentation.ts; its distribution becomes the field's target), it builds the
+ * Embedding-NeRF, trains it in slices, and reruns discovery over pre-segmented keyframes whenever
+ * asked. The run loop (run/run-loop.ts) decides when; the viewer and the command line both drive
+ * it through that loop, and read the field through the methods here, never through the trainer.
+ *
+ * Every method that touches the GPU runs after the one before it has finished (one queue per
+ * pipeline): a training slice, a view for the viewer, an export's frames and a checkpoint share
+ * the renderer's buffers, and a read-back must not see them change under it.
  *
  * Pre-segmentation happens at the first discovery: scans without depth are pre-segmented on the
  * depth the field renders, which needs a field that has trained for a while.
  */
-import { ClassDiscovery, type DiscoveredClass, type DiscoverySettings, type DiscoveryUpdate } from '../discover/class-discovery.ts';
+import { ClassDiscovery, type DiscoverySettings, type DiscoveryUpdate } from '../discover/class-discovery.ts';
 import type { DepthView, PreSegmentation } from '../discover/pre-segmentation.ts';
 import { PreSegmenter } from '../discover/presegment-in-worker.ts';
+import { pixelClasses, SceneDiscovery, type FrameLabels, type PixelSource } from '../discover/scene-discovery.ts';
 import { segmentAppearance } from '../discover/segment-appearance.ts';
 import type { SegmentFeatures } from '../discover/segment-features.ts';
-import { SceneDiscovery, type FrameLabels, type PixelSource } from '../discover/scene-discovery.ts';
 import type { SegmentOverlap } from '../discover/view-overlaps.ts';
+import { restoreCheckpoint, saveCheckpoint } from '../field/checkpoint.ts';
 import { FieldEvaluator } from '../field/field-evaluator.ts';
-import { FieldTrainer, type BatchLosses } from '../field/field-trainer.ts';
-import { TrainerSnapshot } from '../field/trainer-snapshot.ts';
-import { packLogitTargets, TARGET_WORDS_PER_PIXEL } from '../field/semantic-targets.ts';
+import { FieldTrainer, type BatchLosses, type TrainerSettings } from '../field/field-trainer.ts';
+import { packedArgmax, unpackTarget } from '../field/semantic-targets.ts';
 import { uploadTrainingFrames, type TrainingFrames } from '../field/training-frames.ts';
 import { defaultTrainerSettings } from '../field/training-settings.ts';
-import { PIXEL_RECORD, pixelStride, resizedCamera, ViewRenderer, viewSettingsFor } from '../field/view-renderer.ts';
+import { TrainerSnapshot } from '../field/trainer-snapshot.ts';
+import {
+  PIXEL_RECORD,
+  pixelStride,
+  resizedCamera,
+  ViewRenderer,
+  viewSettingsFor,
+  type RenderedView,
+  type ViewCamera,
+} from '../field/view-renderer.ts';
 import type { GpuContext } from '../gpu/gpu-context.ts';
 import { PipelineCache } from '../gpu/pipeline-cache.ts';
+import type { RunSettings } from '../run/run-settings.ts';
 import type { Scan } from '../scan/scan.ts';
-import type { FeatureMap } from '../segment/feature-query.ts';
-import type { FeatureStatistics } from '../segment/feature-statistics.ts';
-import { ManifestError } from '../segment/segmenter-manifest.ts';
-import type { Segmenter } from '../segment/segmenter.ts';
+import type { FrameProgress, ScanSegmentation } from './scan-segmentation.ts';
 
-export interface PipelineSettings {
-  /** Frames whose segments form the clustered graph. */
-  keyframes: number;
-  samplesPerSegment: number;
-  discovery: DiscoverySettings;
-}
-
-/** Progress of a stage that goes frame by frame. */
-export type PipelineProgress = (stage: 'segmenting' | 'pre-segmenting', done: number, total: number) => void;
-
-export interface ClassSummary {
-  id: number;
-  name: string;
-  known: boolean;
-  share: number;
-  since: number;
-}
-
-export function summariseClasses(classes: readonly DiscoveredClass[]): ClassSummary[] {
-  return classes.map((c) => ({ id: c.id, name: c.name, known: c.known, share: c.share, since: c.since }));
-}
+/** What the pipeline takes from the run settings. */
+export type PipelineSettings = Pick<RunSettings, 'keyframes' | 'samplesPerSegment' | 'discovery' | 'learningRate' | 'klWeight'>;
 
 /** Segments of a lower-resolution map at full resolution (nearest). */
 function upsampleSegments(seg: PreSegmentation, width: number, height: number): PreSegmentation {
@@ -78,113 +70,129 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+interface Field {
+  trainer: FieldTrainer;
+  renderer: ViewRenderer;
+  evaluator: FieldEvaluator;
+  snapshot: TrainerSnapshot;
+}
+
+export interface PipelineOptions {
+  /** The trainer's settings; by default the adapter's (field/training-settings.ts). */
+  trainerSettings?: TrainerSettings;
+}
+
 export class DiscoveryPipeline {
   readonly classNames: string[];
   readonly k: number;
-  trainer: FieldTrainer;
-  renderer: ViewRenderer;
-  private evaluator: FieldEvaluator;
-  private snapshot: TrainerSnapshot;
+  private field: Field;
   private discovery: ClassDiscovery;
   private scene: SceneDiscovery | null = null;
   private segmentationsMade: PreSegmentation[] | null = null;
   private overlapsMade: SegmentOverlap[][][] | null = null;
   /** Each segment's appearance, once pre-segmented (when the segmenter has a feature map). */
   private appearanceMade: SegmentFeatures[] | null = null;
+  /** The segmenter's feature maps, until pre-segmentation turns them into segment appearances. */
+  private featureMaps: ScanSegmentation['featureMaps'];
+  private settings: PipelineSettings;
+  /** The GPU work asked for so far, one after another. */
+  private queue: Promise<unknown> = Promise.resolve();
   private destroyed = false;
 
   private constructor(
     private readonly ctx: GpuContext,
     readonly scan: Scan,
-    /** The segmenter's distribution of every pixel of every frame, packed (semantic-targets.ts). */
-    readonly packed: Uint32Array,
-    /** Index of each frame's first pixel in `packed`. */
-    readonly firstPixel: readonly number[],
-    /** The segmenter's feature map of every frame, until pre-segmentation turns them into segment appearances; null without one. */
-    private featureMaps: FeatureMap[] | null,
-    /** What the feature map looks like per known class (the manifest's), or null. */
-    private readonly featureStatistics: FeatureStatistics | null,
-    classNames: string[],
-    private settings: PipelineSettings,
+    private readonly segmentation: ScanSegmentation,
+    settings: PipelineSettings,
+    private readonly trainerSettings: TrainerSettings,
     private readonly cache: PipelineCache,
     private readonly training: TrainingFrames,
   ) {
-    this.classNames = classNames;
-    this.k = classNames.length;
-    this.discovery = new ClassDiscovery(classNames, settings.discovery);
-    ({ trainer: this.trainer, renderer: this.renderer, evaluator: this.evaluator, snapshot: this.snapshot } = this.buildField());
+    this.classNames = segmentation.classNames;
+    this.k = this.classNames.length;
+    this.settings = settings;
+    this.featureMaps = segmentation.featureMaps;
+    this.discovery = new ClassDiscovery(this.classNames, settings.discovery);
+    this.field = this.buildField(settings.learningRate, settings.klWeight);
   }
 
-  /** Segments every frame with the loaded segmenter and builds an untrained field. */
-  static async create(
+  /** An untrained field on the scan, supervised by the segmenter's output for every frame. */
+  static create(
     ctx: GpuContext,
     scan: Scan,
-    segmenter: Segmenter,
+    segmentation: ScanSegmentation,
     settings: PipelineSettings,
-    progress?: PipelineProgress,
-    signal?: AbortSignal,
-  ): Promise<DiscoveryPipeline> {
-    const info = segmenter.info;
-    if (!info) throw new Error('no segmenter is loaded');
-    const classNames = info.manifest.classes.map((c) => c.name);
-    const frames = scan.frames;
-    const packed = new Uint32Array(frames.reduce((n, f) => n + f.width * f.height, 0) * TARGET_WORDS_PER_PIXEL);
-    const firstPixel: number[] = [];
-    const featureMaps: FeatureMap[] = [];
-    const statistics = info.manifest.featureStatistics;
-    let at = 0;
-    for (let i = 0; i < frames.length; i++) {
-      signal?.throwIfAborted();
-      const f = frames[i]!;
-      const { frame } = await segmenter.segmentImage(
-        { width: f.width, height: f.height, rgba: f.rgba },
-        { outputSize: { width: f.width, height: f.height } },
-      );
-      packLogitTargets(frame.logits, packed, at);
-      if (i === 0 && statistics && frame.features && statistics.dims !== frame.features.channels) {
-        throw new ManifestError(
-          `${info.manifest.name}'s manifest`,
-          'featureStatistics',
-          `are of ${statistics.dims} channels, but the model's '${info.manifest.featureOutput}' output has ${frame.features.channels}`,
-        );
-      }
-      if (frame.features) featureMaps.push(frame.features);
-      firstPixel.push(at);
-      at += f.width * f.height;
-      progress?.('segmenting', i + 1, frames.length);
-    }
-    signal?.throwIfAborted();
-    const maps = featureMaps.length === frames.length ? featureMaps : null;
-    const cache = new PipelineCache(ctx.device);
+    options: PipelineOptions = {},
+  ): DiscoveryPipeline {
+    const k = segmentation.classNames.length;
+    const { device, summary } = ctx;
+    const trainerSettings =
+      options.trainerSettings ??
+      defaultTrainerSettings({ software: summary.software, maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize }, k);
+    const cache = new PipelineCache(device);
     const training = uploadTrainingFrames(
-      ctx.device,
+      device,
       scan,
-      frames.map((_, i) => i),
-      { from: 'packed', classes: classNames.length, words: packed },
+      scan.frames.map((_, i) => i),
+      { from: 'packed', classes: k, words: segmentation.packed },
     );
-    return new DiscoveryPipeline(ctx, scan, packed, firstPixel, maps, maps ? statistics : null, classNames, settings, cache, training);
+    return new DiscoveryPipeline(ctx, scan, segmentation, settings, trainerSettings, cache, training);
   }
 
-  private buildField(): { trainer: FieldTrainer; renderer: ViewRenderer; evaluator: FieldEvaluator; snapshot: TrainerSnapshot } {
-    const { device, summary } = this.ctx;
-    const settings = defaultTrainerSettings(
-      { software: summary.software, maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize },
-      this.k,
-    );
+  private buildField(learningRate: number, klWeight: number): Field {
+    // Each field gets its own copy: the trainer keeps λ in its settings.
+    const settings = structuredClone(this.trainerSettings);
     const trainer = new FieldTrainer(this.cache, settings, this.training);
+    trainer.setLearningRate(learningRate);
+    trainer.setKlWeight(klWeight);
     const evaluator = new FieldEvaluator(this.cache, trainer, this.training);
     const renderer = new ViewRenderer(
       this.cache,
       trainer.field,
       trainer.occupancy.bits,
       settings.occupancy.res,
-      viewSettingsFor(settings, device),
+      viewSettingsFor(settings, this.ctx.device),
     );
     return { trainer, renderer, evaluator, snapshot: new TrainerSnapshot(trainer) };
   }
 
+  /** Runs `work` once the GPU work asked for before it has finished. */
+  private serial<T>(work: () => Promise<T> | T): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.destroyed) throw new Error('the pipeline was closed');
+      return work();
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
   get steps(): number {
-    return this.trainer.steps;
+    return this.field.trainer.steps;
+  }
+
+  get learningRate(): number {
+    return this.field.trainer.optimiser.settings.learningRate;
+  }
+
+  get klWeight(): number {
+    return this.field.trainer.settings.render.klWeight;
+  }
+
+  /** The trainer's settings (what the adapter got: grid, batch, networks). */
+  get fieldSettings(): Readonly<TrainerSettings> {
+    return this.field.trainer.settings;
+  }
+
+  /** Adam's learning rate from the next step on (moments are kept). */
+  setLearningRate(learningRate: number): void {
+    this.field.trainer.setLearningRate(learningRate);
+    this.settings = { ...this.settings, learningRate };
+  }
+
+  /** λ of the KL term from the next step on. */
+  setKlWeight(klWeight: number): void {
+    this.field.trainer.setKlWeight(klWeight);
+    this.settings = { ...this.settings, klWeight };
   }
 
   /** The last discovery update, or null before the first. */
@@ -210,51 +218,57 @@ export class DiscoveryPipeline {
    * queue: the caller picks how often). Throws TrainingDivergedError when the loss is not finite,
    * leaving the field as it is (see rollBack()).
    */
-  async train(count: number, stepsPerSync = 4): Promise<BatchLosses> {
-    for (let done = 0; done < count;) {
-      for (let i = 0; i < stepsPerSync && done < count; i++, done++) this.trainer.step();
-      await this.trainer.rebalance();
-    }
-    const losses = await this.trainer.lastLosses();
-    if (!Number.isFinite(losses.psnr)) throw new TrainingDivergedError(this.trainer.steps);
-    const last = this.snapshot.steps;
-    if (last === null || this.trainer.steps - last >= SNAPSHOT_EVERY) this.snapshot.take();
-    return losses;
+  train(count: number, stepsPerSync = 4): Promise<BatchLosses> {
+    return this.serial(async () => {
+      const { trainer, snapshot } = this.field;
+      for (let done = 0; done < count;) {
+        for (let i = 0; i < stepsPerSync && done < count; i++, done++) trainer.step();
+        await trainer.rebalance();
+      }
+      const losses = await trainer.lastLosses();
+      if (!Number.isFinite(losses.psnr)) throw new TrainingDivergedError(trainer.steps);
+      const last = snapshot.steps;
+      if (last === null || trainer.steps - last >= SNAPSHOT_EVERY) snapshot.take();
+      return losses;
+    });
   }
 
   /**
    * After a divergence: the field as it was at the last snapshot (Adam restarted), or a fresh
-   * field if training diverged before the first one. Returns the step training is back at.
-   * Discovery's classes are kept; its next update sees the restored field.
+   * field if training diverged before the first one; then half the learning rate (the usual
+   * cause of a divergence is a step too large). Discovery's classes are kept; its next update
+   * sees the restored field.
    */
-  rollBack(): number {
-    if (this.snapshot.steps === null) {
-      const { learningRate } = this.trainer.optimiser.settings;
-      const { klWeight } = this.trainer.settings.render;
-      this.replaceField();
-      this.trainer.setLearningRate(learningRate);
-      this.trainer.setKlWeight(klWeight);
-      return 0;
-    }
-    return this.snapshot.restore();
-  }
-
-  /** rollBack(), then half the learning rate (the usual cause of a divergence is a step too large). */
-  recoverFromDivergence(): { step: number; learningRate: number } {
-    const learningRate = this.trainer.optimiser.settings.learningRate / 2;
-    const step = this.rollBack();
-    this.trainer.setLearningRate(learningRate);
-    return { step, learningRate };
+  recoverFromDivergence(): Promise<{ step: number; learningRate: number }> {
+    return this.serial(() => {
+      const learningRate = this.learningRate / 2;
+      let step = 0;
+      if (this.field.snapshot.steps === null) this.replaceField();
+      else step = this.field.snapshot.restore();
+      this.setLearningRate(learningRate);
+      return { step, learningRate };
+    });
   }
 
   /** PSNR on random pixels of the training views. */
-  async psnr(): Promise<number> {
-    return (await this.evaluator.evaluate(4, 777)).psnr;
+  psnr(): Promise<number> {
+    return this.serial(async () => (await this.field.evaluator.evaluate(4, 777)).psnr);
   }
 
-  /** The field's distributions at listed pixels of a frame. */
-  readonly fieldPixels: PixelSource = async (frameIndex, list) => {
-    const r = await this.renderer.renderPixels(this.scan.frames[frameIndex]!, list);
+  /** A whole view of the field from any camera. */
+  renderView(camera: ViewCamera): Promise<RenderedView> {
+    return this.serial(() => this.field.renderer.renderView(camera));
+  }
+
+  /** The discovered class of every pixel of a rendered view, by the last update (null before the first). */
+  classesOf(view: RenderedView): Int32Array | null {
+    const update = this.lastUpdate;
+    return update ? pixelClasses(view, update.classes, this.settings.discovery.entropyWeight) : null;
+  }
+
+  /** The field's distributions at listed pixels of a frame (inside serial work only). */
+  private readonly fieldPixels: PixelSource = async (frameIndex, list) => {
+    const r = await this.field.renderer.renderPixels(this.scan.frames[frameIndex]!, list);
     return {
       count: r.count,
       k: this.k,
@@ -265,20 +279,55 @@ export class DiscoveryPipeline {
     };
   };
 
+  /** The segmenter's own distribution (as packed for the field) and its normalised entropy at listed pixels of a frame. */
+  readonly segmenterPixels: PixelSource = async (frameIndex, list) => {
+    const { packed, firstPixel } = this.segmentation;
+    const k = this.k;
+    const stride = k + 1;
+    const data = new Float32Array(list.length * stride);
+    const norm = k > 1 ? 1 / Math.log(k) : 0;
+    list.forEach((p, i) => {
+      const dist = unpackTarget(packed, firstPixel[frameIndex]! + p, k);
+      let h = 0;
+      dist.forEach((q, c) => {
+        data[i * stride + 1 + c] = q;
+        if (q > 0) h -= q * Math.log(q);
+      });
+      data[i * stride] = h * norm;
+    });
+    return { count: list.length, k, data, stride, probsAt: 1, entropyAt: 0 };
+  };
+
+  /** The segmenter's most probable class of every pixel of a frame. */
+  segmenterArgmax(frameIndex: number): Int32Array {
+    const f = this.scan.frames[frameIndex]!;
+    const first = this.segmentation.firstPixel[frameIndex]!;
+    return Int32Array.from({ length: f.width * f.height }, (_, p) => packedArgmax(this.segmentation.packed, first + p, this.k));
+  }
+
   /**
    * The field at training frame `f`'s camera at half resolution (a quarter of the rays): its
    * colour, and its depth in the scan's units where the field is opaque (0 elsewhere).
    */
-  async renderFrameHalf(f: Scan['frames'][number]): Promise<DepthView & { rgb: Float32Array }> {
+  renderFrameHalf(f: Scan['frames'][number]): Promise<DepthView & { rgb: Float32Array }> {
+    return this.serial(() => this.renderFrameHalfNow(f));
+  }
+
+  private async renderFrameHalfNow(f: Scan['frames'][number]): Promise<DepthView & { rgb: Float32Array }> {
     const camera = resizedCamera(f, Math.max(1, Math.floor(f.width / 2)), Math.max(1, Math.floor(f.height / 2)));
-    const view = await this.renderer.renderView(camera);
+    const view = await this.field.renderer.renderView(camera);
     const scale = this.scan.normalisation.scale;
     const depth = view.depth.map((d, p) => (view.opacity[p]! > 0.5 ? d / view.opacity[p]! / scale : 0));
     return { width: camera.width, height: camera.height, depth, intrinsics: camera.intrinsics, rgb: view.rgb };
   }
 
   /** Pre-segments every frame (once): sensor depth where the scan has it, else the field's rendered depth. */
-  async presegment(progress?: PipelineProgress): Promise<readonly PreSegmentation[]> {
+  presegment(progress?: FrameProgress): Promise<readonly PreSegmentation[]> {
+    if (this.segmentationsMade) return Promise.resolve(this.segmentationsMade);
+    return this.serial(() => this.presegmentNow(progress));
+  }
+
+  private async presegmentNow(progress?: FrameProgress): Promise<readonly PreSegmentation[]> {
     if (this.segmentationsMade) return this.segmentationsMade;
     const presegmenter = new PreSegmenter();
     const made: PreSegmentation[] = [];
@@ -291,7 +340,7 @@ export class DiscoveryPipeline {
       for (const [i, f] of frames.entries()) {
         const view = f.depth
           ? { width: f.width, height: f.height, depth: f.depth, intrinsics: f.intrinsics }
-          : await this.renderFrameHalf(f);
+          : await this.renderFrameHalfNow(f);
         const seg = await presegmenter.segment(view, undefined, f.c2wSource);
         made.push(seg.width === f.width ? seg : upsampleSegments(seg, f.width, f.height));
         if (maps) appearance.push(segmentAppearance(maps[i]!, made[i]!));
@@ -316,9 +365,11 @@ export class DiscoveryPipeline {
   }
 
   /** Reruns discovery on the field as it is now; classes keep their ids from the last update. */
-  async discover(progress?: PipelineProgress): Promise<DiscoveryUpdate> {
-    if (!this.scene) await this.presegment(progress);
-    return this.scene!.update(this.fieldPixels);
+  discover(progress?: FrameProgress): Promise<DiscoveryUpdate> {
+    return this.serial(async () => {
+      if (!this.scene) await this.presegmentNow(progress);
+      return this.scene!.update(this.fieldPixels);
+    });
   }
 
   /**
@@ -337,15 +388,31 @@ export class DiscoveryPipeline {
 
   /** Labels one frame with the last update's classes. */
   labelFrame(frameIndex: number): Promise<FrameLabels> {
-    if (!this.scene) throw new Error('discovery has not run yet');
-    return this.scene.labelFrame(this.fieldPixels, frameIndex);
+    return this.serial(() => {
+      if (!this.scene) throw new Error('discovery has not run yet');
+      return this.scene.labelFrame(this.fieldPixels, frameIndex);
+    });
+  }
+
+  /** The field as a checkpoint file (field/checkpoint.ts), with the scan's name and the class names. */
+  checkpoint(): Promise<Uint8Array> {
+    return this.serial(() =>
+      saveCheckpoint(this.field.trainer, { scan: this.scan.sourceName, steps: this.steps, classes: this.classNames }),
+    );
+  }
+
+  /** Loads a checkpoint into the field; a bad file throws and changes nothing. Returns the settings that differ. */
+  restore(file: Uint8Array): Promise<{ differences: string[] }> {
+    return this.serial(() => restoreCheckpoint(this.field.trainer, file));
   }
 
   /** A fresh, untrained field (the segmenter's targets and the pre-segmentation are kept); discovery starts over. */
-  reset(): void {
-    this.replaceField();
-    this.discovery = new ClassDiscovery(this.classNames, this.settings.discovery);
-    if (this.scene) this.scene = this.newScene();
+  reset(): Promise<void> {
+    return this.serial(() => {
+      this.replaceField();
+      this.discovery = new ClassDiscovery(this.classNames, this.settings.discovery);
+      if (this.scene) this.scene = this.newScene();
+    });
   }
 
   private newScene(): SceneDiscovery {
@@ -355,22 +422,26 @@ export class DiscoveryPipeline {
       samplesPerSegment,
       overlaps: this.overlapsMade ?? undefined,
       appearance: this.appearanceMade ?? undefined,
-      featureStatistics: this.featureStatistics ?? undefined,
+      featureStatistics: this.segmentation.featureStatistics ?? undefined,
     });
   }
 
   private replaceField(): void {
+    const { learningRate, klWeight } = this.settings;
     this.releaseField();
-    ({ trainer: this.trainer, renderer: this.renderer, evaluator: this.evaluator, snapshot: this.snapshot } = this.buildField());
+    this.field = this.buildField(learningRate, klWeight);
   }
 
   private releaseField(): void {
-    this.renderer.destroy();
-    this.evaluator.destroy();
-    this.snapshot.destroy();
+    this.field.renderer.destroy();
+    this.field.evaluator.destroy();
+    this.field.snapshot.destroy();
   }
 
-  destroy(): void {
+  /** Frees the GPU buffers once the work asked for before has finished; later calls fail. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    await this.queue;
     if (this.destroyed) return;
     this.destroyed = true;
     this.releaseField();

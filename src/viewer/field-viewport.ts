@@ -159,6 +159,18 @@ export class FieldViewport {
     return a.every((v, i) => Math.abs(v - cam.c2w[i]!) < 1e-4);
   }
 
+  /** The training camera whose centre is nearest the view's. */
+  nearestCamera(): number {
+    const c = this.viewCamera(1, 1).c2w;
+    let best = 0;
+    let bestDistance = Infinity;
+    this.cameras.forEach((f, i) => {
+      const d = Math.hypot(f.c2w[3]! - c[3]!, f.c2w[7]! - c[7]!, f.c2w[11]! - c[11]!);
+      if (d < bestDistance) [best, bestDistance] = [i, d];
+    });
+    return best;
+  }
+
   /** The training camera the view is at, or -1. */
   get currentCamera(): number {
     return this.selected;

@@ -31,7 +31,7 @@ export interface PixelInfo {
   /** All K classes, in class order (the embedding's order). */
   probs: InspectorProbability[];
   /** The pre-softmax embedding, K values. */
-  embedding: Float32Array | number[];
+  embedding: ArrayLike<number>;
   segment: number | null;
   /**
    * The segment's appearance against the segmenter's training examples of the pixel's likeliest
