@@ -214,11 +214,11 @@ export class DiscoveryPipeline {
   }
 
   /**
-   * Trains `count` steps, reading the losses back once at the end (a read-back stalls the GPU
-   * queue: the caller picks how often). Throws TrainingDivergedError when the loss is not finite,
+   * Trains `count` steps, rebalancing the batch every `stepsPerSync` steps and reading the losses
+   * back once at the end (a read-back stalls the GPU queue: the caller picks how often). Throws TrainingDivergedError when the loss is not finite,
    * leaving the field as it is (see rollBack()).
    */
-  train(count: number, stepsPerSync = 4): Promise<BatchLosses> {
+  train(count: number, stepsPerSync: number): Promise<BatchLosses> {
     return this.serial(async () => {
       const { trainer, snapshot } = this.field;
       for (let done = 0; done < count;) {

@@ -15,6 +15,7 @@ import { loadScanInWorker } from '../scan/load-scan-in-worker.ts';
 import { generateScanInBrowser } from '../synth/generate-in-browser.ts';
 import { NYU13_CLASSES } from '../synth/nyu13-classes.ts';
 import type { PresetName } from '../synth/synth-options.ts';
+import { DEFAULT_RUN_SETTINGS } from './run-settings.ts';
 
 export interface BenchmarkOptions {
   preset: PresetName;
@@ -60,8 +61,6 @@ export interface BenchmarkResult {
 const KNOWN_CLASS_IDS = NYU13_CLASSES.filter((c) => c.known).map((c) => c.id);
 // The benchmark measures the field, not a segmenter: targets are the known classes' ground truth.
 const LABEL_TARGETS = { from: 'labels', knownClasses: KNOWN_CLASS_IDS } as const;
-/** Steps between read-backs (the batch balancing reads the last step's sample total). */
-const STEPS_PER_SYNC = 4;
 const PROFILED_STEPS = 4;
 
 export async function runBenchmark(ctx: GpuContext, options: BenchmarkOptions, log: (line: string) => void): Promise<BenchmarkResult> {
@@ -109,7 +108,8 @@ export async function runBenchmark(ctx: GpuContext, options: BenchmarkOptions, l
   };
   while (trainMs < options.seconds * 1000) {
     const started = performance.now();
-    for (let i = 0; i < STEPS_PER_SYNC; i++) {
+    // Steps between read-backs (the batch balancing reads the last step's sample total), as a run's slice.
+    for (let i = 0; i < DEFAULT_RUN_SETTINGS.stepsPerSlice; i++) {
       raysTrained += trainer.activeRays;
       trainer.step();
     }

@@ -1,7 +1,8 @@
 /**
  * Which onnxruntime-web execution provider runs the segmenter. On a software WebGPU adapter
- * (SwiftShader, llvmpipe, WARP) the wasm provider is ~50x faster than the WebGPU one (DESIGN.md
- * §6; DeepLabV3: ~0.2 s against ~11 s a frame), so WebGPU is picked only on a hardware adapter.
+ * (SwiftShader, llvmpipe, WARP) the wasm provider is ~50x faster than the WebGPU one (DeepLabV3
+ * PASCAL VOC on SwiftShader: ~0.2 s against ~11 s a frame), so WebGPU is picked only on a
+ * hardware adapter.
  * The caller may override the choice; the reason is kept so the page can show it.
  */
 import type { AdapterSummary } from '../gpu/gpu-context.ts';
