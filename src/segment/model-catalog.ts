@@ -16,7 +16,8 @@ export interface CatalogEntry {
   source: { kind: 'bundled'; modelPath: string; manifestPath: string } | { kind: 'download'; entry: ModelEntry };
 }
 
-const PASCAL_VOC_CLASSES = [
+/** PASCAL VOC's 21 classes in the order of DeepLabV3's logits (channel 0 the catch-all background). */
+export const PASCAL_VOC_CLASSES: readonly string[] = [
   'background',
   'aeroplane',
   'bicycle',

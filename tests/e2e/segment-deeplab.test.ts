@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { encode } from 'fast-png';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEEPLAB_V3_PASCAL_MANIFEST } from '../../src/segment/model-catalog.ts';
+import { DEEPLAB_V3_PASCAL_MANIFEST, PASCAL_VOC_CLASSES } from '../../src/segment/model-catalog.ts';
 import { startStaticServer, type StaticServer } from '../../src/cli/static-server.ts';
 import { argmax } from '../../src/segment/class-distribution.ts';
 import { resizeFeatureMap, sampleFeatures } from '../../src/segment/feature-query.ts';
@@ -29,29 +29,7 @@ import { writeFiles } from '../helpers/scan-fixtures.ts';
 const MODEL_FILE = 'models/deeplabv3-mnv2-pascal/model.onnx';
 const MODEL = sharedPath(MODEL_FILE);
 const HAS_MODEL = hasShared(MODEL_FILE);
-const VOC = [
-  'background',
-  'aeroplane',
-  'bicycle',
-  'bird',
-  'boat',
-  'bottle',
-  'bus',
-  'car',
-  'cat',
-  'chair',
-  'cow',
-  'diningtable',
-  'dog',
-  'horse',
-  'motorbike',
-  'person',
-  'pottedplant',
-  'sheep',
-  'sofa',
-  'train',
-  'tvmonitor',
-];
+const VOC = PASCAL_VOC_CLASSES;
 const K = VOC.length;
 const W = 320;
 const H = 240;

@@ -5,35 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkManifest, proposeManifest, type ModelSignature } from '../../src/segment/manifest-check.ts';
-import { DEEPLAB_V3_PASCAL_MANIFEST } from '../../src/segment/model-catalog.ts';
+import { DEEPLAB_V3_PASCAL_MANIFEST, PASCAL_VOC_CLASSES } from '../../src/segment/model-catalog.ts';
 import { ManifestError, parseManifest, parseManifestText, type SegmenterManifest } from '../../src/segment/segmenter-manifest.ts';
 
 const SHA = '48a46b346ca7e2e96760b8a10a302046a3b5a9ce55e59d4c659c36d9cbd44118';
 
-// DeepLabV3 MobileNetV2 PASCAL VOC as its README describes it (../shared/models/deeplabv3-mnv2-pascal).
-const VOC = [
-  'background',
-  'aeroplane',
-  'bicycle',
-  'bird',
-  'boat',
-  'bottle',
-  'bus',
-  'car',
-  'cat',
-  'chair',
-  'cow',
-  'diningtable',
-  'dog',
-  'horse',
-  'motorbike',
-  'person',
-  'pottedplant',
-  'sheep',
-  'sofa',
-  'train',
-  'tvmonitor',
-];
+const VOC = PASCAL_VOC_CLASSES;
 const good = (): Record<string, unknown> => ({
   ...structuredClone(DEEPLAB_V3_PASCAL_MANIFEST),
   name: 'DeepLabV3 MobileNetV2 PASCAL VOC',
