@@ -13,6 +13,9 @@ export default defineConfig({
     // The page is one app loaded from localhost: three.js alone is ~700 kB minified. Vite's
     // 500 kB warning would land on stderr of every headless command (which promise one line).
     chunkSizeWarningLimit: 2048,
+    // Likewise the bundler's warning that plugins took long, which a loaded machine (CI's two
+    // cores) prints on some builds and not others.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   worker: { format: 'es' },
   server: { host: '127.0.0.1' },

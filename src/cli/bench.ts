@@ -2,9 +2,10 @@
  * npm run bench -- [--preset bench] [--seed N] [--seconds S] [--eval-every S] --json OUT.json
  *
  * Trains the Embedding-NeRF in headless Chromium on a generated scene for S seconds and writes the
- * figures (see src/app/benchmark.ts for every key).
+ * figures (see src/run/benchmark.ts for every key).
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { BenchmarkResult } from '../run/benchmark.ts';
 import { PRESETS, type PresetName } from '../synth/synth-options.ts';
 import { intOption, parseArgs, runCommand, stringOption, UsageError } from './args.ts';
@@ -30,6 +31,7 @@ await runCommand(
     try {
       const options = { preset, seed, seconds, ...(evalEvery !== undefined && { evalEverySeconds: evalEvery }) };
       const result = await headless.page.evaluate((o) => window.neurncd.bench(o), options);
+      await mkdir(dirname(resolve(out)), { recursive: true });
       await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
       summarise(result);
       console.log(`wrote ${out}`);

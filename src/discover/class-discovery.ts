@@ -61,7 +61,7 @@ export interface DiscoverySettings {
 export const MAX_KNOWN_ENTROPY = 0.5;
 
 /**
- * Defaults as measured on generated rooms (README, Discovery): HDBSCAN, since MCL at the paper's
+ * Defaults as measured on generated rooms (docs/discovery.md, docs/results.md): HDBSCAN, since MCL at the paper's
  * inflation 12 splits this graph into hundreds of small clusters. A ratio of 1.2 to the median
  * entropy kept uncertain known classes (objects, table) known where a fixed 0.35 had turned them
  * novel. minSamples 3 (instead of HDBSCAN's usual minClusterSize) lets a small object seen in

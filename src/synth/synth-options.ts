@@ -3,7 +3,7 @@
 export const PRESETS = {
   /** For unit tests: a few small frames. */
   tiny: { frames: 8, width: 64, height: 48 },
-  /** The page's built-in demo. */
+  /** A room of the demo's size at full resolution (the page's built-in demo is 40 frames of it at 160x120). */
   demo: { frames: 100, width: 320, height: 240 },
   /** The benchmark and evaluation scenes (a different room per seed). */
   bench: { frames: 200, width: 320, height: 240 },
