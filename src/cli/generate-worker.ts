@@ -1,11 +1,6 @@
 /** A Node worker thread that renders generator frames on request (see src/synth/frame-job.ts). */
 import { parentPort } from 'node:worker_threads';
-import { renderFrameJob, type FrameRequest } from '../synth/frame-job.ts';
+import { frameJobHandlers, type FrameJobApi } from '../synth/frame-job.ts';
+import { serveRequests } from '../worker/serve-requests.ts';
 
-parentPort!.on('message', (request: FrameRequest) => {
-  const result = renderFrameJob(request);
-  parentPort!.postMessage(
-    result,
-    result.files.map(([, bytes]) => bytes.buffer as ArrayBuffer),
-  );
-});
+serveRequests<FrameJobApi>(parentPort!, frameJobHandlers);

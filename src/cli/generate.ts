@@ -10,9 +10,11 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { renderFramesOnPool, type FrameWorkerPort } from '../synth/frame-pool.ts';
+import type { FrameJobApi } from '../synth/frame-job.ts';
+import { renderFramesOnPool } from '../synth/frame-pool.ts';
 import { resolveSynthOptions, SynthOptionsError, type PresetName, type SynthOptions } from '../synth/synth-options.ts';
 import { buildWorld, metadataFiles } from '../synth/synthetic-scan.ts';
+import { WorkerClient } from '../worker/worker-client.ts';
 import { intOption, parseArgs, runCommand, stringOption, UsageError } from './args.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,22 +30,17 @@ async function writeAll(out: string, files: Iterable<[string, Uint8Array]>): Pro
 async function renderFrames(options: SynthOptions, out: string, jobs: number, onFrame: (done: number) => void): Promise<void> {
   const workerScript = join(here, '..', '..', 'tools', 'ts-worker.mjs');
   const workerData = { module: pathToFileURL(join(here, 'generate-worker.ts')).href };
-  const workers = Array.from({ length: Math.max(1, Math.min(jobs, options.frames)) }, () => new Worker(workerScript, { workerData }));
-  const ports: FrameWorkerPort[] = workers.map((worker) => ({
-    post: (request) => worker.postMessage(request),
-    listen: (onResult, onError) => {
-      worker.on('message', onResult);
-      worker.on('error', onError);
-      worker.on('exit', (code) => onError(new Error(`generator worker exited with code ${code}`)));
-    },
-  }));
+  const workers = Array.from(
+    { length: Math.max(1, Math.min(jobs, options.frames)) },
+    () => new WorkerClient<FrameJobApi>(new Worker(workerScript, { workerData }), { name: 'generator worker' }),
+  );
   try {
-    await renderFramesOnPool(options, ports, async (result, done) => {
+    await renderFramesOnPool(options, workers, async (result, done) => {
       await writeAll(out, result.files);
       onFrame(done);
     });
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all(workers.map((w) => w.dispose()));
   }
 }
 

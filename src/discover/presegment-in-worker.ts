@@ -3,17 +3,13 @@
  * (presegment-worker.ts) answers requests in order. Where there are no workers (Node: tests, the
  * CLI) it runs them in place, with the same promise-based interface.
  */
+import { WorkerClient } from '../worker/worker-client.ts';
 import { presegment, type DepthView, type PreSegmentation, type PreSegmentationSettings } from './pre-segmentation.ts';
-import type { PreSegmentReply, PreSegmentRequest } from './presegment-worker.ts';
+import type { PreSegmentApi } from './presegment-worker.ts';
 import { backProject, overlapsOfPoints, type SegmentOverlap, type ViewOverlapSettings, type ViewPoints } from './view-overlaps.ts';
 
-/** A request before it is numbered (Omit on each member of the union). */
-type Request = PreSegmentRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
-
 export class PreSegmenter {
-  private worker: Worker | null = null;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: never) => void; reject: (e: Error) => void }>();
+  private worker: WorkerClient<PreSegmentApi> | null = null;
 
   /** Views segmented without workers with a camera, for overlaps(). */
   private placedHere: ViewPoints[] = [];
@@ -30,8 +26,7 @@ export class PreSegmenter {
         resolve(segmentation);
       });
     }
-    return this.ask<PreSegmentation>({
-      kind: 'segment',
+    return this.client().call('segment', {
       view,
       ...(settings !== undefined ? { settings } : {}),
       ...(c2w ? { c2w: Array.from(c2w) } : {}),
@@ -50,43 +45,29 @@ export class PreSegmenter {
         resolve(result);
       });
     }
-    return this.ask<SegmentOverlap[][][]>({ kind: 'overlaps', ...(settings !== undefined ? { settings } : {}) });
-  }
-
-  private ask<T>(request: Request): Promise<T> {
-    const worker = this.worker ?? this.startWorker();
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (r: never) => void, reject });
-      worker.postMessage({ id, ...request } as PreSegmentRequest);
-    });
+    return this.client().call('overlaps', settings !== undefined ? { settings } : {});
   }
 
   /** Stops the worker; requests still waiting are rejected. The next segment() starts a new one. */
   dispose(): void {
-    this.stop(new Error('the pre-segmenter was disposed'));
+    void this.worker?.dispose(new Error('the pre-segmenter was disposed'));
+    this.worker = null;
   }
 
-  private startWorker(): Worker {
-    const worker = new Worker(new URL('./presegment-worker.ts', import.meta.url), { type: 'module', name: 'pre-segmenter' });
-    worker.onmessage = (event: MessageEvent<PreSegmentReply>) => {
-      const reply = event.data;
-      const waiting = this.pending.get(reply.id);
-      if (!waiting) return;
-      this.pending.delete(reply.id);
-      if ('error' in reply) waiting.reject(new Error(reply.error));
-      else waiting.resolve(reply.result as never);
-    };
-    // A worker that failed to load or crashed answers nothing more: fail what waits, start afresh next time.
-    worker.onerror = (event) => this.stop(new Error(`the pre-segmentation worker failed: ${event.message}`));
+  private client(): WorkerClient<PreSegmentApi> {
+    if (this.worker) return this.worker;
+    const worker = new WorkerClient<PreSegmentApi>(
+      new Worker(new URL('./presegment-worker.ts', import.meta.url), { type: 'module', name: 'pre-segmenter' }),
+      {
+        name: 'the pre-segmentation worker',
+        // A worker that failed to load or crashed answers nothing more (what waited is rejected): start afresh next time.
+        onFailure: () => {
+          void worker.dispose();
+          if (this.worker === worker) this.worker = null;
+        },
+      },
+    );
     this.worker = worker;
     return worker;
-  }
-
-  private stop(error: Error): void {
-    this.worker?.terminate();
-    this.worker = null;
-    for (const p of this.pending.values()) p.reject(error);
-    this.pending.clear();
   }
 }

@@ -1,11 +1,12 @@
 /// <reference lib="webworker" />
 /**
  * Loads a scan off the main thread: decoding and resizing every frame happens here, the page gets
- * the finished Scan (its arrays transferred, not copied) or a ScanError message.
+ * the finished Scan (its arrays transferred, not copied) or the ScanError.
  */
+import { serveRequests, WithTransfer } from '../worker/serve-requests.ts';
+import { buffersOf } from '../worker/worker-protocol.ts';
 import { decodeImageBrowser } from './browser-image-decoder.ts';
 import { loadScan } from './load-scan.ts';
-import { ScanError } from './scan-error.ts';
 import { BlobSource, MemorySource, zipSource, type ScanSource } from './scan-source.ts';
 import type { Scan } from './scan.ts';
 
@@ -20,10 +21,9 @@ export interface ScanLoadRequest {
   background: [number, number, number];
 }
 
-export type ScanLoadMessage =
-  { type: 'progress'; done: number; total: number } | { type: 'done'; scan: Scan } | { type: 'error'; message: string; file?: string };
-
-const scope = self as unknown as DedicatedWorkerGlobalScope;
+export interface ScanLoadApi {
+  load: { args: ScanLoadRequest; result: Scan; progress: { done: number; total: number } };
+}
 
 async function open(input: ScanInput): Promise<ScanSource> {
   switch (input.kind) {
@@ -36,21 +36,14 @@ async function open(input: ScanInput): Promise<ScanSource> {
   }
 }
 
-scope.onmessage = async (event: MessageEvent<ScanLoadRequest>) => {
-  const { input, longSide, background } = event.data;
-  try {
+serveRequests<ScanLoadApi>(self as unknown as DedicatedWorkerGlobalScope, {
+  load: async ({ input, longSide, background }, progress) => {
     const scan = await loadScan(await open(input), {
       decodeImage: decodeImageBrowser,
       longSide,
       background,
-      onProgress: (done, total) => scope.postMessage({ type: 'progress', done, total } satisfies ScanLoadMessage),
+      onProgress: (done, total) => progress({ done, total }),
     });
-    const transfer = scan.frames.flatMap((f) =>
-      [f.rgba.buffer, f.depth?.buffer, f.labels?.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer),
-    );
-    scope.postMessage({ type: 'done', scan } satisfies ScanLoadMessage, transfer);
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    scope.postMessage({ type: 'error', message, ...(e instanceof ScanError ? { file: e.file } : {}) } satisfies ScanLoadMessage);
-  }
-};
+    return new WithTransfer(scan, buffersOf(...scan.frames.flatMap((f) => [f.rgba, f.depth, f.labels])));
+  },
+});

@@ -6,6 +6,8 @@
  * leaves the previous one in place. Requests are answered in order, one frame at a time.
  */
 import * as ort from 'onnxruntime-web';
+import { serveRequests, WithTransfer } from '../worker/serve-requests.ts';
+import { buffersOf } from '../worker/worker-protocol.ts';
 import { argmax, entropy, softmax } from './class-distribution.ts';
 import type { ExecutionProvider } from './execution-provider.ts';
 import { resizeFeatureMap } from './feature-query.ts';
@@ -15,8 +17,6 @@ import { modelInputSize, preprocess, type RgbaImage } from './preprocess.ts';
 import { parseManifest, type SegmenterManifest } from './segmenter-manifest.ts';
 
 export interface LoadRequest {
-  type: 'load';
-  id: number;
   /** The ONNX file's bytes (transferred). */
   bytes: ArrayBuffer;
   fileName: string;
@@ -28,16 +28,12 @@ export interface LoadRequest {
 }
 
 export interface SegmentRequest {
-  type: 'segment';
-  id: number;
   image: RgbaImage;
   /** The resolution the outputs come back at (the scan's training resolution). */
   outputSize: { width: number; height: number };
   /** Also return the model's input tensor and raw logits (for tests against a reference). */
   debug: boolean;
 }
-
-export type SegmentWorkerRequest = LoadRequest | SegmentRequest;
 
 export interface LoadedModel {
   manifest: SegmenterManifest;
@@ -65,13 +61,10 @@ export interface SegmentOutput {
 
 export type SegmentProgressStage = 'preprocess' | 'inference' | 'postprocess';
 
-export type SegmentWorkerMessage =
-  | { type: 'loaded'; id: number; model: LoadedModel }
-  | { type: 'progress'; id: number; stage: SegmentProgressStage }
-  | { type: 'segmented'; id: number; output: SegmentOutput }
-  | { type: 'error'; id: number; message: string };
-
-const scope = self as unknown as DedicatedWorkerGlobalScope;
+export interface SegmentWorkerApi {
+  load: { args: LoadRequest; result: LoadedModel };
+  segment: { args: SegmentRequest; result: SegmentOutput; progress: SegmentProgressStage };
+}
 
 let current: { session: ort.InferenceSession; model: LoadedModel } | null = null;
 let runtimeConfigured = false;
@@ -197,33 +190,24 @@ async function segment(request: SegmentRequest, progress: (stage: SegmentProgres
   return output;
 }
 
-function transferables(output: SegmentOutput): Transferable[] {
-  const list: ArrayBuffer[] = [output.logits.buffer, output.entropy.buffer, output.argmax.buffer] as ArrayBuffer[];
-  if (output.features) list.push(output.features.data.buffer as ArrayBuffer);
-  if (output.debug) list.push(output.debug.input.buffer as ArrayBuffer, output.debug.output.buffer as ArrayBuffer);
-  return [...new Set(list)];
-}
-
 // Requests run strictly one after another: one frame (or load) at a time.
-let queue: Promise<void> = Promise.resolve();
-
-scope.onmessage = (event: MessageEvent<SegmentWorkerRequest>) => {
-  const request = event.data;
-  queue = queue.then(async () => {
-    const post = (message: SegmentWorkerMessage, transfer: Transferable[] = []): void => scope.postMessage(message, transfer);
-    try {
-      if (request.type === 'load') {
-        const loaded = await load(request);
-        const previous = current;
-        current = loaded;
-        await previous?.session.release();
-        post({ type: 'loaded', id: request.id, model: loaded.model });
-      } else {
-        const output = await segment(request, (stage) => post({ type: 'progress', id: request.id, stage }));
-        post({ type: 'segmented', id: request.id, output }, transferables(output));
-      }
-    } catch (e) {
-      post({ type: 'error', id: request.id, message: e instanceof Error ? e.message : String(e) });
-    }
-  });
-};
+serveRequests<SegmentWorkerApi>(
+  self as unknown as DedicatedWorkerGlobalScope,
+  {
+    load: async (request) => {
+      const loaded = await load(request);
+      const previous = current;
+      current = loaded;
+      await previous?.session.release();
+      return loaded.model;
+    },
+    segment: async (request, progress) => {
+      const output = await segment(request, progress);
+      return new WithTransfer(
+        output,
+        buffersOf(output.logits, output.entropy, output.argmax, output.features?.data, output.debug?.input, output.debug?.output),
+      );
+    },
+  },
+  { oneAtATime: true },
+);

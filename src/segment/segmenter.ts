@@ -6,10 +6,11 @@
  * by frame index for the session; loading another model empties the cache.
  */
 import type { AdapterSummary } from '../gpu/gpu-context.ts';
+import { WorkerClient } from '../worker/worker-client.ts';
 import { chooseExecutionProvider, wasmThreads, type ExecutionProvider } from './execution-provider.ts';
 import { fetchBytes, ModelStore } from './model-store.ts';
 import type { RgbaImage } from './preprocess.ts';
-import type { LoadedModel, SegmentOutput, SegmentProgressStage, SegmentWorkerMessage, SegmentWorkerRequest } from './segment-worker.ts';
+import type { LoadedModel, SegmentOutput, SegmentProgressStage, SegmentWorkerApi } from './segment-worker.ts';
 import { SegmentedFrame } from './segmented-frame.ts';
 import { parseManifest } from './segmenter-manifest.ts';
 
@@ -26,9 +27,6 @@ export interface ModelSource {
   manifestName?: string;
 }
 
-/** Omit applied to each member of a union (plain Omit merges the members). */
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-
 export type LoadProgress = (stage: 'download' | 'load', loaded: number, total: number) => void;
 
 const baseName = (url: string): string => decodeURIComponent(new URL(url, location.href).pathname.split('/').pop() || url);
@@ -41,19 +39,12 @@ export interface ModelEntry {
 }
 
 export class Segmenter {
-  private worker: Worker;
+  /** The worker frames go to; each worker has its own requests pending. */
+  private worker: WorkerClient<SegmentWorkerApi>;
+  /** Workers for another provider while their first model loads; one replaces `worker` once loaded. */
+  private readonly freshWorkers = new Set<WorkerClient<SegmentWorkerApi>>();
   /** The provider of the worker's first session: onnxruntime sets up its wasm module for it once. */
   private workerProvider: ExecutionProvider | null = null;
-  private nextId = 1;
-  private readonly pending = new Map<
-    number,
-    {
-      worker: Worker;
-      resolve: (m: SegmentWorkerMessage) => void;
-      reject: (e: Error) => void;
-      progress?: (stage: SegmentProgressStage) => void;
-    }
-  >();
   private loaded: SegmenterInfo | null = null;
   private readonly loadedListeners = new Set<(info: SegmenterInfo) => void>();
   private cache = new Map<number, Promise<SegmentedFrame>>();
@@ -62,26 +53,11 @@ export class Segmenter {
     this.worker = this.startWorker();
   }
 
-  private startWorker(): Worker {
-    const worker = new Worker(new URL('./segment-worker.ts', import.meta.url), { type: 'module', name: 'segmenter' });
-    worker.onmessage = (event: MessageEvent<SegmentWorkerMessage>) => {
-      const msg = event.data;
-      const waiting = this.pending.get(msg.id);
-      if (!waiting) return;
-      if (msg.type === 'progress') return waiting.progress?.(msg.stage);
-      this.pending.delete(msg.id);
-      if (msg.type === 'error') waiting.reject(new Error(msg.message));
-      else waiting.resolve(msg);
-    };
-    worker.onerror = (event) => {
-      const error = new Error(`the segmenter worker failed: ${event.message}`);
-      for (const [id, p] of this.pending) {
-        if (p.worker !== worker) continue;
-        p.reject(error);
-        this.pending.delete(id);
-      }
-    };
-    return worker;
+  private startWorker(): WorkerClient<SegmentWorkerApi> {
+    return new WorkerClient<SegmentWorkerApi>(
+      new Worker(new URL('./segment-worker.ts', import.meta.url), { type: 'module', name: 'segmenter' }),
+      { name: 'the segmenter worker' },
+    );
   }
 
   /** The loaded model, or null. */
@@ -95,19 +71,6 @@ export class Segmenter {
     return () => this.loadedListeners.delete(listener);
   }
 
-  private request(
-    message: WithoutId<SegmentWorkerRequest>,
-    transfer: Transferable[] = [],
-    progress?: (stage: SegmentProgressStage) => void,
-    worker: Worker = this.worker,
-  ): Promise<SegmentWorkerMessage> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { worker, resolve, reject, progress });
-      worker.postMessage({ ...message, id } as SegmentWorkerRequest, transfer);
-    });
-  }
-
   /** Loads a model; on failure the previous model (and its cache) stays. */
   async load(source: ModelSource, options: { provider?: ExecutionProvider } = {}): Promise<SegmenterInfo> {
     const choice = chooseExecutionProvider(this.adapter(), options.provider);
@@ -116,13 +79,14 @@ export class Segmenter {
     // replaces the current one only once the model has loaded there.
     const fresh = this.workerProvider !== null && this.workerProvider !== choice.provider;
     const worker = fresh ? this.startWorker() : this.worker;
+    if (fresh) this.freshWorkers.add(worker);
     // Even a failed load may have set the module up: the worker is committed to this provider.
     if (!fresh) this.workerProvider = choice.provider;
-    let reply: SegmentWorkerMessage;
+    let model: LoadedModel;
     try {
-      reply = await this.request(
+      model = await worker.call(
+        'load',
         {
-          type: 'load',
           bytes: source.bytes,
           fileName: source.fileName,
           manifest: source.manifest,
@@ -130,29 +94,21 @@ export class Segmenter {
           provider: choice.provider,
           numThreads: wasmThreads(globalThis.crossOriginIsolated === true, navigator.hardwareConcurrency),
         },
-        [source.bytes],
-        undefined,
-        worker,
+        { transfer: [source.bytes] },
       );
     } catch (e) {
-      if (fresh) worker.terminate();
+      if (fresh) void worker.dispose();
       throw e;
+    } finally {
+      this.freshWorkers.delete(worker);
     }
     if (fresh) {
       this.workerProvider = choice.provider;
-      const old = this.worker;
-      old.terminate();
-      this.worker = worker;
       // Frames still queued on the old worker would never be answered.
-      const error = new Error('another segmenter was loaded before this frame was segmented');
-      for (const [id, p] of this.pending) {
-        if (p.worker !== old) continue;
-        p.reject(error);
-        this.pending.delete(id);
-      }
+      void this.worker.dispose(new Error('another segmenter was loaded before this frame was segmented'));
+      this.worker = worker;
     }
-    if (reply.type !== 'loaded') throw new Error('the segmenter worker answered out of turn');
-    this.loaded = { ...reply.model, providerReason: choice.reason };
+    this.loaded = { ...model, providerReason: choice.reason };
     this.cache = new Map();
     for (const listener of this.loadedListeners) listener(this.loaded);
     return this.loaded;
@@ -224,18 +180,12 @@ export class Segmenter {
     if (!this.loaded) throw new Error('no segmenter is loaded');
     // A copy is sent so the caller's frame stays intact.
     const copy = { width: image.width, height: image.height, rgba: new Uint8Array(image.rgba) };
-    const reply = await this.request(
-      {
-        type: 'segment',
-        image: copy,
-        outputSize: options.outputSize ?? { width: image.width, height: image.height },
-        debug: options.debug ?? false,
-      },
-      [copy.rgba.buffer],
-      options.onProgress,
+    const output = await this.worker.call(
+      'segment',
+      { image: copy, outputSize: options.outputSize ?? { width: image.width, height: image.height }, debug: options.debug ?? false },
+      { transfer: [copy.rgba.buffer], onProgress: options.onProgress },
     );
-    if (reply.type !== 'segmented') throw new Error('the segmenter worker answered out of turn');
-    return { frame: new SegmentedFrame(reply.output), debug: reply.output.debug };
+    return { frame: new SegmentedFrame(output), debug: output.debug };
   }
 
   /** Whether a frame's segmentation is already cached (or on its way). */
@@ -277,9 +227,8 @@ export class Segmenter {
   }
 
   dispose(): void {
-    this.worker.terminate();
     const error = new Error('the segmenter was disposed');
-    for (const p of this.pending.values()) p.reject(error);
-    this.pending.clear();
+    void this.worker.dispose(error);
+    for (const worker of this.freshWorkers) void worker.dispose(error);
   }
 }

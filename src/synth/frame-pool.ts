@@ -1,38 +1,26 @@
 /**
  * Hands generator frames to a set of workers, one request in flight per worker, next frame to
  * whichever finishes first. The workers are Node worker threads or browser Web Workers behind the
- * same small port interface.
+ * same client (src/worker/worker-client.ts).
  */
-import type { FrameRequest, FrameResult } from './frame-job.ts';
+import type { WorkerClient } from '../worker/worker-client.ts';
+import type { FrameJobApi, FrameResult } from './frame-job.ts';
 import type { SynthOptions } from './synth-options.ts';
-
-export interface FrameWorkerPort {
-  post(request: FrameRequest): void;
-  /** Registers the callbacks for this worker's results and failures. */
-  listen(onResult: (result: FrameResult) => void, onError: (error: Error) => void): void;
-}
 
 export async function renderFramesOnPool(
   options: SynthOptions,
-  ports: FrameWorkerPort[],
-  /** Called with each result; the next request goes out once its promise settles. */
+  workers: WorkerClient<FrameJobApi>[],
+  /** Called with each result; the worker gets its next frame once the promise settles. */
   onResult: (result: FrameResult, framesDone: number) => Promise<void> | void,
 ): Promise<void> {
   let next = 0;
   let done = 0;
   await Promise.all(
-    ports.map(
-      (port) =>
-        new Promise<void>((finish, fail) => {
-          const feed = (): void => {
-            if (next >= options.frames) return finish();
-            port.post({ options, index: next++ });
-          };
-          port.listen((result) => {
-            Promise.resolve(onResult(result, ++done)).then(feed, fail);
-          }, fail);
-          feed();
-        }),
-    ),
+    workers.map(async (worker) => {
+      while (next < options.frames) {
+        const result = await worker.call('render', { options, index: next++ });
+        await onResult(result, ++done);
+      }
+    }),
   );
 }

@@ -2,8 +2,9 @@
  * Generates a synthetic scan inside the page, off the main thread: a pool of Web Workers renders
  * the frames; the result is the same file set (same bytes) that `npm run generate` writes.
  */
-import type { FrameResult } from './frame-job.ts';
-import { renderFramesOnPool, type FrameWorkerPort } from './frame-pool.ts';
+import { WorkerClient } from '../worker/worker-client.ts';
+import type { FrameJobApi } from './frame-job.ts';
+import { renderFramesOnPool } from './frame-pool.ts';
 import { resolveSynthOptions, type SynthOptions } from './synth-options.ts';
 import { buildWorld, metadataFiles } from './synthetic-scan.ts';
 
@@ -16,26 +17,18 @@ export async function generateScanInBrowser(
   const files = metadataFiles(buildWorld(options));
   const workers = Array.from(
     { length: Math.min(workerCount, options.frames) },
-    () => new Worker(new URL('./synth-worker.ts', import.meta.url), { type: 'module', name: 'synth' }),
+    () =>
+      new WorkerClient<FrameJobApi>(new Worker(new URL('./synth-worker.ts', import.meta.url), { type: 'module', name: 'synth' }), {
+        name: 'generator worker',
+      }),
   );
-  const ports: FrameWorkerPort[] = workers.map((worker) => ({
-    post: (request) => worker.postMessage(request),
-    listen: (onResult, onError) => {
-      worker.onmessage = (event: MessageEvent<FrameResult | { index: number; error: string }>) => {
-        const data = event.data;
-        if ('error' in data) onError(new Error(`generating frame ${data.index}: ${data.error}`));
-        else onResult(data);
-      };
-      worker.onerror = (event) => onError(new Error(`generator worker failed: ${event.message}`));
-    },
-  }));
   try {
-    await renderFramesOnPool(options, ports, (result, framesDone) => {
+    await renderFramesOnPool(options, workers, (result, framesDone) => {
       for (const [path, bytes] of result.files) files.set(path, bytes);
       onProgress(framesDone, options.frames);
     });
   } finally {
-    for (const w of workers) w.terminate();
+    for (const w of workers) void w.dispose();
   }
   return files;
 }
