@@ -1,5 +1,5 @@
 // Float addition on storage words, which WGSL lacks: a compare-and-swap loop on the bits of an
-// atomic<u32>. Prepended to kernels that scatter gradients (several threads adding to one
+// atomic<u32>. Composed with the kernels that scatter gradients (several threads adding to one
 // parameter); contention is low because hash-grid and MLP gradients spread over many words.
 
 fn atomic_add_f32(word: ptr<storage, atomic<u32>, read_write>, value: f32) {

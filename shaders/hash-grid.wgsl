@@ -11,9 +11,7 @@
 //   (feature-major, as the MLPs read them)
 //             (float atomics: several points share corners)
 //
-// Bindings: 0 params, 1 positions; encode: 2 table (and 6, the same as vec2), 3 features;
-// backward: 4 d_features, 5 grad.
-// Needs float-atomics.wgsl prepended.
+// requires: atomic_add_f32 (float-atomics.wgsl)
 
 override F: u32 = 2u;
 const MAX_LEVELS: u32 = 32u;

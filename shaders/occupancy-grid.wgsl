@@ -11,7 +11,7 @@
 //                step, approximately; capped by the grid's mean as instant-ngp does, so that a
 //                young, foggy field (every cell below the threshold) does not lose its surfaces
 //
-// Needs random.wgsl prepended.
+// requires: random_uniform (random.wgsl)
 //
 // Workgroup layout: 64 threads along x, one cell (pack_bits: one 32-cell word) each, folded into
 // y past 65535; sum_density: 64 threads sum SUM_CELLS cells each, then the workgroup's 64 sums

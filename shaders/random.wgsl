@@ -1,4 +1,4 @@
-// Stateless random numbers for kernels (prepended to the kernels that draw): a PCG-style hash
+// Stateless random numbers for the kernels that draw: a PCG-style hash
 // gives independent streams per (seed, item, draw), so two passes that draw for the same item
 // with the same seed get the same numbers without storing them.
 

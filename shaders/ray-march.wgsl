@@ -1,8 +1,8 @@
 // Camera rays and the occupancy march, shared by the kernels that cast rays into the field (the
-// training sampler, the view renderer): prepended to them, like random.wgsl. Keeping one copy
-// keeps training and rendering on exactly the same rays, samples and view encoding.
+// training sampler, the view renderer). Keeping one copy keeps training and rendering on exactly
+// the same rays, samples and view encoding.
 //
-// The including shader declares `occupancy: array<u32>`, the occupancy bitfield (res^3 cells).
+// requires: occupancy (the including kernel's binding: array<u32>, the occupancy bitfield of res^3 cells)
 //
 // Camera records: row-major camera-to-world rows 0..2 (OpenCV axes, normalised scene), then
 // (fx, fy, cx, cy), then (width, height, first pixel, 0) as bits.

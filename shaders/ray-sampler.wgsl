@@ -9,7 +9,8 @@
 //                  the ray's view-direction encoding for each sample, and its (first, count), cut
 //                  at the sample capacity.
 //
-// Needs random.wgsl and ray-march.wgsl (camera records, unit cube, occupancy test, SH) prepended.
+// requires: random_uniform (random.wgsl)
+// requires: Camera, pixel_ray, unit_cube, occupied, sh16 (ray-march.wgsl)
 //
 // Workgroup layout (both): 64 threads along x, one ray each (folded into y past 65535).
 

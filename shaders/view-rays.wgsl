@@ -1,6 +1,8 @@
 // A whole view of the field, one tile of pixels at a time: every pixel's ray, its samples in the
 // occupied cells, the field's input for them, and, once the volume renderer has composited the
-// tile, each pixel's output record. Needs ray-march.wgsl prepended.
+// tile, each pixel's output record.
+//
+// requires: Camera, PixelRay, pixel_ray, unit_cube, occupied, sh16 (ray-march.wgsl)
 //
 // A tile is `rays` consecutive pixels (row-major) from `first_pixel`, or, for a list of pixels
 // (`listed`), the tile's entries of `pixel_list` (discovery reads a few pixels per segment); rays

@@ -8,6 +8,7 @@ import shader from '../../shaders/hash-grid.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+import { composeWgsl } from '../gpu/wgsl-compose.ts';
 
 export interface HashGridConfig {
   levels: number;
@@ -101,7 +102,7 @@ export class HashGrid {
     this.table = createStorageBuffer(this.device, bytes, 'hash grid table');
     this.grad = createStorageBuffer(this.device, bytes, 'hash grid gradient');
     this.device.queue.writeBuffer(this.table, 0, uniformInit(this.layout.parameterCount, init.seed, init.range));
-    const code = `${atomics}\n${shader}`;
+    const code = composeWgsl('hash-grid', { 'float-atomics.wgsl': atomics, 'hash-grid.wgsl': shader });
     const constants = { F: config.featuresPerLevel };
     this.encodeKernel = new ComputeKernel(cache, 'hash-grid', code, 'encode', constants);
     this.backwardKernel = new ComputeKernel(cache, 'hash-grid', code, 'backward', constants);

@@ -9,6 +9,7 @@ import { createStorageBuffer } from '../gpu/buffer-io.ts';
 import type { PassTimer } from '../gpu/pass-timer.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+import { composeWgsl } from '../gpu/wgsl-compose.ts';
 
 /** Profile label of the whole update (points, density, fold). */
 export const OCCUPANCY_STAGE = 'occupancy update';
@@ -25,7 +26,7 @@ export interface OccupancySettings {
   step: number;
 }
 
-const shader = `${random}\n${kernels}`;
+const shader = composeWgsl('occupancy-grid', { 'random.wgsl': random, 'occupancy-grid.wgsl': kernels });
 const WORKGROUP = 64;
 /** Cells each thread of sum_density adds (shaders/occupancy-grid.wgsl). */
 const SUM_CELLS = 64;

@@ -10,6 +10,7 @@ import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
 import type { PassTimer } from '../gpu/pass-timer.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
+import { composeWgsl } from '../gpu/wgsl-compose.ts';
 import type { TrainingFrames } from './training-frames.ts';
 
 export interface SamplerSettings {
@@ -34,7 +35,7 @@ export interface SampleBatch {
   colourInput: GPUBuffer;
 }
 
-const shader = `${random}\n${march}\n${kernels}`;
+const shader = composeWgsl('ray-sampler', { 'random.wgsl': random, 'ray-march.wgsl': march, 'ray-sampler.wgsl': kernels });
 /** Profile label of a whole batch draw (rays, prefix sum, samples). */
 export const SAMPLER_STAGE = 'sample rays';
 const WORKGROUP = 64;

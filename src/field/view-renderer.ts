@@ -12,6 +12,7 @@ import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import { ComputePasses } from '../gpu/compute-passes.ts';
 import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
+import { composeWgsl } from '../gpu/wgsl-compose.ts';
 import type { EmbeddingField, FieldBatch } from './embedding-field.ts';
 import type { TrainerSettings } from './field-trainer.ts';
 import { CAMERA_FLOATS } from './training-frames.ts';
@@ -146,7 +147,7 @@ export function depthInSceneUnits(depth: Float32Array, normalisation: { scale: n
   return depth.map((d) => d / normalisation.scale);
 }
 
-const shader = `${march}\n${kernels}`;
+const shader = composeWgsl('view-rays', { 'ray-march.wgsl': march, 'view-rays.wgsl': kernels });
 const WORKGROUP = 64;
 const PARAMS_BYTES = 48;
 
