@@ -3,17 +3,19 @@
 //   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr_t m / (sqrt(v) + eps_t)
 // with lr_t = lr sqrt(1 - b2^t) / (1 - b1^t) and eps_t = eps sqrt(1 - b2^t).
 //
-// Workgroup layout: 256 threads along x, one parameter each; workgroups fold into y past 65535.
+// Workgroup layout: 256 threads, one parameter each (numbered as dispatch.wgsl says).
+//
+// requires: Invocation, invocation_index (dispatch.wgsl)
+
+const WORKGROUP_SIZE: u32 = 256u;
 
 struct Params {
   count: u32,
-  groups_x: u32,
   lr_t: f32,
   eps_t: f32,
   beta1: f32,
   beta2: f32,
   weight_decay: f32,
-  _pad: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -22,9 +24,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> first_moment: array<f32>;
 @group(0) @binding(4) var<storage, read_write> second_moment: array<f32>;
 
-@compute @workgroup_size(256)
-fn step(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * params.groups_x) * 256u + lid;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn step(invocation: Invocation) {
+  let i = invocation_index(invocation, WORKGROUP_SIZE);
   if (i >= params.count) {
     return;
   }

@@ -12,27 +12,24 @@
 // Per-sample arrays are feature-major (value j of sample s at j * count + s), except raw and
 // d_raw, which the volume renderer reads as one vec4 per sample.
 //
-// Workgroup layout (all): 64 threads along x, one sample each (folded into y past 65535).
+// Workgroup layout (all): 64 threads, one sample each (numbered as dispatch.wgsl says).
+//
+// requires: Invocation, invocation_index (dispatch.wgsl)
+
+const WORKGROUP_SIZE: u32 = 64u;
 
 struct Params {
   count: u32,
-  groups_x: u32,
-  _pad0: u32,
-  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 
-fn sample_index(wid: vec3u, lid: u32) -> u32 {
-  return (wid.x + wid.y * params.groups_x) * 64u + lid;
-}
-
 @group(0) @binding(1) var<storage, read> density_out: array<f32>;
 @group(0) @binding(2) var<storage, read_write> colour_input: array<f32>;
 
-@compute @workgroup_size(64)
-fn gather_geometry(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let s = sample_index(wid, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gather_geometry(invocation: Invocation) {
+  let s = invocation_index(invocation, WORKGROUP_SIZE);
   if (s >= params.count) {
     return;
   }
@@ -44,9 +41,9 @@ fn gather_geometry(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_
 @group(0) @binding(3) var<storage, read> colour_out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> raw: array<vec4f>;
 
-@compute @workgroup_size(64)
-fn pack_raw(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let s = sample_index(wid, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn pack_raw(invocation: Invocation) {
+  let s = invocation_index(invocation, WORKGROUP_SIZE);
   if (s >= params.count) {
     return;
   }
@@ -57,9 +54,9 @@ fn pack_raw(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) 
 @group(0) @binding(5) var<storage, read> d_raw: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> d_colour_out: array<f32>;
 
-@compute @workgroup_size(64)
-fn split_colour_grad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let s = sample_index(wid, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn split_colour_grad(invocation: Invocation) {
+  let s = invocation_index(invocation, WORKGROUP_SIZE);
   if (s >= params.count) {
     return;
   }
@@ -73,9 +70,9 @@ fn split_colour_grad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
 @group(0) @binding(8) var<storage, read> d_embedding_in: array<f32>;
 @group(0) @binding(9) var<storage, read_write> d_density_out: array<f32>;
 
-@compute @workgroup_size(64)
-fn sum_density_grad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let s = sample_index(wid, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn sum_density_grad(invocation: Invocation) {
+  let s = invocation_index(invocation, WORKGROUP_SIZE);
   if (s >= params.count) {
     return;
   }

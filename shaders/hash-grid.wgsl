@@ -2,9 +2,9 @@
 // each level, the trilinear interpolation of F features stored at the 8 corners of the point's
 // grid cell; coarse levels index a dense grid, fine levels a hash table of the level's size.
 //
-// Workgroup layout (both kernels): 64 threads along x, one point each; workgroups fold into y past
-// 65535; z is the level. Neighbouring threads thus read the same level's table, which keeps the
-// coarse levels in cache.
+// Workgroup layout (both kernels): 64 threads, one point each (numbered as dispatch.wgsl says); z
+// is the level. Neighbouring threads thus read the same level's table, which keeps the coarse
+// levels in cache.
 //
 //   encode    features[(level * F + f) * count + point] = sum_c w_c * table[level][corner_c][f]
 //   backward  grad[level][corner_c][f] += w_c * d_features[(level * F + f) * count + point]
@@ -12,9 +12,11 @@
 //             (float atomics: several points share corners)
 //
 // requires: atomic_add_f32 (float-atomics.wgsl)
+// requires: Invocation, invocation_index (dispatch.wgsl)
 
 override F: u32 = 2u;
 const MAX_LEVELS: u32 = 32u;
+const WORKGROUP_SIZE: u32 = 64u;
 
 struct Level {
   scale: f32,       // positions map to p * scale + 0.5 in this level's vertex units
@@ -27,16 +29,12 @@ struct Params {
   count: u32,       // points
   levels: u32,
   dense_levels: u32,  // levels [0, dense_levels) are dense, the rest hashed
-  groups_x: u32,
+  _pad: u32,          // a uniform array starts on a multiple of 16 bytes
   level: array<Level, MAX_LEVELS>,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> positions: array<f32>;
-
-fn point_index(wid: vec3u, lid: u32) -> u32 {
-  return (wid.x + wid.y * params.groups_x) * 64u + lid;
-}
 
 // Loads a software adapter pays per access, so each kernel reads its level's record once, the
 // point once, and (for the usual F = 2) one vec2 per corner.
@@ -84,9 +82,9 @@ struct Located {
   cell: Cell,
 }
 
-fn locate(wid: vec3u, lid: u32) -> Located {
-  let point = point_index(wid, lid);
-  let level = wid.z;
+fn locate(invocation: Invocation) -> Located {
+  let point = invocation_index(invocation, WORKGROUP_SIZE);
+  let level = invocation.workgroup.z;
   let lv = params.level[level];
   if (point >= params.count) {
     return Located(false, point, level, lv, false, Cell(vec3u(), vec3f()));
@@ -99,9 +97,9 @@ fn locate(wid: vec3u, lid: u32) -> Located {
 @group(0) @binding(6) var<storage, read> table2: array<vec2f>;
 @group(0) @binding(3) var<storage, read_write> features: array<f32>;
 
-@compute @workgroup_size(64)
-fn encode(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let at = locate(wid, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn encode(invocation: Invocation) {
+  let at = locate(invocation);
   if (!at.valid) {
     return;
   }
@@ -130,9 +128,9 @@ fn encode(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li
 @group(0) @binding(4) var<storage, read> d_features: array<f32>;
 @group(0) @binding(5) var<storage, read_write> grad: array<atomic<u32>>;
 
-@compute @workgroup_size(64)
-fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let at = locate(wid, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn backward(invocation: Invocation) {
+  let at = locate(invocation);
   if (!at.valid) {
     return;
   }

@@ -18,14 +18,16 @@
 //   backward_data:  a_bg += DY_g * W_b^T  DY_g columns: outputs o..o+3; W_b: block (o, b)
 //   weight_grad:    a_ab += X_b^T * DY_a over the samples of one chunk
 //
-// Workgroup layouts:
-//   forward, backward_data  64 threads along x, one 16-sample tile each (tiles folded into y past
-//                           65535 workgroups); z = block of 16 rows (outputs, resp. inputs).
-//   weight_grad             64 threads along x: thread = chunk * tiles + tile, one 16 x 16 tile of
-//                           the layer's weights over one chunk of CHUNK samples. Each thread writes
-//                           its partial sums: no atomics, and the sum is deterministic.
-//   reduce_grad             64 threads along x, one vec4 of weights each: sums the chunks' partials
-//                           and adds them to the gradient.
+// Workgroup layouts (64 threads each, numbered as dispatch.wgsl says):
+//   forward, backward_data  one 16-sample tile per thread; z = block of 16 rows (outputs, resp.
+//                           inputs).
+//   weight_grad             thread = chunk * tiles + tile, one 16 x 16 tile of the layer's weights
+//                           over one chunk of CHUNK samples. Each thread writes its partial sums:
+//                           no atomics, and the sum is deterministic.
+//   reduce_grad             one vec4 of weights per thread: sums the chunks' partials and adds
+//                           them to the gradient.
+//
+// requires: Invocation, invocation_index (dispatch.wgsl)
 
 override IN: u32;
 override OUT: u32;
@@ -40,11 +42,10 @@ override KB: u32 = (IN + 15u) / 16u * 4u;
 override OUT_PAD: u32 = (OUT + 15u) / 16u * 16u;
 
 const CHUNK: u32 = 1024u;
+const WORKGROUP_SIZE: u32 = 64u;
 
 struct Params {
   count: u32,
-  tile_groups_x: u32,
-  grad_groups_x: u32,
   chunks: u32,
 }
 
@@ -52,10 +53,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> weights: array<mat4x4f>;
 // The layer's input (forward), or the saved input (backward: ReLU mask and weight gradient).
 @group(0) @binding(2) var<storage, read> x: array<vec4f>;
-
-fn tile_index(wid: vec3u, lid: u32) -> u32 {
-  return (wid.x + wid.y * params.tile_groups_x) * 64u + lid;
-}
 
 @group(0) @binding(3) var<storage, read_write> y: array<vec4f>;
 
@@ -80,14 +77,14 @@ fn store_outputs(o: u32, s: u32, n4: u32, a0: mat4x4f, a1: mat4x4f, a2: mat4x4f,
   }
 }
 
-@compute @workgroup_size(64)
-fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn forward(invocation: Invocation) {
   let n4 = params.count / 4u;
-  let s = tile_index(wid, lid) * 4u;
+  let s = invocation_index(invocation, WORKGROUP_SIZE) * 4u;
   if (s >= n4) {
     return;
   }
-  let o0 = wid.z * 16u;
+  let o0 = invocation.workgroup.z * 16u;
   var a00 = mat4x4f(); var a01 = mat4x4f(); var a02 = mat4x4f(); var a03 = mat4x4f();
   var a10 = mat4x4f(); var a11 = mat4x4f(); var a12 = mat4x4f(); var a13 = mat4x4f();
   var a20 = mat4x4f(); var a21 = mat4x4f(); var a22 = mat4x4f(); var a23 = mat4x4f();
@@ -144,14 +141,14 @@ fn store_input_grads(k: u32, s: u32, n4: u32, a0: mat4x4f, a1: mat4x4f, a2: mat4
   }
 }
 
-@compute @workgroup_size(64)
-fn backward_data(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn backward_data(invocation: Invocation) {
   let n4 = params.count / 4u;
-  let s = tile_index(wid, lid) * 4u;
+  let s = invocation_index(invocation, WORKGROUP_SIZE) * 4u;
   if (s >= n4) {
     return;
   }
-  let k0 = wid.z * 16u;
+  let k0 = invocation.workgroup.z * 16u;
   var a00 = mat4x4f(); var a01 = mat4x4f(); var a02 = mat4x4f(); var a03 = mat4x4f();
   var a10 = mat4x4f(); var a11 = mat4x4f(); var a12 = mat4x4f(); var a13 = mat4x4f();
   var a20 = mat4x4f(); var a21 = mat4x4f(); var a22 = mat4x4f(); var a23 = mat4x4f();
@@ -187,11 +184,11 @@ fn backward_data(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
 // Per chunk, this layer's padded weight gradient, in the weights' block layout.
 @group(0) @binding(6) var<storage, read_write> partials: array<mat4x4f>;
 
-@compute @workgroup_size(64)
-fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn weight_grad(invocation: Invocation) {
   let tiles_in = KB / 4u;
   let tiles = (OUT_PAD / 16u) * tiles_in;
-  let thread = (wid.x + wid.y * params.grad_groups_x) * 64u + lid;
+  let thread = invocation_index(invocation, WORKGROUP_SIZE);
   let chunk = thread / tiles;
   if (chunk >= params.chunks) {
     return;
@@ -240,11 +237,11 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
 @group(0) @binding(6) var<storage, read_write> partial_columns: array<vec4f>;
 @group(0) @binding(7) var<storage, read_write> grad: array<vec4f>;
 
-@compute @workgroup_size(64)
-fn reduce_grad(@builtin(global_invocation_id) gid: vec3u) {
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn reduce_grad(invocation: Invocation) {
   // One column (vec4) of one weight block: W[4 ob + j][4 kb .. 4 kb + 3].
   let per_chunk = (OUT_PAD / 4u) * KB * 4u;
-  let i = gid.x;
+  let i = invocation_index(invocation, WORKGROUP_SIZE);
   if (i >= per_chunk) {
     return;
   }

@@ -12,32 +12,27 @@
 //                young, foggy field (every cell below the threshold) does not lose its surfaces
 //
 // requires: random_uniform (random.wgsl)
+// requires: Invocation, Workgroup, workgroup_index, invocation_index (dispatch.wgsl)
 //
-// Workgroup layout: 64 threads along x, one cell (pack_bits: one 32-cell word) each, folded into
-// y past 65535; sum_density: 64 threads sum SUM_CELLS cells each, then the workgroup's 64 sums
-// are reduced in shared memory to one partial per workgroup; mean_density: one workgroup of 64
-// threads over the partials.
+// Workgroup layout: 64 threads, one cell (pack_bits: one 32-cell word) each, numbered as
+// dispatch.wgsl says; sum_density: 64 threads sum SUM_CELLS cells each, then the workgroup's 64
+// sums are reduced in shared memory to one partial per workgroup; mean_density: one workgroup of
+// 64 threads over the partials.
+
+const WORKGROUP_SIZE: u32 = 64u;
 
 struct Params {
   count: u32,
-  groups_x: u32,
   res: u32,
   first_cell: u32,
   seed: u32,
   decay: f32,
   threshold: f32,
   step: f32,
-  raw_stride: u32,   // the density network's output is feature-major: raw density of point i at i
   words: u32,
-  _pad0: u32,
-  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-
-fn index(wid: vec3u, lid: u32) -> u32 {
-  return (wid.x + wid.y * params.groups_x) * 64u + lid;
-}
 
 fn visited_cell(i: u32) -> u32 {
   return (params.first_cell + i) % (params.res * params.res * params.res);
@@ -49,9 +44,9 @@ fn random(i: u32, draw: u32) -> f32 {
 
 @group(0) @binding(1) var<storage, read_write> points: array<f32>;
 
-@compute @workgroup_size(64)
-fn cell_points(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = index(wid, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn cell_points(invocation: Invocation) {
+  let i = invocation_index(invocation, WORKGROUP_SIZE);
   if (i >= params.count) {
     return;
   }
@@ -67,9 +62,9 @@ fn cell_points(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
 @group(0) @binding(2) var<storage, read> raw_density: array<f32>;
 @group(0) @binding(3) var<storage, read_write> density: array<f32>;
 
-@compute @workgroup_size(64)
-fn update_cells(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = index(wid, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn update_cells(invocation: Invocation) {
+  let i = invocation_index(invocation, WORKGROUP_SIZE);
   if (i >= params.count) {
     return;
   }
@@ -97,9 +92,9 @@ fn reduce_shared(lid: u32) {
   workgroupBarrier();
 }
 
-@compute @workgroup_size(64)
-fn sum_density(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let group = wid.x + wid.y * params.groups_x;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn sum_density(workgroup: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let group = workgroup_index(workgroup);
   let cells = params.words * 32u;
   let first = group * 64u * SUM_CELLS + lid;
   var sum = 0.0;
@@ -116,7 +111,7 @@ fn sum_density(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn mean_density(@builtin(local_invocation_index) lid: u32) {
   let cells = params.words * 32u;
   let groups = (cells + 64u * SUM_CELLS - 1u) / (64u * SUM_CELLS);
@@ -131,9 +126,9 @@ fn mean_density(@builtin(local_invocation_index) lid: u32) {
   }
 }
 
-@compute @workgroup_size(64)
-fn pack_bits(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let w = index(wid, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn pack_bits(invocation: Invocation) {
+  let w = invocation_index(invocation, WORKGROUP_SIZE);
   if (w >= params.words) {
     return;
   }

@@ -1,14 +1,15 @@
 // Exclusive prefix sum of u32 values (wrapping on overflow), any length.
 //
-// Workgroup layout (both kernels): 256 threads along x; a workgroup owns one block of
-// BLOCK = 256 * 4 = 1024 consecutive values; blocks are numbered row-major over a 2D dispatch
-// (x then y) so that more than 65535 blocks fit; surplus workgroups of the last row return.
+// Workgroup layout (both kernels): 256 threads; a workgroup owns one block of BLOCK = 256 * 4 =
+// 1024 consecutive values, blocks numbered as dispatch.wgsl numbers workgroups.
 //
 //   scan_blocks        thread t scans values 4t..4t+3 of its block serially, the 256 thread
 //                      totals are scanned in workgroup memory (Hillis-Steele), and the block
 //                      total goes to block_sums[block].
 //   add_block_offsets  after block_sums has itself been scanned (the host recurses with the
 //                      same two kernels), adds block_sums[block] to every value of the block.
+//
+// requires: Workgroup, workgroup_index (dispatch.wgsl)
 
 const WG: u32 = 256u;
 const PER_THREAD: u32 = 4u;
@@ -17,7 +18,6 @@ const BLOCK: u32 = 1024u;
 struct Params {
   n: u32,
   blocks: u32,
-  blocks_x: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> data: array<u32>;
@@ -26,13 +26,9 @@ struct Params {
 
 var<workgroup> thread_totals: array<u32, WG>;
 
-fn block_of(wid: vec3u) -> u32 {
-  return wid.x + wid.y * params.blocks_x;
-}
-
 @compute @workgroup_size(WG)
-fn scan_blocks(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u32) {
-  let block = block_of(wid);
+fn scan_blocks(workgroup: Workgroup, @builtin(local_invocation_index) t: u32) {
+  let block = workgroup_index(workgroup);
   // Workgroup-uniform, so the barriers below stay in uniform control flow.
   if (block >= params.blocks) {
     return;
@@ -74,8 +70,8 @@ fn scan_blocks(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
 }
 
 @compute @workgroup_size(WG)
-fn add_block_offsets(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u32) {
-  let block = block_of(wid);
+fn add_block_offsets(workgroup: Workgroup, @builtin(local_invocation_index) t: u32) {
+  let block = workgroup_index(workgroup);
   if (block >= params.blocks) {
     return;
   }

@@ -11,12 +11,14 @@
 //
 // requires: random_uniform (random.wgsl)
 // requires: Camera, pixel_ray, unit_cube, occupied, sh16 (ray-march.wgsl)
+// requires: Invocation, invocation_index (dispatch.wgsl)
 //
-// Workgroup layout (both): 64 threads along x, one ray each (folded into y past 65535).
+// Workgroup layout (both): 64 threads, one ray each (numbered as dispatch.wgsl says).
+
+const WORKGROUP_SIZE: u32 = 64u;
 
 struct Params {
   rays: u32,
-  groups_x: u32,
   frames: u32,
   seed: u32,
   k: u32,              // embedding channels of the targets
@@ -24,9 +26,6 @@ struct Params {
   capacity: u32,       // samples the batch buffers hold
   grid_res: u32,       // occupancy cells per axis
   step: f32,           // marching step in the unit cube
-  _pad0: f32,
-  _pad1: f32,
-  _pad2: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -34,10 +33,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> occupancy: array<u32>;
 // Per ray: (origin, t_near), (direction, t_far).
 @group(0) @binding(3) var<storage, read_write> rays: array<vec4f>;
-
-fn ray_index(wid: vec3u, lid: u32) -> u32 {
-  return (wid.x + wid.y * params.groups_x) * 64u + lid;
-}
 
 fn random(ray: u32, draw: u32) -> f32 {
   return random_uniform(params.seed, ray, draw);
@@ -55,9 +50,9 @@ fn random(ray: u32, draw: u32) -> f32 {
 // and sits below unorm8's smallest step so it never outweighs a stored probability.
 const TARGET_PROB_FLOOR: f32 = 1e-4;
 
-@compute @workgroup_size(64)
-fn generate_rays(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = ray_index(wid, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn generate_rays(invocation: Invocation) {
+  let r = invocation_index(invocation, WORKGROUP_SIZE);
   if (r >= params.rays) {
     return;
   }
@@ -125,9 +120,9 @@ fn generate_rays(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
 @group(0) @binding(14) var<storage, read> rays_in: array<vec4f>;
 @group(0) @binding(15) var<storage, read> sample_count_in: array<u32>;
 
-@compute @workgroup_size(64)
-fn write_samples(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = ray_index(wid, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn write_samples(invocation: Invocation) {
+  let r = invocation_index(invocation, WORKGROUP_SIZE);
   if (r >= params.rays) {
     return;
   }

@@ -3,6 +3,7 @@
 // tile, each pixel's output record.
 //
 // requires: Camera, PixelRay, pixel_ray, unit_cube, occupied, sh16 (ray-march.wgsl)
+// requires: Invocation, invocation_index (dispatch.wgsl)
 //
 // A tile is `rays` consecutive pixels (row-major) from `first_pixel`, or, for a list of pixels
 // (`listed`), the tile's entries of `pixel_list` (discovery reads a few pixels per segment); rays
@@ -21,12 +22,13 @@
 // Rays are not stored: each kernel rebuilds its ray from the camera (the same arithmetic, so the
 // same ray), which keeps the tile's buffers to what is per sample.
 //
-// Workgroup layout (all): 64 threads along x, one ray (chunk_inputs: one sample of the chunk)
-// each, folded into y past 65535.
+// Workgroup layout (all): 64 threads, one ray (chunk_inputs: one sample of the chunk) each,
+// numbered as dispatch.wgsl says.
+
+const WORKGROUP_SIZE: u32 = 64u;
 
 struct Params {
   rays: u32,           // per tile
-  groups_x: u32,       // of the per-ray dispatches
   first_pixel: u32,
   pixels: u32,         // width * height
   max_samples: u32,    // per ray
@@ -35,25 +37,17 @@ struct Params {
   k: u32,              // embedding channels
   total: u32,          // samples of this tile (set once the prefix sum has been read)
   listed: u32,         // 1: ray r is pixel pixel_list[r]; `pixels` is then the list's length
-  _pad1: u32,
-  _pad2: u32,
 }
 
 struct Chunk {
   base: u32,           // first tile sample of the chunk
   count: u32,          // samples per chunk, the stride of the field's feature-major input
-  groups_x: u32,
-  _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<uniform> camera: Camera;
 @group(0) @binding(2) var<storage, read> occupancy: array<u32>;
 @group(0) @binding(3) var<storage, read_write> sample_count: array<u32>;
-
-fn ray_index(wid: vec3u, lid: u32, groups_x: u32) -> u32 {
-  return (wid.x + wid.y * groups_x) * 64u + lid;
-}
 
 @group(0) @binding(13) var<storage, read> pixel_list: array<u32>;
 
@@ -68,9 +62,9 @@ fn first_t(span: vec2f) -> f32 {
   return span.x + 0.5 * params.step;
 }
 
-@compute @workgroup_size(64)
-fn view_rays(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = ray_index(wid, lid, params.groups_x);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn view_rays(invocation: Invocation) {
+  let r = invocation_index(invocation, WORKGROUP_SIZE);
   if (r >= params.rays) {
     return;
   }
@@ -94,9 +88,9 @@ fn view_rays(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index)
 @group(0) @binding(6) var<storage, read_write> sample_geom: array<vec2f>;
 @group(0) @binding(7) var<storage, read_write> sample_ray: array<u32>;
 
-@compute @workgroup_size(64)
-fn write_samples(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = ray_index(wid, lid, params.groups_x);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn write_samples(invocation: Invocation) {
+  let r = invocation_index(invocation, WORKGROUP_SIZE);
   if (r >= params.rays) {
     return;
   }
@@ -126,9 +120,9 @@ fn write_samples(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
 // (written by the field), rows 16..31 the view direction's SH.
 @group(0) @binding(10) var<storage, read_write> colour_input: array<f32>;
 
-@compute @workgroup_size(64)
-fn chunk_inputs(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let j = ray_index(wid, lid, chunk.groups_x);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn chunk_inputs(invocation: Invocation) {
+  let j = invocation_index(invocation, WORKGROUP_SIZE);
   if (j >= chunk.count) {
     return;
   }
@@ -155,9 +149,9 @@ fn chunk_inputs(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_ind
 // Per ray: [r, g, b, z-depth, opacity, entropy, entropy / log K, probabilities(K)].
 @group(0) @binding(12) var<storage, read_write> pixel_out: array<f32>;
 
-@compute @workgroup_size(64)
-fn finish_pixels(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = ray_index(wid, lid, params.groups_x);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn finish_pixels(invocation: Invocation) {
+  let r = invocation_index(invocation, WORKGROUP_SIZE);
   if (r >= params.rays || params.first_pixel + r >= params.pixels) {
     return;
   }

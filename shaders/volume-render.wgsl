@@ -13,16 +13,19 @@
 //   targets     [r, g, b, depth (0 = none), logits(K)] stride 4 + K
 //   d_rendered  [d r, d g, d b, d depth, d logits(K)]  stride 4 + K
 //
-// Workgroup layout (all kernels): 64 threads along x, one ray each (folded into y past 65535).
+// Workgroup layout (all kernels): 64 threads, one ray each (numbered as dispatch.wgsl says).
+//
+// requires: Invocation, invocation_index (dispatch.wgsl)
 //
 //   composite           rendered values per ray
 //   ray_loss            Huber on colour, L1 on depth where the target has depth, lambda
 //                       KL(softmax(target) || softmax(rendered)) on logits, and their gradients
 //   composite_backward  d(loss)/d(raw) and d(loss)/d(logits) of every sample
 
+const WORKGROUP_SIZE: u32 = 64u;
+
 struct Params {
   rays: u32,
-  groups_x: u32,
   k: u32,                 // embedding channels
   early_stop: f32,        // stop marching once transmittance drops below this
   background: vec3f,
@@ -38,10 +41,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> sample_geom: array<vec2f>;
 @group(0) @binding(3) var<storage, read> raw: array<vec4f>;
 @group(0) @binding(4) var<storage, read> logits: array<f32>;
-
-fn ray_index(wid: vec3u, lid: u32) -> u32 {
-  return (wid.x + wid.y * params.groups_x) * 64u + lid;
-}
 
 fn rendered_stride() -> u32 {
   return 5u + params.k;
@@ -61,9 +60,9 @@ fn sigmoid3(x: vec3f) -> vec3f {
 
 @group(0) @binding(5) var<storage, read_write> rendered: array<f32>;
 
-@compute @workgroup_size(64)
-fn composite(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = ray_index(wid, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn composite(invocation: Invocation) {
+  let r = invocation_index(invocation, WORKGROUP_SIZE);
   if (r >= params.rays) {
     return;
   }
@@ -115,9 +114,9 @@ fn huber(x: f32) -> vec2f {
   return vec2f(a - 0.5 * d, sign(x));
 }
 
-@compute @workgroup_size(64)
-fn ray_loss(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = ray_index(wid, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn ray_loss(invocation: Invocation) {
+  let r = invocation_index(invocation, WORKGROUP_SIZE);
   if (r >= params.rays) {
     return;
   }
@@ -176,9 +175,9 @@ fn ray_loss(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) 
 // With Y = sum_i w_i y_i + T_n b: dY/d(sigma_i) = dt_i (T_{i+1} y_i - (Y - Y_{<=i})). The loss sees Y
 // only through g . Y (g = d(loss)/dY), so a second walk along the ray, knowing g . Y, gives every
 // sample's density gradient.
-@compute @workgroup_size(64)
-fn composite_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = ray_index(wid, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn composite_backward(invocation: Invocation) {
+  let r = invocation_index(invocation, WORKGROUP_SIZE);
   if (r >= params.rays) {
     return;
   }

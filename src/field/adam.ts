@@ -2,11 +2,13 @@
  * Adam on the GPU for any number of parameter buffers (hash table, MLP weights), each with its
  * gradient buffer. The gradient is cleared by the same pass, ready for the next accumulation.
  */
-import shader from '../../shaders/adam.wgsl?raw';
+import kernels from '../../shaders/adam.wgsl?raw';
+import dispatch from '../../shaders/dispatch.wgsl?raw';
 import { createStorageBuffer } from '../gpu/buffer-io.ts';
 import type { PassTimer } from '../gpu/pass-timer.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
-import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+import type { PipelineCache } from '../gpu/pipeline-cache.ts';
+import { composeWgsl } from '../gpu/wgsl-compose.ts';
 
 export interface AdamSettings {
   learningRate: number;
@@ -32,6 +34,7 @@ interface Group {
 }
 
 const WORKGROUP = 256;
+const shader = composeWgsl('adam', { 'dispatch.wgsl': dispatch, 'adam.wgsl': kernels });
 
 export class Adam {
   private readonly groups: Group[] = [];
@@ -74,8 +77,8 @@ export class Adam {
     for (const g of this.groups) {
       const groups = Math.ceil(g.count / WORKGROUP);
       const data = new ArrayBuffer(32);
-      new Uint32Array(data, 0, 2).set([g.count, workgroupGrid(this.cache.device, groups)[0]]);
-      new Float32Array(data, 8, 5).set([lrT, epsilon * c2, beta1, beta2, g.weightDecay]);
+      new Uint32Array(data, 0, 1).set([g.count]);
+      new Float32Array(data, 4, 5).set([lrT, epsilon * c2, beta1, beta2, g.weightDecay]);
       this.cache.device.queue.writeBuffer(g.uniforms, 0, data);
       this.kernel.dispatch(pass, g.bindGroup, groups);
     }

@@ -4,11 +4,13 @@
  * encoding and network sizes). Runs forward and backward over a batch of samples on the GPU.
  * Per-sample arrays are feature-major (value j of sample s at j * count + s), as the MLPs want.
  */
-import glue from '../../shaders/field-glue.wgsl?raw';
+import dispatch from '../../shaders/dispatch.wgsl?raw';
+import kernels from '../../shaders/field-glue.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import type { ComputePasses } from '../gpu/compute-passes.ts';
-import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+import type { PipelineCache } from '../gpu/pipeline-cache.ts';
+import { composeWgsl } from '../gpu/wgsl-compose.ts';
 import { HashGrid, type HashGridConfig } from './hash-grid.ts';
 import { Mlp, type MlpBatch } from './mlp.ts';
 
@@ -33,6 +35,7 @@ export const FIELD_STAGES = {
   hashBackward: 'hash grid backward',
 } as const;
 const WORKGROUP = 64;
+const glue = composeWgsl('field-glue', { 'dispatch.wgsl': dispatch, 'field-glue.wgsl': kernels });
 
 export interface DensityBatch {
   count: number;
@@ -117,7 +120,7 @@ export class EmbeddingField {
     const backward = options.backward ?? true;
     const d = this.device;
     const buf = (floats: number, label: string): GPUBuffer => createStorageBuffer(d, count * floats * 4, label);
-    const glueParams = new Uint32Array([count, workgroupGrid(d, Math.ceil(count / WORKGROUP))[0], 0, 0]);
+    const glueParams = new Uint32Array([count]);
     return {
       count,
       hashParams: this.grid.paramsFor(count),

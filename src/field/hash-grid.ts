@@ -3,11 +3,12 @@
  * table starts) and its two GPU passes, encode and backward. Parameters are f32; the gradient
  * buffer is accumulated with float atomics and cleared by the optimizer after each step.
  */
+import dispatch from '../../shaders/dispatch.wgsl?raw';
 import atomics from '../../shaders/float-atomics.wgsl?raw';
 import shader from '../../shaders/hash-grid.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
-import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
 
 export interface HashGridConfig {
@@ -102,7 +103,7 @@ export class HashGrid {
     this.table = createStorageBuffer(this.device, bytes, 'hash grid table');
     this.grad = createStorageBuffer(this.device, bytes, 'hash grid gradient');
     this.device.queue.writeBuffer(this.table, 0, uniformInit(this.layout.parameterCount, init.seed, init.range));
-    const code = composeWgsl('hash-grid', { 'float-atomics.wgsl': atomics, 'hash-grid.wgsl': shader });
+    const code = composeWgsl('hash-grid', { 'dispatch.wgsl': dispatch, 'float-atomics.wgsl': atomics, 'hash-grid.wgsl': shader });
     const constants = { F: config.featuresPerLevel };
     this.encodeKernel = new ComputeKernel(cache, 'hash-grid', code, 'encode', constants);
     this.backwardKernel = new ComputeKernel(cache, 'hash-grid', code, 'backward', constants);
@@ -111,12 +112,10 @@ export class HashGrid {
   /** Uniforms for a pass over `count` points; build once per batch size and reuse. */
   paramsFor(count: number): GPUBuffer {
     const l = this.layout;
-    // The kernel rebuilds point indices from the same folding the dispatch uses.
-    const [groupsX] = workgroupGrid(this.device, Math.ceil(count / WORKGROUP));
     const data = new ArrayBuffer(16 + MAX_LEVELS * 16);
     const u32 = new Uint32Array(data);
     const f32 = new Float32Array(data);
-    u32.set([count, l.level.length, l.denseLevels, groupsX]);
+    u32.set([count, l.level.length, l.denseLevels]);
     l.level.forEach((lv, i) => {
       f32[4 + i * 4] = lv.scale;
       u32[5 + i * 4] = lv.resolution;

@@ -3,10 +3,12 @@
  * kernel, with the buffers one batch needs: hidden activations and deltas are kept between forward
  * and backward. Per-sample arrays are feature-major, weights padded row-major (see shaders/mlp.wgsl).
  */
-import shader from '../../shaders/mlp.wgsl?raw';
+import dispatch from '../../shaders/dispatch.wgsl?raw';
+import kernels from '../../shaders/mlp.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
-import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+import type { PipelineCache } from '../gpu/pipeline-cache.ts';
+import { composeWgsl } from '../gpu/wgsl-compose.ts';
 import { uniformInit } from './hash-grid.ts';
 
 export const MLP_MAX_LAYERS = 6;
@@ -15,6 +17,7 @@ export const MLP_MAX_WIDTH = 64;
 export const MLP_SAMPLE_ALIGNMENT = 16;
 const TILES_PER_GROUP = 64;
 const CHUNK = 1024;
+const shader = composeWgsl('mlp', { 'dispatch.wgsl': dispatch, 'mlp.wgsl': kernels });
 
 export interface MlpLayout {
   /** Units per layer boundary: [inputs, hidden..., outputs]. */
@@ -175,10 +178,8 @@ export class Mlp {
     const chunks = Math.max(1, Math.ceil(count / CHUNK));
     const tileWorkgroups = Math.ceil(count / MLP_SAMPLE_ALIGNMENT / TILES_PER_GROUP);
     const gradWorkgroups = l.inPad.map((inPad, i) => Math.ceil((chunks * (l.outPad[i]! / 16) * (inPad / 16)) / 64));
-    // The kernels rebuild their indices from the same folding the dispatches use.
-    const tileGroupsX = workgroupGrid(this.device, tileWorkgroups)[0];
-    const params = gradWorkgroups.map((groups, i) => {
-      const data = new Uint32Array([count, tileGroupsX, workgroupGrid(this.device, groups)[0], chunks]);
+    const params = gradWorkgroups.map((_, i) => {
+      const data = new Uint32Array([count, chunks]);
       return createUniformBuffer(this.device, data, `${this.label} layer ${i} params (${count})`);
     });
     const hidden = l.dims.slice(1, -1);

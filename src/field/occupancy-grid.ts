@@ -3,12 +3,13 @@
  * the ray sampler reads. Each update evaluates the field's density at a random point in each of a
  * round-robin share of the cells.
  */
+import dispatch from '../../shaders/dispatch.wgsl?raw';
 import random from '../../shaders/random.wgsl?raw';
 import kernels from '../../shaders/occupancy-grid.wgsl?raw';
 import { createStorageBuffer } from '../gpu/buffer-io.ts';
 import type { PassTimer } from '../gpu/pass-timer.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
-import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
 
 /** Profile label of the whole update (points, density, fold). */
@@ -26,7 +27,7 @@ export interface OccupancySettings {
   step: number;
 }
 
-const shader = composeWgsl('occupancy-grid', { 'random.wgsl': random, 'occupancy-grid.wgsl': kernels });
+const shader = composeWgsl('occupancy-grid', { 'dispatch.wgsl': dispatch, 'random.wgsl': random, 'occupancy-grid.wgsl': kernels });
 const WORKGROUP = 64;
 /** Cells each thread of sum_density adds (shaders/occupancy-grid.wgsl). */
 const SUM_CELLS = 64;
@@ -78,15 +79,9 @@ export class OccupancyGrid {
     const data = new ArrayBuffer(48);
     const u = new Uint32Array(data);
     const f = new Float32Array(data);
-    u.set([
-      count,
-      workgroupGrid(this.cache.device, Math.ceil(Math.max(count, words) / WORKGROUP))[0],
-      s.res,
-      this.nextCell,
-      (this.updates * 2654435761 + 7) >>> 0,
-    ]);
-    f.set([s.decay, s.threshold, s.step], 5);
-    u.set([count, words], 8);
+    u.set([count, s.res, this.nextCell, (this.updates * 2654435761 + 7) >>> 0]);
+    f.set([s.decay, s.threshold, s.step], 4);
+    u[7] = words;
     this.cache.device.queue.writeBuffer(this.params, 0, data);
   }
 

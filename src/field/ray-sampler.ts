@@ -2,12 +2,13 @@
  * Draws a batch of training rays and their compacted samples on the GPU (ray-sampler.wgsl around
  * a prefix sum). The batch buffers are sized once: `rays` rays, at most `capacity` samples.
  */
+import dispatch from '../../shaders/dispatch.wgsl?raw';
 import march from '../../shaders/ray-march.wgsl?raw';
 import random from '../../shaders/random.wgsl?raw';
 import kernels from '../../shaders/ray-sampler.wgsl?raw';
 import { createStorageBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
-import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import type { PassTimer } from '../gpu/pass-timer.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
@@ -35,7 +36,12 @@ export interface SampleBatch {
   colourInput: GPUBuffer;
 }
 
-const shader = composeWgsl('ray-sampler', { 'random.wgsl': random, 'ray-march.wgsl': march, 'ray-sampler.wgsl': kernels });
+const shader = composeWgsl('ray-sampler', {
+  'dispatch.wgsl': dispatch,
+  'random.wgsl': random,
+  'ray-march.wgsl': march,
+  'ray-sampler.wgsl': kernels,
+});
 /** Profile label of a whole batch draw (rays, prefix sum, samples). */
 export const SAMPLER_STAGE = 'sample rays';
 const WORKGROUP = 64;
@@ -91,17 +97,8 @@ export class RaySampler {
     const data = new ArrayBuffer(48);
     const u = new Uint32Array(data);
     const rays = this.rays;
-    u.set([
-      rays,
-      workgroupGrid(this.cache.device, Math.ceil(rays / WORKGROUP))[0],
-      this.frames.frames,
-      seed >>> 0,
-      this.frames.k,
-      s.maxSamplesPerRay,
-      s.capacity,
-      this.gridRes,
-    ]);
-    new Float32Array(data)[8] = s.step;
+    u.set([rays, this.frames.frames, seed >>> 0, this.frames.k, s.maxSamplesPerRay, s.capacity, this.gridRes]);
+    new Float32Array(data)[7] = s.step;
     this.cache.device.queue.writeBuffer(this.params, 0, data);
     const b = this.batch;
     const groups = Math.ceil(rays / WORKGROUP);

@@ -5,12 +5,13 @@
  * total (which sizes the field's work), then its pixels. Per pixel: RGB on the background,
  * expected z-depth, opacity, class probabilities (softmax of the composited logits), entropy.
  */
+import dispatch from '../../shaders/dispatch.wgsl?raw';
 import march from '../../shaders/ray-march.wgsl?raw';
 import kernels from '../../shaders/view-rays.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import { ComputePasses } from '../gpu/compute-passes.ts';
-import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
 import type { EmbeddingField, FieldBatch } from './embedding-field.ts';
@@ -147,7 +148,7 @@ export function depthInSceneUnits(depth: Float32Array, normalisation: { scale: n
   return depth.map((d) => d / normalisation.scale);
 }
 
-const shader = composeWgsl('view-rays', { 'ray-march.wgsl': march, 'view-rays.wgsl': kernels });
+const shader = composeWgsl('view-rays', { 'dispatch.wgsl': dispatch, 'ray-march.wgsl': march, 'view-rays.wgsl': kernels });
 const WORKGROUP = 64;
 const PARAMS_BYTES = 48;
 
@@ -268,9 +269,8 @@ export class ViewRenderer {
       totalRead: reading(8, 'tile total'),
       pixelRead: reading(tileRays * pixelStride(k) * 4, 'pixel records'),
     });
-    const chunkGroups = workgroupGrid(d, Math.ceil(chunk / WORKGROUP))[0];
     this.chunkParams = Array.from({ length: this.capacity / chunk }, (_, c) =>
-      createUniformBuffer(d, new Uint32Array([c * chunk, chunk, chunkGroups, 0]), `view chunk ${c} params`),
+      createUniformBuffer(d, new Uint32Array([c * chunk, chunk]), `view chunk ${c} params`),
     );
     this.batch = field.createBatch(chunk, { backward: false });
     this.renderer = new VolumeRenderer(cache);
@@ -398,19 +398,8 @@ export class ViewRenderer {
     const u = new Uint32Array(data);
     const s = this.settings;
     const pixels = tile.list ? tile.list.length : camera.width * camera.height;
-    u.set([
-      s.tileRays,
-      workgroupGrid(this.device, Math.ceil(s.tileRays / WORKGROUP))[0],
-      tile.first,
-      pixels,
-      s.maxSamplesPerRay,
-      this.gridRes,
-      0,
-      this.k,
-      total,
-      tile.list ? 1 : 0,
-    ]);
-    new Float32Array(data)[6] = s.step;
+    u.set([s.tileRays, tile.first, pixels, s.maxSamplesPerRay, this.gridRes, 0, this.k, total, tile.list ? 1 : 0]);
+    new Float32Array(data)[5] = s.step;
     this.device.queue.writeBuffer(this.buffers.params, 0, data);
   }
 

@@ -2,10 +2,12 @@
  * Volume rendering of ray batches on the GPU (shaders/volume-render.wgsl): compositing, the
  * training losses, and their backward pass to the field's raw per-sample outputs.
  */
-import shader from '../../shaders/volume-render.wgsl?raw';
+import dispatch from '../../shaders/dispatch.wgsl?raw';
+import kernels from '../../shaders/volume-render.wgsl?raw';
 import { createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
-import { workgroupGrid, type PipelineCache } from '../gpu/pipeline-cache.ts';
+import type { PipelineCache } from '../gpu/pipeline-cache.ts';
+import { composeWgsl } from '../gpu/wgsl-compose.ts';
 
 export interface RenderLossSettings {
   /** Colour transparent rays end on (sRGB 0..1). */
@@ -71,6 +73,7 @@ export function rayColourError(rendered: Float32Array, targets: Float32Array, k:
 export const psnrFromMse = (mse: number): number => -10 * Math.log10(Math.max(mse, 1e-12));
 
 const WORKGROUP = 64;
+const shader = composeWgsl('volume-render', { 'dispatch.wgsl': dispatch, 'volume-render.wgsl': kernels });
 
 export class VolumeRenderer {
   private readonly composite: ComputeKernel;
@@ -98,9 +101,8 @@ export class VolumeRenderer {
     const u = new Uint32Array(data);
     const f = new Float32Array(data);
     u[0] = rays;
-    u[1] = workgroupGrid(this.cache.device, Math.ceil(rays / WORKGROUP))[0];
-    u[2] = k;
-    f[3] = s.earlyStop;
+    u[1] = k;
+    f[2] = s.earlyStop;
     f.set(s.background, 4);
     f[7] = s.huberDelta;
     f[8] = s.depthWeight;

@@ -1,8 +1,11 @@
-import shader from '../../shaders/prefix-sum.wgsl?raw';
+import dispatch from '../../shaders/dispatch.wgsl?raw';
+import kernels from '../../shaders/prefix-sum.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from './buffer-io.ts';
 import { PipelineCache, workgroupGrid } from './pipeline-cache.ts';
+import { composeWgsl } from './wgsl-compose.ts';
 
 const BLOCK = 1024;
+const shader = composeWgsl('prefix-sum', { 'dispatch.wgsl': dispatch, 'prefix-sum.wgsl': kernels });
 
 interface Level {
   n: number;
@@ -36,7 +39,7 @@ export class PrefixSum {
         blocks,
         grid,
         sums: createStorageBuffer(device, blocks * 4, `prefix-sum block sums (${n})`),
-        params: createUniformBuffer(device, new Uint32Array([n, blocks, grid[0]]), `prefix-sum params (${n})`),
+        params: createUniformBuffer(device, new Uint32Array([n, blocks]), `prefix-sum params (${n})`),
       });
       n = blocks;
     } while (n > 1);
