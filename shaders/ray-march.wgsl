@@ -2,7 +2,15 @@
 // training sampler, the view renderer). Keeping one copy keeps training and rendering on exactly
 // the same rays, samples and view encoding.
 //
+// The march: equal steps from a first sample (training draws its offset into the first step, views
+// take the middle) while inside the cube, keeping the samples whose cell of the occupancy grid is
+// set. Counting (march_count) and writing (march_write) walk the same steps, so a ray's second pass
+// finds the very samples its first one counted. Each is one flat loop over the steps: a loop per
+// sample around a loop over empty steps would cost a software adapter, which runs invocations in
+// lockstep, the longest gap of any of them at every sample.
+//
 // requires: occupancy (the including kernel's binding: array<u32>, the occupancy bitfield of res^3 cells)
+// requires: take_sample (the including kernel's function that march_write hands each sample to)
 //
 // Camera records: row-major camera-to-world rows 0..2 (OpenCV axes, normalised scene), then
 // (fx, fy, cx, cy), then (width, height, first pixel, 0) as bits.
@@ -44,6 +52,56 @@ fn occupied(p: vec3f, res: u32) -> bool {
   let c = min(vec3u(max(p, vec3f(0.0)) * f32(res)), vec3u(res - 1u));
   let cell = c.x + res * (c.y + res * c.z);
   return (occupancy[cell >> 5u] & (1u << (cell & 31u))) != 0u;
+}
+
+// A ray's march through the cube, [t_near, t_far) along it: equal steps from first_t.
+struct March {
+  origin: vec3f,
+  dir: vec3f,
+  t_near: f32,
+  t_far: f32,
+  first_t: f32,
+  step: f32,
+  grid_res: u32,   // occupancy cells per axis
+}
+
+// The march of the ray from `origin` along `dir`, its first sample `offset` (in [0, 1)) into its
+// first step.
+fn march_ray(origin: vec3f, dir: vec3f, offset: f32, step: f32, grid_res: u32) -> March {
+  return march_span(origin, dir, unit_cube(origin, dir), offset, step, grid_res);
+}
+
+// The same with the span inside the cube already known (unit_cube).
+fn march_span(origin: vec3f, dir: vec3f, span: vec2f, offset: f32, step: f32, grid_res: u32) -> March {
+  return March(origin, dir, span.x, span.y, span.x + offset * step, step, grid_res);
+}
+
+// The march's occupied samples, at most `most` (march_write's walk, without writing).
+fn march_count(m: March, most: u32) -> u32 {
+  var count = 0u;
+  var t = m.first_t;
+  while (t < m.t_far && count < most) {
+    if (occupied(m.origin + t * m.dir, m.grid_res)) {
+      count++;
+    }
+    t += m.step;
+  }
+  return count;
+}
+
+// The same walk, handing the march's first `count` samples to the including kernel:
+// take_sample(ray, first, t, point), take_sample(ray, first + 1, ...), ...
+fn march_write(m: March, ray: u32, first: u32, count: u32) {
+  var written = 0u;
+  var t = m.first_t;
+  while (t < m.t_far && written < count) {
+    let p = m.origin + t * m.dir;
+    if (occupied(p, m.grid_res)) {
+      take_sample(ray, first + written, t, p);
+      written++;
+    }
+    t += m.step;
+  }
 }
 
 // Real spherical harmonics up to degree 3 (16 coefficients) of a unit direction.

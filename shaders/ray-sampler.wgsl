@@ -10,7 +10,7 @@
 //                  at the sample capacity.
 //
 // requires: random_uniform (random.wgsl)
-// requires: Camera, pixel_ray, unit_cube, occupied, sh16 (ray-march.wgsl)
+// requires: Camera, pixel_ray, sh16, march_ray, march_span, march_count, march_write (ray-march.wgsl)
 // requires: Invocation, invocation_index (dispatch.wgsl)
 //
 // Workgroup layout (both): 64 threads, one ray each (numbered as dispatch.wgsl says).
@@ -66,9 +66,10 @@ fn generate_rays(invocation: Invocation) {
   let len = ray.len;
   let d = ray.dir;
   let o = ray.origin;
-  let span = unit_cube(o, d);
-  rays[r * 2u] = vec4f(o, span.x);
-  rays[r * 2u + 1u] = vec4f(d, span.y);
+  // The first sample's offset into its step is random, the same in both passes.
+  let march = march_ray(o, d, random(r, 3u), params.step, params.grid_res);
+  rays[r * 2u] = vec4f(o, march.t_near);
+  rays[r * 2u + 1u] = vec4f(d, march.t_far);
 
   let pixel = cam.size.z + py * w + px;
   let rgba = unpack4x8unorm(pixels[pixel]);
@@ -99,15 +100,7 @@ fn generate_rays(invocation: Invocation) {
     }
   }
 
-  var count = 0u;
-  var s = span.x + random(r, 3u) * params.step;
-  while (s < span.y && count < params.max_samples) {
-    if (occupied(o + s * d, params.grid_res)) {
-      count++;
-    }
-    s += params.step;
-  }
-  sample_count[r] = count;
+  sample_count[r] = march_count(march, params.max_samples);
 }
 
 @group(0) @binding(9) var<storage, read> first_sample: array<u32>;
@@ -137,22 +130,20 @@ fn write_samples(invocation: Invocation) {
   let b = rays_in[r * 2u + 1u];
   let o = a.xyz;
   let d = b.xyz;
+  march_write(march_span(o, d, vec2f(a.w, b.w), random(r, 3u), params.step, params.grid_res), r, first, count);
+  // Every sample of the ray has its view direction.
   let sh = sh16(d);
-  var written = 0u;
-  var s = a.w + random(r, 3u) * params.step;
-  while (s < b.w && written < count) {
-    let p = o + s * d;
-    if (occupied(p, params.grid_res)) {
-      let i = first + written;
-      positions[i * 3u] = p.x;
-      positions[i * 3u + 1u] = p.y;
-      positions[i * 3u + 2u] = p.z;
-      sample_geom[i] = vec2f(s, params.step);
-      for (var c = 0u; c < 16u; c++) {
-        colour_input[(16u + c) * params.capacity + i] = sh[c];
-      }
-      written++;
+  for (var i = first; i < first + count; i++) {
+    for (var c = 0u; c < 16u; c++) {
+      colour_input[(16u + c) * params.capacity + i] = sh[c];
     }
-    s += params.step;
   }
+}
+
+// Sample i, at t along the ray, for march_write.
+fn take_sample(ray: u32, i: u32, t: f32, point: vec3f) {
+  positions[i * 3u] = point.x;
+  positions[i * 3u + 1u] = point.y;
+  positions[i * 3u + 2u] = point.z;
+  sample_geom[i] = vec2f(t, params.step);
 }

@@ -2,7 +2,7 @@
 // occupied cells, the field's input for them, and, once the volume renderer has composited the
 // tile, each pixel's output record.
 //
-// requires: Camera, PixelRay, pixel_ray, unit_cube, occupied, sh16 (ray-march.wgsl)
+// requires: Camera, PixelRay, March, pixel_ray, sh16, march_ray, march_count, march_write (ray-march.wgsl)
 // requires: Invocation, invocation_index (dispatch.wgsl)
 //
 // A tile is `rays` consecutive pixels (row-major) from `first_pixel`, or, for a list of pixels
@@ -57,9 +57,10 @@ fn tile_ray(r: u32) -> PixelRay {
   return pixel_ray(camera, pixel % w, pixel / w);
 }
 
-// The march's first sample: the middle of the first step inside the cube.
-fn first_t(span: vec2f) -> f32 {
-  return span.x + 0.5 * params.step;
+// Ray r's march, each sample in the middle of its step.
+fn tile_march(r: u32) -> March {
+  let ray = tile_ray(r);
+  return march_ray(ray.origin, ray.dir, 0.5, params.step, params.grid_res);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -70,15 +71,7 @@ fn view_rays(invocation: Invocation) {
   }
   var count = 0u;
   if (params.first_pixel + r < params.pixels) {
-    let ray = tile_ray(r);
-    let span = unit_cube(ray.origin, ray.dir);
-    var s = first_t(span);
-    while (s < span.y && count < params.max_samples) {
-      if (occupied(ray.origin + s * ray.dir, params.grid_res)) {
-        count++;
-      }
-      s += params.step;
-    }
+    count = march_count(tile_march(r), params.max_samples);
   }
   sample_count[r] = count;
 }
@@ -100,18 +93,13 @@ fn write_samples(invocation: Invocation) {
   if (count == 0u) {
     return;
   }
-  let ray = tile_ray(r);
-  let span = unit_cube(ray.origin, ray.dir);
-  var written = 0u;
-  var s = first_t(span);
-  while (s < span.y && written < count) {
-    if (occupied(ray.origin + s * ray.dir, params.grid_res)) {
-      sample_geom[first + written] = vec2f(s, params.step);
-      sample_ray[first + written] = r;
-      written++;
-    }
-    s += params.step;
-  }
+  march_write(tile_march(r), r, first, count);
+}
+
+// Sample i, at t along ray r, for march_write (chunk_inputs rebuilds its position from t).
+fn take_sample(r: u32, i: u32, t: f32, point: vec3f) {
+  sample_geom[i] = vec2f(t, params.step);
+  sample_ray[i] = r;
 }
 
 @group(0) @binding(8) var<uniform> chunk: Chunk;
