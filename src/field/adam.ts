@@ -4,10 +4,11 @@
  */
 import kernels from '../../shaders/adam.wgsl?raw';
 import dispatch from '../../shaders/dispatch.wgsl?raw';
-import { createStorageBuffer } from '../gpu/buffer-io.ts';
+import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
 import type { PassTimer } from '../gpu/pass-timer.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import type { PipelineCache } from '../gpu/pipeline-cache.ts';
+import { WgslStruct } from '../gpu/uniform-layout.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
 
 export interface AdamSettings {
@@ -36,6 +37,16 @@ interface Group {
 const WORKGROUP = 256;
 const shader = composeWgsl('adam', { 'dispatch.wgsl': dispatch, 'adam.wgsl': kernels });
 
+/** The kernel's uniforms (bias corrections folded into lr_t and eps_t, see shaders/adam.wgsl). */
+export const ADAM_PARAMS = new WgslStruct('adam.wgsl', 'Params', {
+  count: 'u32',
+  lr_t: 'f32',
+  eps_t: 'f32',
+  beta1: 'f32',
+  beta2: 'f32',
+  weight_decay: 'f32',
+});
+
 export class Adam {
   private readonly groups: Group[] = [];
   private readonly kernel: ComputeKernel;
@@ -54,11 +65,7 @@ export class Adam {
     const device = this.cache.device;
     const m = createStorageBuffer(device, count * 4, `${weights.label} adam m`);
     const v = createStorageBuffer(device, count * 4, `${weights.label} adam v`);
-    const uniforms = device.createBuffer({
-      label: `${weights.label} adam params`,
-      size: 32,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    });
+    const uniforms = createUniformBuffer(device, new ArrayBuffer(ADAM_PARAMS.size), `${weights.label} adam params`);
     const bindGroup = this.kernel.bind({ 0: uniforms, 1: weights, 2: grad, 3: m, 4: v });
     this.groups.push({ weights, grad, m, v, count, weightDecay, uniforms, bindGroup });
   }
@@ -76,10 +83,8 @@ export class Adam {
     const pass = encoder.beginComputePass({ label: 'adam', ...(timer && { timestampWrites: timer.pass('adam') }) });
     for (const g of this.groups) {
       const groups = Math.ceil(g.count / WORKGROUP);
-      const data = new ArrayBuffer(32);
-      new Uint32Array(data, 0, 1).set([g.count]);
-      new Float32Array(data, 4, 5).set([lrT, epsilon * c2, beta1, beta2, g.weightDecay]);
-      this.cache.device.queue.writeBuffer(g.uniforms, 0, data);
+      const params = { count: g.count, lr_t: lrT, eps_t: epsilon * c2, beta1, beta2, weight_decay: g.weightDecay };
+      this.cache.device.queue.writeBuffer(g.uniforms, 0, ADAM_PARAMS.pack(params));
       this.kernel.dispatch(pass, g.bindGroup, groups);
     }
     pass.end();

@@ -10,6 +10,7 @@ import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import type { ComputePasses } from '../gpu/compute-passes.ts';
 import type { PipelineCache } from '../gpu/pipeline-cache.ts';
+import { WgslStruct } from '../gpu/uniform-layout.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
 import { HashGrid, type HashGridConfig } from './hash-grid.ts';
 import { Mlp, type MlpBatch } from './mlp.ts';
@@ -36,6 +37,7 @@ export const FIELD_STAGES = {
 } as const;
 const WORKGROUP = 64;
 const glue = composeWgsl('field-glue', { 'dispatch.wgsl': dispatch, 'field-glue.wgsl': kernels });
+export const FIELD_GLUE_PARAMS = new WgslStruct('field-glue.wgsl', 'Params', { count: 'u32' });
 
 export interface DensityBatch {
   count: number;
@@ -120,7 +122,6 @@ export class EmbeddingField {
     const backward = options.backward ?? true;
     const d = this.device;
     const buf = (floats: number, label: string): GPUBuffer => createStorageBuffer(d, count * floats * 4, label);
-    const glueParams = new Uint32Array([count]);
     return {
       count,
       hashParams: this.grid.paramsFor(count),
@@ -132,7 +133,7 @@ export class EmbeddingField {
       embedding: this.embedding.createBatch(count, { backward }),
       logits: buf(this.config.k, 'embedding logits'),
       raw: buf(4, 'raw density and colour'),
-      glueParams: createUniformBuffer(d, glueParams, 'field glue params'),
+      glueParams: createUniformBuffer(d, FIELD_GLUE_PARAMS.pack({ count }), 'field glue params'),
       grads: backward
         ? {
             dColourOut: buf(3, 'd colour output'),

@@ -9,6 +9,7 @@ import shader from '../../shaders/hash-grid.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import type { PipelineCache } from '../gpu/pipeline-cache.ts';
+import { arrayOf, WgslStruct } from '../gpu/uniform-layout.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
 
 export interface HashGridConfig {
@@ -55,6 +56,16 @@ export interface HashGridLayout {
 
 export const MAX_LEVELS = 32;
 const WORKGROUP = 64;
+
+/** One level's record in the kernels' uniforms. */
+export const HASH_GRID_LEVEL = new WgslStruct('hash-grid.wgsl', 'Level', { scale: 'f32', resolution: 'u32', offset: 'u32', size: 'u32' });
+export const HASH_GRID_PARAMS = new WgslStruct('hash-grid.wgsl', 'Params', {
+  count: 'u32',
+  levels: 'u32',
+  dense_levels: 'u32',
+  _pad: 'u32',
+  level: arrayOf(HASH_GRID_LEVEL, MAX_LEVELS),
+});
 
 export function hashGridLayout(config: HashGridConfig): HashGridLayout {
   const { levels, featuresPerLevel, log2TableSize, baseResolution, finestResolution } = config;
@@ -112,17 +123,13 @@ export class HashGrid {
   /** Uniforms for a pass over `count` points; build once per batch size and reuse. */
   paramsFor(count: number): GPUBuffer {
     const l = this.layout;
-    const data = new ArrayBuffer(16 + MAX_LEVELS * 16);
-    const u32 = new Uint32Array(data);
-    const f32 = new Float32Array(data);
-    u32.set([count, l.level.length, l.denseLevels]);
-    l.level.forEach((lv, i) => {
-      f32[4 + i * 4] = lv.scale;
-      u32[5 + i * 4] = lv.resolution;
-      u32[6 + i * 4] = lv.offset;
-      u32[7 + i * 4] = lv.entries;
+    const data = HASH_GRID_PARAMS.pack({
+      count,
+      levels: l.level.length,
+      dense_levels: l.denseLevels,
+      level: l.level.map((lv) => ({ scale: lv.scale, resolution: lv.resolution, offset: lv.offset, size: lv.entries })),
     });
-    return createUniformBuffer(this.device, new Uint8Array(data), `hash grid params (${count})`);
+    return createUniformBuffer(this.device, data, `hash grid params (${count})`);
   }
 
   /** features[count x outputDims] from positions[count x 3] in [0,1]. */

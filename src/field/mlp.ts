@@ -8,6 +8,7 @@ import kernels from '../../shaders/mlp.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import type { PipelineCache } from '../gpu/pipeline-cache.ts';
+import { WgslStruct } from '../gpu/uniform-layout.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
 import { uniformInit } from './hash-grid.ts';
 
@@ -18,6 +19,8 @@ export const MLP_SAMPLE_ALIGNMENT = 16;
 const TILES_PER_GROUP = 64;
 const CHUNK = 1024;
 const shader = composeWgsl('mlp', { 'dispatch.wgsl': dispatch, 'mlp.wgsl': kernels });
+/** Every layer's kernels read the batch's size and its chunks of CHUNK samples (weight gradients). */
+export const MLP_PARAMS = new WgslStruct('mlp.wgsl', 'Params', { count: 'u32', chunks: 'u32' });
 
 export interface MlpLayout {
   /** Units per layer boundary: [inputs, hidden..., outputs]. */
@@ -100,8 +103,8 @@ export function initialWeights(layout: MlpLayout, seed: number): Float32Array {
 /** Buffers for batches of `count` samples. */
 export interface MlpBatch {
   count: number;
-  /** Uniforms per layer. */
-  params: GPUBuffer[];
+  /** Uniforms of every layer. */
+  params: GPUBuffer;
   /** Outputs of the hidden layers (after ReLU), one buffer each, feature-major. */
   activations: GPUBuffer[];
   /** d(loss)/d(pre-activation) of the hidden layers. */
@@ -178,10 +181,7 @@ export class Mlp {
     const chunks = Math.max(1, Math.ceil(count / CHUNK));
     const tileWorkgroups = Math.ceil(count / MLP_SAMPLE_ALIGNMENT / TILES_PER_GROUP);
     const gradWorkgroups = l.inPad.map((inPad, i) => Math.ceil((chunks * (l.outPad[i]! / 16) * (inPad / 16)) / 64));
-    const params = gradWorkgroups.map((_, i) => {
-      const data = new Uint32Array([count, chunks]);
-      return createUniformBuffer(this.device, data, `${this.label} layer ${i} params (${count})`);
-    });
+    const params = createUniformBuffer(this.device, MLP_PARAMS.pack({ count, chunks }), `${this.label} params (${count})`);
     const hidden = l.dims.slice(1, -1);
     let partialFloats = 0;
     for (let i = 0; i < l.inPad.length; i++) partialFloats = Math.max(partialFloats, l.inPad[i]! * l.outPad[i]!);
@@ -204,7 +204,7 @@ export class Mlp {
       const y = i === this.layers.length - 1 ? outputs : batch.activations[i]!;
       k.forward.dispatch(
         pass,
-        k.forward.bind({ 0: batch.params[i]!, 1: this.weights, 2: x, 3: y }),
+        k.forward.bind({ 0: batch.params, 1: this.weights, 2: x, 3: y }),
         batch.tileWorkgroups,
         this.layout.outPad[i]! / 16,
       );
@@ -217,7 +217,7 @@ export class Mlp {
     const l = this.layout;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const k = this.layers[i]!;
-      const params = batch.params[i]!;
+      const params = batch.params;
       const x = i === 0 ? inputs : batch.activations[i - 1]!;
       const dy = i === this.layers.length - 1 ? dOutputs : batch.deltas[i]!;
       const dx = i === 0 ? dInputs : batch.deltas[i - 1]!;

@@ -6,10 +6,11 @@
 import dispatch from '../../shaders/dispatch.wgsl?raw';
 import random from '../../shaders/random.wgsl?raw';
 import kernels from '../../shaders/occupancy-grid.wgsl?raw';
-import { createStorageBuffer } from '../gpu/buffer-io.ts';
+import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
 import type { PassTimer } from '../gpu/pass-timer.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import type { PipelineCache } from '../gpu/pipeline-cache.ts';
+import { WgslStruct } from '../gpu/uniform-layout.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
 
 /** Profile label of the whole update (points, density, fold). */
@@ -31,6 +32,18 @@ const shader = composeWgsl('occupancy-grid', { 'dispatch.wgsl': dispatch, 'rando
 const WORKGROUP = 64;
 /** Cells each thread of sum_density adds (shaders/occupancy-grid.wgsl). */
 const SUM_CELLS = 64;
+
+/** An update's uniforms (shaders/occupancy-grid.wgsl). */
+export const OCCUPANCY_PARAMS = new WgslStruct('occupancy-grid.wgsl', 'Params', {
+  count: 'u32',
+  res: 'u32',
+  first_cell: 'u32',
+  seed: 'u32',
+  decay: 'f32',
+  threshold: 'f32',
+  step: 'f32',
+  words: 'u32',
+});
 
 export class OccupancyGrid {
   readonly density: GPUBuffer;
@@ -64,7 +77,7 @@ export class OccupancyGrid {
       partials: createStorageBuffer(d, Math.ceil(this.cells / (WORKGROUP * SUM_CELLS)) * 4, 'occupancy density partial sums'),
       mean: createStorageBuffer(d, 4, 'occupancy mean density'),
     };
-    this.params = d.createBuffer({ label: 'occupancy params', size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.params = createUniformBuffer(d, new ArrayBuffer(OCCUPANCY_PARAMS.size), 'occupancy params');
     this.kernels = {
       points: new ComputeKernel(cache, 'occupancy-grid', shader, 'cell_points'),
       update: new ComputeKernel(cache, 'occupancy-grid', shader, 'update_cells'),
@@ -76,13 +89,17 @@ export class OccupancyGrid {
 
   private writeParams(count: number, words: number): void {
     const s = this.settings;
-    const data = new ArrayBuffer(48);
-    const u = new Uint32Array(data);
-    const f = new Float32Array(data);
-    u.set([count, s.res, this.nextCell, (this.updates * 2654435761 + 7) >>> 0]);
-    f.set([s.decay, s.threshold, s.step], 4);
-    u[7] = words;
-    this.cache.device.queue.writeBuffer(this.params, 0, data);
+    const params = OCCUPANCY_PARAMS.pack({
+      count,
+      res: s.res,
+      first_cell: this.nextCell,
+      seed: (this.updates * 2654435761 + 7) >>> 0,
+      decay: s.decay,
+      threshold: s.threshold,
+      step: s.step,
+      words,
+    });
+    this.cache.device.queue.writeBuffer(this.params, 0, params);
   }
 
   /**

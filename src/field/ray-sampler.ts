@@ -6,11 +6,12 @@ import dispatch from '../../shaders/dispatch.wgsl?raw';
 import march from '../../shaders/ray-march.wgsl?raw';
 import random from '../../shaders/random.wgsl?raw';
 import kernels from '../../shaders/ray-sampler.wgsl?raw';
-import { createStorageBuffer } from '../gpu/buffer-io.ts';
+import { createStorageBuffer, createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import type { PassTimer } from '../gpu/pass-timer.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
+import { WgslStruct } from '../gpu/uniform-layout.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
 import type { TrainingFrames } from './training-frames.ts';
 
@@ -46,6 +47,18 @@ const shader = composeWgsl('ray-sampler', {
 export const SAMPLER_STAGE = 'sample rays';
 const WORKGROUP = 64;
 
+/** A batch's uniforms (shaders/ray-sampler.wgsl). */
+export const SAMPLER_PARAMS = new WgslStruct('ray-sampler.wgsl', 'Params', {
+  rays: 'u32',
+  frames: 'u32',
+  seed: 'u32',
+  k: 'u32',
+  max_samples: 'u32',
+  capacity: 'u32',
+  grid_res: 'u32',
+  step: 'f32',
+});
+
 export class RaySampler {
   readonly batch: SampleBatch;
   private rays: number;
@@ -77,7 +90,7 @@ export class RaySampler {
     this.generate = new ComputeKernel(cache, 'ray-sampler', shader, 'generate_rays');
     this.write = new ComputeKernel(cache, 'ray-sampler', shader, 'write_samples');
     this.scan = new PrefixSum(cache, rays);
-    this.params = d.createBuffer({ label: 'ray sampler params', size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.params = createUniformBuffer(d, new ArrayBuffer(SAMPLER_PARAMS.size), 'ray sampler params');
   }
 
   /** Rays the next batch draws, at most settings.rays (the trainer keeps the samples near capacity). */
@@ -94,12 +107,18 @@ export class RaySampler {
   /** Records one batch drawn with `seed`; writes its uniforms through the queue first. */
   encode(encoder: GPUCommandEncoder, seed: number, timer: PassTimer | null = null): void {
     const s = this.settings;
-    const data = new ArrayBuffer(48);
-    const u = new Uint32Array(data);
     const rays = this.rays;
-    u.set([rays, this.frames.frames, seed >>> 0, this.frames.k, s.maxSamplesPerRay, s.capacity, this.gridRes]);
-    new Float32Array(data)[7] = s.step;
-    this.cache.device.queue.writeBuffer(this.params, 0, data);
+    const params = SAMPLER_PARAMS.pack({
+      rays,
+      frames: this.frames.frames,
+      seed: seed >>> 0,
+      k: this.frames.k,
+      max_samples: s.maxSamplesPerRay,
+      capacity: s.capacity,
+      grid_res: this.gridRes,
+      step: s.step,
+    });
+    this.cache.device.queue.writeBuffer(this.params, 0, params);
     const b = this.batch;
     const groups = Math.ceil(rays / WORKGROUP);
     let pass = encoder.beginComputePass({ label: 'generate rays', ...(timer && { timestampWrites: timer.begin(SAMPLER_STAGE) }) });

@@ -4,9 +4,31 @@
  */
 import type { Scan } from '../scan/scan.ts';
 import { uploadBuffer } from '../gpu/buffer-io.ts';
+import { WgslStruct, type StructValues } from '../gpu/uniform-layout.ts';
 import { packLabelTargets, targetClasses, TARGET_WORDS_PER_PIXEL, type SemanticTargets } from './semantic-targets.ts';
 
-export const CAMERA_FLOATS = 20;
+/**
+ * A camera as ray-march.wgsl reads it: camera-to-world rows 0..2 (row-major, OpenCV axes,
+ * normalised scene), then (fx, fy, cx, cy), then (width, height, the frame's first pixel in the
+ * training pixel arrays, 0).
+ */
+export const CAMERA = new WgslStruct('ray-march.wgsl', 'Camera', {
+  row0: 'vec4f',
+  row1: 'vec4f',
+  row2: 'vec4f',
+  k: 'vec4f',
+  size: 'vec4u',
+});
+
+/** The camera record of a pinhole camera (c2w row-major 3x4 or 4x4; intrinsics in pixels). */
+export function cameraRecord(
+  camera: { c2w: ArrayLike<number>; intrinsics: { fx: number; fy: number; cx: number; cy: number }; width: number; height: number },
+  firstPixel = 0,
+): StructValues<typeof CAMERA.members> {
+  const row = (r: number): number[] => Array.from({ length: 4 }, (_, c) => camera.c2w[r * 4 + c]!);
+  const k = camera.intrinsics;
+  return { row0: row(0), row1: row(1), row2: row(2), k: [k.fx, k.fy, k.cx, k.cy], size: [camera.width, camera.height, firstPixel, 0] };
+}
 
 export interface TrainingFrames {
   frames: number;
@@ -21,22 +43,17 @@ export interface TrainingFrames {
   destroy(): void;
 }
 
-/** Camera records as ray-sampler.wgsl reads them. */
+/** The training frames' camera records, in order, each with where its pixels start. */
 export function cameraRecords(scan: Pick<Scan, 'frames'>, frameIndices: number[]): ArrayBuffer {
-  const data = new ArrayBuffer(frameIndices.length * CAMERA_FLOATS * 4);
-  const f = new Float32Array(data);
-  const u = new Uint32Array(data);
   let firstPixel = 0;
-  frameIndices.forEach((fi, i) => {
-    const frame = scan.frames[fi]!;
-    const o = i * CAMERA_FLOATS;
-    for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) f[o + r * 4 + c] = frame.c2w[r * 4 + c]!;
-    const k = frame.intrinsics;
-    f.set([k.fx, k.fy, k.cx, k.cy], o + 12);
-    u.set([frame.width, frame.height, firstPixel, 0], o + 16);
-    firstPixel += frame.width * frame.height;
-  });
-  return data;
+  return CAMERA.packArray(
+    frameIndices.map((fi) => {
+      const frame = scan.frames[fi]!;
+      const record = cameraRecord(frame, firstPixel);
+      firstPixel += frame.width * frame.height;
+      return record;
+    }),
+  );
 }
 
 export function uploadTrainingFrames(device: GPUDevice, scan: Scan, frameIndices: number[], targets: SemanticTargets): TrainingFrames {

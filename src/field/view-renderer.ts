@@ -13,10 +13,11 @@ import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import { ComputePasses } from '../gpu/compute-passes.ts';
 import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
+import { WgslStruct } from '../gpu/uniform-layout.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
 import type { EmbeddingField, FieldBatch } from './embedding-field.ts';
 import type { TrainerSettings } from './field-trainer.ts';
-import { CAMERA_FLOATS } from './training-frames.ts';
+import { CAMERA, cameraRecord } from './training-frames.ts';
 import { DEFAULT_RENDER_LOSS, renderedStride, VolumeRenderer } from './volume-renderer.ts';
 
 /** A pinhole camera in the training cameras' convention (a `ScanFrame` is one). */
@@ -150,7 +151,21 @@ export function depthInSceneUnits(depth: Float32Array, normalisation: { scale: n
 
 const shader = composeWgsl('view-rays', { 'dispatch.wgsl': dispatch, 'ray-march.wgsl': march, 'view-rays.wgsl': kernels });
 const WORKGROUP = 64;
-const PARAMS_BYTES = 48;
+
+/** The tile's uniforms (shaders/view-rays.wgsl says what each means). */
+export const VIEW_PARAMS = new WgslStruct('view-rays.wgsl', 'Params', {
+  rays: 'u32',
+  first_pixel: 'u32',
+  pixels: 'u32',
+  max_samples: 'u32',
+  grid_res: 'u32',
+  step: 'f32',
+  k: 'u32',
+  total: 'u32',
+  listed: 'u32',
+});
+/** Which of the tile's samples one pass of the field takes. */
+export const VIEW_CHUNK = new WgslStruct('view-rays.wgsl', 'Chunk', { base: 'u32', count: 'u32' });
 
 /** Throws a RangeError naming what is wrong with `camera`. */
 export function checkViewCamera(camera: ViewCamera): void {
@@ -175,16 +190,6 @@ export function checkViewCamera(camera: ViewCamera): void {
   for (const name of ['fx', 'fy', 'cx', 'cy'] as const)
     if (!Number.isFinite(k[name])) fail(`intrinsics.${name} is ${k[name]}, not a finite number`);
   if (!(k.fx > 0 && k.fy > 0)) fail(`focal lengths must be positive, got fx ${k.fx}, fy ${k.fy}`);
-}
-
-/** The camera record ray-march.wgsl reads (first pixel 0). */
-function cameraRecord(c: ViewCamera): ArrayBuffer {
-  const data = new ArrayBuffer(CAMERA_FLOATS * 4);
-  const f = new Float32Array(data);
-  for (let i = 0; i < 12; i++) f[i] = c.c2w[i]!;
-  f.set([c.intrinsics.fx, c.intrinsics.fy, c.intrinsics.cx, c.intrinsics.cy], 12);
-  new Uint32Array(data).set([c.width, c.height, 0, 0], 16);
-  return data;
 }
 
 function checkSettings(s: ViewSettings): void {
@@ -252,8 +257,8 @@ export class ViewRenderer {
     const reading = (bytes: number, label: string): GPUBuffer =>
       d.createBuffer({ label: `view ${label} (read-back)`, size: bytes, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
     const b = (this.buffers = {
-      params: d.createBuffer({ label: 'view params', size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
-      camera: d.createBuffer({ label: 'view camera', size: CAMERA_FLOATS * 4, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+      params: createUniformBuffer(d, new ArrayBuffer(VIEW_PARAMS.size), 'view params'),
+      camera: createUniformBuffer(d, new ArrayBuffer(CAMERA.size), 'view camera'),
       pixelList: storage(tileRays * 4, 'pixel list'),
       count: storage(tileRays * 4, 'samples per ray'),
       first: storage(tileRays * 4, 'first sample per ray'),
@@ -270,7 +275,7 @@ export class ViewRenderer {
       pixelRead: reading(tileRays * pixelStride(k) * 4, 'pixel records'),
     });
     this.chunkParams = Array.from({ length: this.capacity / chunk }, (_, c) =>
-      createUniformBuffer(d, new Uint32Array([c * chunk, chunk]), `view chunk ${c} params`),
+      createUniformBuffer(d, VIEW_CHUNK.pack({ base: c * chunk, count: chunk }), `view chunk ${c} params`),
     );
     this.batch = field.createBatch(chunk, { backward: false });
     this.renderer = new VolumeRenderer(cache);
@@ -394,13 +399,19 @@ export class ViewRenderer {
   }
 
   private writeParams(camera: ViewCamera, tile: TileSpec, total: number): void {
-    const data = new ArrayBuffer(PARAMS_BYTES);
-    const u = new Uint32Array(data);
     const s = this.settings;
-    const pixels = tile.list ? tile.list.length : camera.width * camera.height;
-    u.set([s.tileRays, tile.first, pixels, s.maxSamplesPerRay, this.gridRes, 0, this.k, total, tile.list ? 1 : 0]);
-    new Float32Array(data)[5] = s.step;
-    this.device.queue.writeBuffer(this.buffers.params, 0, data);
+    const params = VIEW_PARAMS.pack({
+      rays: s.tileRays,
+      first_pixel: tile.first,
+      pixels: tile.list ? tile.list.length : camera.width * camera.height,
+      max_samples: s.maxSamplesPerRay,
+      grid_res: this.gridRes,
+      step: s.step,
+      k: this.k,
+      total,
+      listed: tile.list ? 1 : 0,
+    });
+    this.device.queue.writeBuffer(this.buffers.params, 0, params);
   }
 
   private async runTile(camera: ViewCamera, tile: TileSpec): Promise<RenderedTile> {
@@ -409,7 +420,7 @@ export class ViewRenderer {
     const { tileRays, chunk } = this.settings;
     const index = tile.index;
     const groups = Math.ceil(tileRays / WORKGROUP);
-    d.queue.writeBuffer(b.camera, 0, cameraRecord(camera));
+    d.queue.writeBuffer(b.camera, 0, CAMERA.pack(cameraRecord(camera)));
     if (tile.list) d.queue.writeBuffer(b.pixelList, 0, tile.list);
     this.writeParams(camera, tile, 0);
 

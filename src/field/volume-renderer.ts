@@ -7,6 +7,7 @@ import kernels from '../../shaders/volume-render.wgsl?raw';
 import { createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
 import type { PipelineCache } from '../gpu/pipeline-cache.ts';
+import { WgslStruct } from '../gpu/uniform-layout.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
 
 export interface RenderLossSettings {
@@ -75,6 +76,19 @@ export const psnrFromMse = (mse: number): number => -10 * Math.log10(Math.max(ms
 const WORKGROUP = 64;
 const shader = composeWgsl('volume-render', { 'dispatch.wgsl': dispatch, 'volume-render.wgsl': kernels });
 
+/** The renderer's uniforms (shaders/volume-render.wgsl). */
+export const VOLUME_RENDER_PARAMS = new WgslStruct('volume-render.wgsl', 'Params', {
+  rays: 'u32',
+  k: 'u32',
+  early_stop: 'f32',
+  background: 'vec3f',
+  huber_delta: 'f32',
+  depth_weight: 'f32',
+  kl_weight: 'f32',
+  loss_scale: 'f32',
+  samples: 'u32',
+});
+
 export class VolumeRenderer {
   private readonly composite: ComputeKernel;
   private readonly loss: ComputeKernel;
@@ -96,20 +110,18 @@ export class VolumeRenderer {
     this.cache.device.queue.writeBuffer(params, 0, this.paramsData(rays, k, samples, s));
   }
 
-  private paramsData(rays: number, k: number, samples: number, s: RenderLossSettings): Uint8Array<ArrayBuffer> {
-    const data = new ArrayBuffer(48);
-    const u = new Uint32Array(data);
-    const f = new Float32Array(data);
-    u[0] = rays;
-    u[1] = k;
-    f[2] = s.earlyStop;
-    f.set(s.background, 4);
-    f[7] = s.huberDelta;
-    f[8] = s.depthWeight;
-    f[9] = s.klWeight;
-    f[10] = 1 / Math.max(rays, 1);
-    u[11] = samples;
-    return new Uint8Array(data);
+  private paramsData(rays: number, k: number, samples: number, s: RenderLossSettings): ArrayBuffer {
+    return VOLUME_RENDER_PARAMS.pack({
+      rays,
+      k,
+      early_stop: s.earlyStop,
+      background: s.background,
+      huber_delta: s.huberDelta,
+      depth_weight: s.depthWeight,
+      kl_weight: s.klWeight,
+      loss_scale: 1 / Math.max(rays, 1),
+      samples,
+    });
   }
 
   private sampleBindings(params: GPUBuffer, b: SampleBuffers): Record<number, GPUBuffer> {

@@ -16,7 +16,8 @@ export function uploadBuffer(device: GPUDevice, data: ArrayBufferView, label: st
   return buffer;
 }
 
-export function createUniformBuffer(device: GPUDevice, data: ArrayBufferView, label: string): GPUBuffer {
+/** A uniform buffer holding `data` (a struct's bytes; zeros for one written later). */
+export function createUniformBuffer(device: GPUDevice, data: ArrayBuffer | ArrayBufferView, label: string): GPUBuffer {
   const size = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
   const buffer = device.createBuffer({ label, size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(buffer, 0, data as GPUAllowSharedBufferSource);

@@ -2,10 +2,13 @@ import dispatch from '../../shaders/dispatch.wgsl?raw';
 import kernels from '../../shaders/prefix-sum.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from './buffer-io.ts';
 import { PipelineCache, workgroupGrid } from './pipeline-cache.ts';
+import { WgslStruct } from './uniform-layout.ts';
 import { composeWgsl } from './wgsl-compose.ts';
 
 const BLOCK = 1024;
 const shader = composeWgsl('prefix-sum', { 'dispatch.wgsl': dispatch, 'prefix-sum.wgsl': kernels });
+/** One level of the scan: its values and their blocks. */
+export const PREFIX_SUM_PARAMS = new WgslStruct('prefix-sum.wgsl', 'Params', { n: 'u32', blocks: 'u32' });
 
 interface Level {
   n: number;
@@ -39,7 +42,7 @@ export class PrefixSum {
         blocks,
         grid,
         sums: createStorageBuffer(device, blocks * 4, `prefix-sum block sums (${n})`),
-        params: createUniformBuffer(device, new Uint32Array([n, blocks]), `prefix-sum params (${n})`),
+        params: createUniformBuffer(device, PREFIX_SUM_PARAMS.pack({ n, blocks }), `prefix-sum params (${n})`),
       });
       n = blocks;
     } while (n > 1);
