@@ -66,7 +66,7 @@ export class Adam {
     const m = createStorageBuffer(device, count * 4, `${weights.label} adam m`);
     const v = createStorageBuffer(device, count * 4, `${weights.label} adam v`);
     const uniforms = createUniformBuffer(device, new ArrayBuffer(ADAM_PARAMS.size), `${weights.label} adam params`);
-    const bindGroup = this.kernel.bind({ 0: uniforms, 1: weights, 2: grad, 3: m, 4: v });
+    const bindGroup = this.kernel.bind({ params: uniforms, weights, grad, first_moment: m, second_moment: v });
     this.groups.push({ weights, grad, m, v, count, weightDecay, uniforms, bindGroup });
   }
 

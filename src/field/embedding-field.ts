@@ -170,10 +170,18 @@ export class EmbeddingField {
     this.grid.encode(passes.stage(FIELD_STAGES.hashForward), b.hashParams, n, positions, b.features);
     this.density.forward(passes.stage(FIELD_STAGES.mlpForward), b.density, b.features, b.densityOut);
     const g = this.kernels;
-    g.gather.dispatch(passes.stage(FIELD_STAGES.glue), g.gather.bind({ 0: b.glueParams, 1: b.densityOut, 2: colourInput }), groups);
+    g.gather.dispatch(
+      passes.stage(FIELD_STAGES.glue),
+      g.gather.bind({ params: b.glueParams, density_out: b.densityOut, colour_input: colourInput }),
+      groups,
+    );
     this.colour.forward(passes.stage(FIELD_STAGES.mlpForward), b.colour, colourInput, b.colourOut);
     this.embedding.forward(passes.stage(FIELD_STAGES.mlpForward), b.embedding, b.densityOut, b.logits);
-    g.pack.dispatch(passes.stage(FIELD_STAGES.glue), g.pack.bind({ 0: b.glueParams, 1: b.densityOut, 3: b.colourOut, 4: b.raw }), groups);
+    g.pack.dispatch(
+      passes.stage(FIELD_STAGES.glue),
+      g.pack.bind({ params: b.glueParams, density_out: b.densityOut, colour_out: b.colourOut, raw: b.raw }),
+      groups,
+    );
   }
 
   /** Multiply-adds x 2 of the three networks over one batch, forward and backward. */
@@ -192,12 +200,22 @@ export class EmbeddingField {
     const g = this.kernels;
     const d = b.grads;
     if (!d) throw new Error('EmbeddingField.backward() on a forward-only batch');
-    g.splitColour.dispatch(passes.stage(FIELD_STAGES.glue), g.splitColour.bind({ 0: b.glueParams, 5: dRaw, 6: d.dColourOut }), groups);
+    g.splitColour.dispatch(
+      passes.stage(FIELD_STAGES.glue),
+      g.splitColour.bind({ params: b.glueParams, d_raw: dRaw, d_colour_out: d.dColourOut }),
+      groups,
+    );
     this.colour.backward(passes.stage(FIELD_STAGES.mlpBackward), b.colour, colourInput, d.dColourOut, d.dColourIn);
     this.embedding.backward(passes.stage(FIELD_STAGES.mlpBackward), b.embedding, b.densityOut, dLogits, d.dEmbeddingIn);
     g.sumDensity.dispatch(
       passes.stage(FIELD_STAGES.glue),
-      g.sumDensity.bind({ 0: b.glueParams, 5: dRaw, 7: d.dColourIn, 8: d.dEmbeddingIn, 9: d.dDensityOut }),
+      g.sumDensity.bind({
+        params: b.glueParams,
+        d_raw: dRaw,
+        d_colour_in: d.dColourIn,
+        d_embedding_in: d.dEmbeddingIn,
+        d_density_out: d.dDensityOut,
+      }),
       groups,
     );
     this.density.backward(passes.stage(FIELD_STAGES.mlpBackward), b.density, b.features, d.dDensityOut, d.dFeatures);

@@ -134,13 +134,13 @@ export class HashGrid {
 
   /** features[count x outputDims] from positions[count x 3] in [0,1]. */
   encode(pass: GPUComputePassEncoder, params: GPUBuffer, count: number, positions: GPUBuffer, features: GPUBuffer): void {
-    const group = this.encodeKernel.bind({ 0: params, 1: positions, 2: this.table, 3: features, 6: this.table });
+    const group = this.encodeKernel.bind({ params, positions, table: this.table, table2: this.table, features });
     this.encodeKernel.dispatch(pass, group, Math.ceil(count / WORKGROUP), this.layout.level.length);
   }
 
   /** Adds d(loss)/d(table) to `grad`, given d(loss)/d(features). */
   backward(pass: GPUComputePassEncoder, params: GPUBuffer, count: number, positions: GPUBuffer, dFeatures: GPUBuffer): void {
-    const group = this.backwardKernel.bind({ 0: params, 1: positions, 4: dFeatures, 5: this.grad });
+    const group = this.backwardKernel.bind({ params, positions, d_features: dFeatures, grad: this.grad });
     this.backwardKernel.dispatch(pass, group, Math.ceil(count / WORKGROUP), this.layout.level.length);
   }
 

@@ -204,7 +204,7 @@ export class Mlp {
       const y = i === this.layers.length - 1 ? outputs : batch.activations[i]!;
       k.forward.dispatch(
         pass,
-        k.forward.bind({ 0: batch.params, 1: this.weights, 2: x, 3: y }),
+        k.forward.bind({ params: batch.params, weights: this.weights, x, y }),
         batch.tileWorkgroups,
         this.layout.outPad[i]! / 16,
       );
@@ -223,14 +223,14 @@ export class Mlp {
       const dx = i === 0 ? dInputs : batch.deltas[i - 1]!;
       k.backwardData.dispatch(
         pass,
-        k.backwardData.bind({ 0: params, 1: this.weights, 2: x, 4: dy, 5: dx }),
+        k.backwardData.bind({ params, weights: this.weights, x, dy, dx }),
         batch.tileWorkgroups,
         l.inPad[i]! / 16,
       );
-      k.weightGrad.dispatch(pass, k.weightGrad.bind({ 0: params, 2: x, 4: dy, 6: batch.partials }), batch.gradWorkgroups[i]!);
+      k.weightGrad.dispatch(pass, k.weightGrad.bind({ params, x, dy, partials: batch.partials }), batch.gradWorkgroups[i]!);
       k.reduceGrad.dispatch(
         pass,
-        k.reduceGrad.bind({ 0: params, 6: batch.partials, 7: this.grad }),
+        k.reduceGrad.bind({ params, partial_columns: batch.partials, grad: this.grad }),
         Math.ceil((l.outPad[i]! * l.inPad[i]!) / 4 / 64),
       );
     }

@@ -110,7 +110,11 @@ export class OccupancyGrid {
     const count = this.settings.cellsPerUpdate;
     this.writeParams(count, this.cells / 32);
     const pass = encoder.beginComputePass({ label: 'occupancy points', ...(timer && { timestampWrites: timer.begin(OCCUPANCY_STAGE) }) });
-    this.kernels.points.dispatch(pass, this.kernels.points.bind({ 0: this.params, 1: this.points }), Math.ceil(count / WORKGROUP));
+    this.kernels.points.dispatch(
+      pass,
+      this.kernels.points.bind({ params: this.params, points: this.points }),
+      Math.ceil(count / WORKGROUP),
+    );
     pass.end();
   }
 
@@ -120,18 +124,18 @@ export class OccupancyGrid {
     const pass = encoder.beginComputePass({ label: 'occupancy update', ...(timer && { timestampWrites: timer.end(OCCUPANCY_STAGE) }) });
     this.kernels.update.dispatch(
       pass,
-      this.kernels.update.bind({ 0: this.params, 2: rawDensity, 3: this.density }),
+      this.kernels.update.bind({ params: this.params, raw_density: rawDensity, density: this.density }),
       Math.ceil(count / WORKGROUP),
     );
     this.visited += count;
     if (this.visited >= this.cells) {
       const k = this.kernels;
       const sumGroups = Math.ceil(this.cells / (WORKGROUP * SUM_CELLS));
-      k.sum.dispatch(pass, k.sum.bind({ 0: this.params, 4: this.density, 6: this.sums.partials }), sumGroups);
-      k.mean.dispatch(pass, k.mean.bind({ 0: this.params, 6: this.sums.partials, 7: this.sums.mean }), 1);
+      k.sum.dispatch(pass, k.sum.bind({ params: this.params, density_in: this.density, partials: this.sums.partials }), sumGroups);
+      k.mean.dispatch(pass, k.mean.bind({ params: this.params, partials: this.sums.partials, mean: this.sums.mean }), 1);
       k.pack.dispatch(
         pass,
-        k.pack.bind({ 0: this.params, 4: this.density, 5: this.bits, 7: this.sums.mean }),
+        k.pack.bind({ params: this.params, density_in: this.density, bits: this.bits, mean: this.sums.mean }),
         Math.ceil(this.cells / 32 / WORKGROUP),
       );
     }

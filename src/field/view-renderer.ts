@@ -294,22 +294,31 @@ export class ViewRenderer {
     };
     const kk = this.kernels;
     this.groups = {
-      rays: kk.rays.bind({ 0: b.params, 1: b.camera, 2: occupancy, 3: b.count, 13: b.pixelList }),
+      rays: kk.rays.bind({ params: b.params, camera: b.camera, occupancy, sample_count: b.count, pixel_list: b.pixelList }),
       write: kk.write.bind({
-        0: b.params,
-        1: b.camera,
-        2: occupancy,
-        3: b.count,
-        4: b.first,
-        5: b.range,
-        6: b.geom,
-        7: b.sampleRay,
-        13: b.pixelList,
+        params: b.params,
+        camera: b.camera,
+        occupancy,
+        sample_count: b.count,
+        first_sample: b.first,
+        sample_range: b.range,
+        sample_geom: b.geom,
+        sample_ray: b.sampleRay,
+        pixel_list: b.pixelList,
       }),
       inputs: this.chunkParams.map((p) =>
-        kk.inputs.bind({ 0: b.params, 1: b.camera, 6: b.geom, 7: b.sampleRay, 8: p, 9: b.positions, 10: b.colourInput, 13: b.pixelList }),
+        kk.inputs.bind({
+          params: b.params,
+          camera: b.camera,
+          sample_geom: b.geom,
+          sample_ray: b.sampleRay,
+          chunk: p,
+          positions: b.positions,
+          colour_input: b.colourInput,
+          pixel_list: b.pixelList,
+        }),
       ),
-      finish: kk.finish.bind({ 0: b.params, 1: b.camera, 11: b.rendered, 12: b.pixels, 13: b.pixelList }),
+      finish: kk.finish.bind({ params: b.params, camera: b.camera, rendered: b.rendered, pixel_out: b.pixels, pixel_list: b.pixelList }),
     };
   }
 

@@ -124,21 +124,21 @@ export class VolumeRenderer {
     });
   }
 
-  private sampleBindings(params: GPUBuffer, b: SampleBuffers): Record<number, GPUBuffer> {
-    return { 0: params, 1: b.range, 2: b.geom, 3: b.raw, 4: b.logits };
+  private sampleBindings(params: GPUBuffer, b: SampleBuffers): Record<string, GPUBuffer> {
+    return { params, sample_range: b.range, sample_geom: b.geom, raw: b.raw, logits: b.logits };
   }
 
   /** Writes the rendered record of every ray. */
   encodeComposite(pass: GPUComputePassEncoder, params: GPUBuffer, rays: number, samples: SampleBuffers, rendered: GPUBuffer): void {
     const k = this.composite;
-    k.dispatch(pass, k.bind({ ...this.sampleBindings(params, samples), 5: rendered }), Math.ceil(rays / WORKGROUP));
+    k.dispatch(pass, k.bind({ ...this.sampleBindings(params, samples), rendered }), Math.ceil(rays / WORKGROUP));
   }
 
   encodeLoss(pass: GPUComputePassEncoder, params: GPUBuffer, rays: number, rendered: GPUBuffer, loss: LossBuffers): void {
     const k = this.loss;
     k.dispatch(
       pass,
-      k.bind({ 0: params, 6: loss.targets, 7: rendered, 8: loss.dRendered, 9: loss.rayLosses }),
+      k.bind({ params, targets: loss.targets, rendered_in: rendered, d_rendered: loss.dRendered, ray_losses: loss.rayLosses }),
       Math.ceil(rays / WORKGROUP),
     );
   }
@@ -155,7 +155,13 @@ export class VolumeRenderer {
     const k = this.backward;
     k.dispatch(
       pass,
-      k.bind({ ...this.sampleBindings(params, samples), 7: rendered, 10: loss.dRendered, 11: grads.dRaw, 12: grads.dLogits }),
+      k.bind({
+        ...this.sampleBindings(params, samples),
+        rendered_in: rendered,
+        d_rendered_in: loss.dRendered,
+        d_raw: grads.dRaw,
+        d_logits: grads.dLogits,
+      }),
       Math.ceil(rays / WORKGROUP),
     );
   }

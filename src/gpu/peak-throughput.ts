@@ -45,7 +45,7 @@ export async function measurePeakGflops(cache: PipelineCache, options: { runs?: 
   try {
     for (const form of FORMS) {
       const kernel = new ComputeKernel(cache, 'fma-peak', shader, form.entry, { ITERATIONS: form.iterations });
-      const bind = kernel.bind({ 0: sink });
+      const bind = kernel.bind({ sink });
       let groups = 16;
       let ms = await time(kernel, bind, groups);
       while (ms < MIN_MS && groups < maxGroups) {

@@ -1,7 +1,8 @@
 import dispatch from '../../shaders/dispatch.wgsl?raw';
 import kernels from '../../shaders/prefix-sum.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from './buffer-io.ts';
-import { PipelineCache, workgroupGrid } from './pipeline-cache.ts';
+import { ComputeKernel } from './compute-kernel.ts';
+import type { PipelineCache } from './pipeline-cache.ts';
 import { WgslStruct } from './uniform-layout.ts';
 import { composeWgsl } from './wgsl-compose.ts';
 
@@ -13,7 +14,6 @@ export const PREFIX_SUM_PARAMS = new WgslStruct('prefix-sum.wgsl', 'Params', { n
 interface Level {
   n: number;
   blocks: number;
-  grid: [number, number];
   sums: GPUBuffer;
   params: GPUBuffer;
 }
@@ -27,20 +27,22 @@ interface Level {
  */
 export class PrefixSum {
   private readonly levels: Level[] = [];
+  private readonly scan: ComputeKernel;
+  private readonly add: ComputeKernel;
 
   constructor(
-    private readonly cache: PipelineCache,
+    cache: PipelineCache,
     readonly length: number,
   ) {
     const device = cache.device;
+    this.scan = new ComputeKernel(cache, 'prefix-sum', shader, 'scan_blocks');
+    this.add = new ComputeKernel(cache, 'prefix-sum', shader, 'add_block_offsets');
     let n = length;
     do {
       const blocks = Math.max(1, Math.ceil(n / BLOCK));
-      const grid = workgroupGrid(device, blocks);
       this.levels.push({
         n,
         blocks,
-        grid,
         sums: createStorageBuffer(device, blocks * 4, `prefix-sum block sums (${n})`),
         params: createUniformBuffer(device, PREFIX_SUM_PARAMS.pack({ n, blocks }), `prefix-sum params (${n})`),
       });
@@ -52,35 +54,15 @@ export class PrefixSum {
     if (data.size < this.length * 4) {
       throw new RangeError(`prefix sum over ${this.length} values needs ${this.length * 4} bytes, buffer has ${data.size}`);
     }
-    const device = this.cache.device;
-    const scan = this.cache.compute('prefix-sum', shader, 'scan_blocks');
-    const add = this.cache.compute('prefix-sum', shader, 'add_block_offsets');
     const groups = this.levels.map((level, i) => {
-      const target = i === 0 ? data : this.levels[i - 1]!.sums;
-      const entries = [
-        { binding: 0, resource: { buffer: target } },
-        { binding: 1, resource: { buffer: level.sums } },
-        { binding: 2, resource: { buffer: level.params } },
-      ];
-      return {
-        scan: device.createBindGroup({ layout: scan.getBindGroupLayout(0), entries }),
-        add: device.createBindGroup({ layout: add.getBindGroupLayout(0), entries }),
-      };
+      const buffers = { data: i === 0 ? data : this.levels[i - 1]!.sums, block_sums: level.sums, params: level.params };
+      return { scan: this.scan.bind(buffers), add: this.add.bind(buffers) };
     });
     const pass = encoder.beginComputePass({ label: 'prefix-sum' });
     // Down the levels: each scans its values and leaves block totals for the next.
-    this.levels.forEach((level, i) => {
-      pass.setPipeline(scan);
-      pass.setBindGroup(0, groups[i]!.scan);
-      pass.dispatchWorkgroups(level.grid[0], level.grid[1]);
-    });
+    this.levels.forEach((level, i) => this.scan.dispatch(pass, groups[i]!.scan, level.blocks));
     // Back up: the top level is a single block and already final.
-    for (let i = this.levels.length - 2; i >= 0; i--) {
-      const level = this.levels[i]!;
-      pass.setPipeline(add);
-      pass.setBindGroup(0, groups[i]!.add);
-      pass.dispatchWorkgroups(level.grid[0], level.grid[1]);
-    }
+    for (let i = this.levels.length - 2; i >= 0; i--) this.add.dispatch(pass, groups[i]!.add, this.levels[i]!.blocks);
     pass.end();
   }
 

@@ -65,8 +65,17 @@ function topLevelItems(code: string): string[] {
 
 const DECLARATION = /^((?:@\w+(?:\([^)]*\))?\s*)*)(fn|struct|var|const|override|alias)\b\s*(?:<[^>]*>)?\s*([A-Za-z_]\w*)/;
 
+/** Read once per module text: every kernel of a module (the mlp has dozens) asks again. */
+const declarationsOf = new Map<string, readonly WgslDeclaration[]>();
+
 /** Every top-level declaration of `code`, in order. */
-export function moduleDeclarations(code: string): WgslDeclaration[] {
+export function moduleDeclarations(code: string): readonly WgslDeclaration[] {
+  let known = declarationsOf.get(code);
+  if (!known) declarationsOf.set(code, (known = readDeclarations(code)));
+  return known;
+}
+
+function readDeclarations(code: string): WgslDeclaration[] {
   const out: WgslDeclaration[] = [];
   for (const text of topLevelItems(code)) {
     const m = DECLARATION.exec(text);
@@ -165,6 +174,8 @@ const KEYWORDS = new Set([
   ...['discard', 'true', 'false'],
 ]);
 
+const referencesOf = new WeakMap<WgslDeclaration, Set<string>>();
+
 /** Module-scope names that the entry point `entry` uses, through every function it calls. */
 export function namesUsedBy(code: string, entry: string): Set<string> {
   const declarations = new Map(moduleDeclarations(code).map((d) => [d.name, d]));
@@ -172,11 +183,14 @@ export function namesUsedBy(code: string, entry: string): Set<string> {
   const seen = new Set<string>([entry]);
   const pending = [entry];
   while (pending.length > 0) {
-    for (const name of referencedNames(declarations.get(pending.pop()!)!.text)) {
-      const d = declarations.get(name);
-      if (!d || seen.has(name)) continue;
+    const d = declarations.get(pending.pop()!)!;
+    let names = referencesOf.get(d);
+    if (!names) referencesOf.set(d, (names = referencedNames(d.text)));
+    for (const name of names) {
+      const used = declarations.get(name);
+      if (!used || seen.has(name)) continue;
       seen.add(name);
-      if (d.kind === 'fn') pending.push(name);
+      if (used.kind === 'fn') pending.push(name);
     }
   }
   return seen;

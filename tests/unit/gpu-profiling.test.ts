@@ -20,7 +20,7 @@ describe('GPU profiling', () => {
     const cache = new PipelineCache(device);
     const sink = createStorageBuffer(device, 64 * 256 * 16, 'sink');
     const kernel = new ComputeKernel(cache, 'peak', shader, 'vec4_fma', { ITERATIONS: 4096 });
-    const bind = kernel.bind({ 0: sink });
+    const bind = kernel.bind({ sink });
     const run = async (dispatches: number): Promise<number> => {
       const encoder = device.createCommandEncoder();
       const passes = new ComputePasses(encoder, timer);

@@ -216,7 +216,7 @@ describe('uniform layouts', () => {
         const leaves = createStorageBuffer(device, reads.length * 4, 'probe leaves');
         const encoder = device.createCommandEncoder();
         const pass = encoder.beginComputePass();
-        kernel.dispatch(pass, kernel.bind({ 0: uniforms, 1: leaves }), 1);
+        kernel.dispatch(pass, kernel.bind({ u: uniforms, leaves }), 1);
         pass.end();
         device.queue.submit([encoder.finish()]);
         const got = new Uint32Array(await readBuffer(device, leaves));

@@ -43,7 +43,7 @@ describe('folded dispatch', () => {
       const rows = createStorageBuffer(device, 4, 'row length');
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass();
-      kernel.dispatch(pass, kernel.bind({ 0: hits, 1: rows }), workgroups);
+      kernel.dispatch(pass, kernel.bind({ hits, row_lengths: rows }), workgroups);
       pass.end();
       device.queue.submit([encoder.finish()]);
       const counts = new Uint32Array(await readBuffer(device, hits));
