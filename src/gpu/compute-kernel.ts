@@ -71,7 +71,10 @@ export class ComputeKernel {
     throw new Error(`${where}: the shader has no binding '${name}'; it has ${[...this.declared.keys()].join(', ')}`);
   }
 
-  /** Records the kernel over `workgroups` (x folded into y past the per-dimension limit) and `z` layers. */
+  /**
+   * Records the kernel over `workgroups` and `z` layers; past the per-dimension limit the
+   * workgroups fold into rows, which shaders/dispatch.wgsl numbers back.
+   */
   dispatch(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, workgroups: number, z = 1): void {
     const [x, y] = workgroupGrid(this.cache.device, workgroups);
     pass.setPipeline(this.pipeline);
