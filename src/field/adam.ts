@@ -50,6 +50,8 @@ export const ADAM_PARAMS = new WgslStruct('adam.wgsl', 'Params', {
 export class Adam {
   private readonly groups: Group[] = [];
   private readonly kernel: ComputeKernel;
+  /** How many parameters were not finite after their step, summed since the last clear (one u32). */
+  readonly nonFinite: GPUBuffer;
   /** Steps taken so far. */
   steps = 0;
 
@@ -58,6 +60,7 @@ export class Adam {
     public settings: AdamSettings,
   ) {
     this.kernel = new ComputeKernel(cache, 'adam', shader, 'step');
+    this.nonFinite = createStorageBuffer(cache.device, 4, 'adam non-finite parameters');
   }
 
   /** Optimises `count` floats of `weights` using `grad`; weight decay may differ per group. */
@@ -66,7 +69,7 @@ export class Adam {
     const m = createStorageBuffer(device, count * 4, `${weights.label} adam m`);
     const v = createStorageBuffer(device, count * 4, `${weights.label} adam v`);
     const uniforms = createUniformBuffer(device, new ArrayBuffer(ADAM_PARAMS.size), `${weights.label} adam params`);
-    const bindGroup = this.kernel.bind({ params: uniforms, weights, grad, first_moment: m, second_moment: v });
+    const bindGroup = this.kernel.bind({ params: uniforms, weights, grad, first_moment: m, second_moment: v, non_finite: this.nonFinite });
     this.groups.push({ weights, grad, m, v, count, weightDecay, uniforms, bindGroup });
   }
 
@@ -97,6 +100,7 @@ export class Adam {
   }
 
   destroy(): void {
+    this.nonFinite.destroy();
     for (const g of this.groups) {
       g.m.destroy();
       g.v.destroy();

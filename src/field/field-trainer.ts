@@ -34,6 +34,11 @@ export interface BatchLosses {
   kl: number;
   /** PSNR of the batch's rendered colours against their pixels. */
   psnr: number;
+  /**
+   * Parameters that were not finite after an optimiser step since the last read (summed over the
+   * steps): anything above 0 is a diverged field, even while the clamped loss stays finite.
+   */
+  nonFiniteParameters: number;
 }
 
 export class FieldTrainer {
@@ -192,15 +197,22 @@ export class FieldTrainer {
     this.device.queue.submit([encoder.finish()]);
   }
 
-  /** The last batch's mean losses and PSNR (one read-back: call every N steps, not every step). */
+  /**
+   * The last batch's mean losses and PSNR, and the non-finite parameters counted since the last
+   * call (which clears the count). One read-back: call every N steps, not every step.
+   */
   async lastLosses(): Promise<BatchLosses> {
     const rays = this.lastRays;
     const k = this.settings.field.k;
-    const [losses, rendered, targets] = await Promise.all([
+    const [losses, rendered, targets, nonFinite] = await Promise.all([
       readBuffer(this.device, this.loss.rayLosses),
       readBuffer(this.device, this.rendered),
       readBuffer(this.device, this.loss.targets),
+      readBuffer(this.device, this.adam.nonFinite),
     ]).then((b) => b.map((x) => new Float32Array(x)));
+    const encoder = this.device.createCommandEncoder({ label: 'clear the non-finite count' });
+    encoder.clearBuffer(this.adam.nonFinite);
+    this.device.queue.submit([encoder.finish()]);
     let colour = 0;
     let depth = 0;
     let kl = 0;
@@ -212,7 +224,13 @@ export class FieldTrainer {
       se += rayColourError(rendered!, targets!, k, r);
     }
     const mse = se / (rays * 3);
-    return { colour: colour / rays, depth: depth / rays, kl: kl / rays, psnr: psnrFromMse(mse) };
+    return {
+      colour: colour / rays,
+      depth: depth / rays,
+      kl: kl / rays,
+      psnr: psnrFromMse(mse),
+      nonFiniteParameters: new Uint32Array(nonFinite!.buffer)[0]!,
+    };
   }
 
   /** The optimiser (moments and step count), for checkpoints. */

@@ -62,11 +62,16 @@ function upsampleSegments(seg: PreSegmentation, width: number, height: number): 
 /** While training stays finite, the field is copied aside every this many steps (to roll back to if it diverges). */
 const SNAPSHOT_EVERY = 100;
 
-/** train() found the loss not finite; rollBack() puts the field back to its last sound state. */
+/** train() found the loss or parameters not finite; recoverFromDivergence() puts the field back to its last sound state. */
 export class TrainingDivergedError extends Error {
   override name = 'TrainingDivergedError';
-  constructor(readonly step: number) {
-    super(`training diverged by step ${step} (the loss is not finite)`);
+  constructor(
+    readonly step: number,
+    losses: BatchLosses,
+  ) {
+    super(
+      `training diverged by step ${step} (${losses.nonFiniteParameters > 0 ? `${losses.nonFiniteParameters} parameter values are not finite` : 'the loss is not finite'})`,
+    );
   }
 }
 
@@ -215,8 +220,9 @@ export class DiscoveryPipeline {
 
   /**
    * Trains `count` steps, rebalancing the batch every `stepsPerSync` steps and reading the losses
-   * back once at the end (a read-back stalls the GPU queue: the caller picks how often). Throws TrainingDivergedError when the loss is not finite,
-   * leaving the field as it is (see rollBack()).
+   * back once at the end (a read-back stalls the GPU queue: the caller picks how often). Throws
+   * TrainingDivergedError when the loss or a parameter is not finite, leaving the field as it is
+   * (see recoverFromDivergence()).
    */
   train(count: number, stepsPerSync: number): Promise<BatchLosses> {
     return this.serial(async () => {
@@ -226,7 +232,7 @@ export class DiscoveryPipeline {
         await trainer.rebalance();
       }
       const losses = await trainer.lastLosses();
-      if (!Number.isFinite(losses.psnr)) throw new TrainingDivergedError(trainer.steps);
+      if (!Number.isFinite(losses.psnr) || losses.nonFiniteParameters > 0) throw new TrainingDivergedError(trainer.steps, losses);
       const last = snapshot.steps;
       if (last === null || trainer.steps - last >= SNAPSHOT_EVERY) snapshot.take();
       return losses;

@@ -65,6 +65,8 @@ describe('trainer snapshot (roll-back after a divergence)', () => {
       words.every((v) => Number.isNaN(v)),
       'control: the weights are NaN before the roll-back',
     ).toBe(true);
+    // What tells the pipeline: the optimiser counted every NaN weight of that step.
+    expect((await trainer.lastLosses()).nonFiniteParameters).toBe(colourNet.count);
 
     expect(snapshot.restore()).toBe(8);
     const back = loadCheckpoint(await saveCheckpoint(trainer));
@@ -85,6 +87,7 @@ describe('trainer snapshot (roll-back after a divergence)', () => {
     for (let i = 0; i < 8; i++) trainer.step();
     const after = await trainer.lastLosses();
     expect(Number.isFinite(after.psnr)).toBe(true);
+    expect(after.nonFiniteParameters).toBe(0);
     expect(after.psnr).toBeGreaterThan(10);
     expect(trainer.steps).toBe(16);
     snapshot.destroy();
