@@ -17,7 +17,7 @@ export default defineConfig({
     // cores) prints on some builds and not others.
     rolldownOptions: { checks: { bundlerTimings: false } },
   },
-  worker: { format: 'es' },
+  worker: { format: 'es', rolldownOptions: { checks: { bundlerTimings: false } } },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
   test: {

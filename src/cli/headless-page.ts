@@ -35,7 +35,9 @@ export async function openHeadlessPage(options: {
     for (const c of cleanups.reverse()) await c();
   };
   try {
-    await build({ root, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    // Only errors: a headless command's stderr is its one `error:` line, and a build's warnings
+    // (the bundler's plugin timings on a loaded machine, say) are not the user's business.
+    await build({ root, logLevel: 'error', build: { outDir, emptyOutDir: true } });
     const server = await startStaticServer({ mounts: { ...options.mounts, '/': outDir } });
     cleanups.push(() => server.close());
     const browser = await launchChromium({ webgpu: true });
