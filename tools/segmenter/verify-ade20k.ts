@@ -16,8 +16,12 @@
  *     under the 32-class rule, the logits resized to the photo as the page does (for the model
  *     and each reference), plus the reference's own full-resolution output where it has one;
  *     the feature output's shape; milliseconds per frame (median, first run excluded).
+ *
+ *   npx tsx tools/segmenter/verify-ade20k.ts fixture --ref LOGITS_DIR --name PHOTO --out FILE.png
+ *     the argmax of a reference's logits as an 8-bit PNG (the unit test's known answer).
  */
 import { createHash } from 'node:crypto';
+import { encode } from 'fast-png';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
@@ -216,10 +220,18 @@ async function check(o: Options): Promise<void> {
   console.log(text);
 }
 
+function writeFixture(o: Options): void {
+  const name = one(o, 'name');
+  const logits = readReference(one(o, 'ref'), [name]).logits.get(name)!;
+  const data = Uint8Array.from(argmax(logits));
+  writeFileSync(one(o, 'out'), encode({ width: logits.width, height: logits.height, data, channels: 1, depth: 8 }));
+}
+
 const { command, options } = parse(process.argv.slice(2));
 if (command === 'inputs') await writeInputs(options);
 else if (command === 'check') await check(options);
+else if (command === 'fixture') writeFixture(options);
 else {
-  console.error('usage: npx tsx tools/segmenter/verify-ade20k.ts inputs|check --option value ...');
+  console.error('usage: npx tsx tools/segmenter/verify-ade20k.ts inputs|check|fixture --option value ...');
   process.exit(2);
 }
