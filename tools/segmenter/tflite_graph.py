@@ -82,10 +82,6 @@ OPTIONS = {
 }
 
 
-def _table(buf, pos):
-    return Table(buf, pos)
-
-
 def _offset(t, slot):
     return t.Offset(slot)
 
@@ -240,6 +236,15 @@ def dequantize(tensor):
     scale = tensor.scale.reshape(shape)
     zp = tensor.zero_point.astype(np.float32).reshape(shape)
     return (q - zp) * scale
+
+
+def constant_value(tensor):
+    """A constant's value: int32 as stored (sizes, paddings), every other type as float32."""
+    if tensor.raw is None:
+        raise KeyError(f'tensor {tensor.name} is not a constant')
+    if tensor.dtype == np.int32:
+        return tensor.raw
+    return dequantize(tensor)
 
 
 def summary(graph):

@@ -17,7 +17,7 @@ dilated convolutions; comparing the two checks that rewrite).
 """
 import numpy as np
 
-from tflite_graph import dequantize
+from tflite_graph import constant_value, dequantize
 
 
 def _activation(x, name):
@@ -156,19 +156,14 @@ def run(graph, image, mode='tflite', keep=()):
     values = {}
 
     def get(i):
-        if i in values:
-            return values[i]
-        tensor = t[i]
-        if tensor.raw is None:
-            raise KeyError(f'tensor {tensor.name} has no value yet')
-        return tensor.raw if tensor.dtype == np.int32 else tensor.raw.astype(np.float32) if tensor.scale is None else tensor.raw
+        return values[i] if i in values else constant_value(t[i])
 
     values[graph.inputs[0]] = image.astype(np.float32)
     for op in graph.operators:
         ins = op.inputs
         o = op.options
         if op.kind == 'CONV_2D':
-            x, filt, bias = get(ins[0]), t[ins[1]], get(ins[2]).astype(np.float32)
+            x, filt, bias = get(ins[0]), t[ins[1]], get(ins[2])
             if filt.scale is not None and mode == 'tflite':
                 q, in_scale = symmetric_quantize(x)
                 acc, _ = conv2d(q, filt.raw.astype(np.float64), None, o, accumulate=np.float64)
@@ -177,12 +172,11 @@ def run(graph, image, mode='tflite', keep=()):
                     raise ValueError(f'{filt.name}: only per-tensor symmetric hybrid filters are supported')
                 y = acc.astype(np.float32) * scale + bias
             else:
-                w = dequantize(filt) if filt.scale is not None else get(ins[1]).astype(np.float32)
-                acc, _ = conv2d(x, w, None, o)
+                acc, _ = conv2d(x, get(ins[1]), None, o)
                 y = acc.astype(np.float32) + bias
             out = _activation(y, o['fused_activation_function'])
         elif op.kind == 'DEPTHWISE_CONV_2D':
-            out = depthwise_conv2d(get(ins[0]), get(ins[1]).astype(np.float32), get(ins[2]).astype(np.float32), o)
+            out = depthwise_conv2d(get(ins[0]), get(ins[1]), get(ins[2]), o)
         elif op.kind == 'DEQUANTIZE':
             out = dequantize(t[ins[0]])
         elif op.kind == 'ADD':

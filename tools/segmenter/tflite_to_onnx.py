@@ -23,7 +23,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from tflite_graph import dequantize
+from tflite_graph import constant_value
 
 OPSET = 13
 
@@ -77,8 +77,7 @@ class OnnxGraphBuilder:
             # DequantizeLinear (kept for onnxruntime's quantised kernels) onnxruntime folds it
             # into a float initializer at load, so the convolutions get its fast float paths.
             return self.node('Mul', [self.node('Cast', [q], base + '_float', to=TensorProto.FLOAT), s], base)
-        value = dequantize(tensor) if tensor.scale is not None else tensor.raw.astype(np.float32)
-        return self.float_weight(base, to_onnx_layout(value))
+        return self.float_weight(base, to_onnx_layout(constant_value(tensor)))
 
 
 def _ohwi_to_oihw(w):
@@ -118,6 +117,7 @@ def convert(graph, weights='int8', logits='tfl.conv_2d40', features='tfl.conv_2d
     b.names.add('input')
     clip_lo = b.constant('relu6_min', np.array(0, np.float32))
     clip_hi = b.constant('relu6_max', np.array(6, np.float32))
+    first, second, fourth = (b.constant(f'axis_{k}', np.array([k], np.int64)) for k in (0, 2, 4))
 
     def activation(x, kind, base):
         if kind == 'NONE':
@@ -131,13 +131,10 @@ def convert(graph, weights='int8', logits='tfl.conv_2d40', features='tfl.conv_2d
     def value(i):
         if i in onnx_name:
             return onnx_name[i]
-        x = t[i]
-        if x.raw is None:
-            raise KeyError(f'{x.name} has not been computed yet')
-        arr = dequantize(x) if x.scale is not None else x.raw.astype(np.float32)
+        arr = constant_value(t[i])
         if arr.ndim == 1:
             arr = _channel_vector(arr)
-        onnx_name[i] = b.float_weight(_safe(x.name), arr)
+        onnx_name[i] = b.float_weight(_safe(t[i].name), arr)
         return onnx_name[i]
 
     def spatial(i):
@@ -169,7 +166,7 @@ def convert(graph, weights='int8', logits='tfl.conv_2d40', features='tfl.conv_2d
             continue
         if op.kind == 'CONV_2D':
             w = b.filter_weight(base + '.weight', _stored_filter(t, producer, ins[1]), _ohwi_to_oihw)
-            bias = b.float_weight(base + '.bias', t[ins[2]].raw.astype(np.float32))
+            bias = b.float_weight(base + '.bias', constant_value(t[ins[2]]))
             kh, kw = t[ins[1]].shape[1:3]
             attrs = dict(strides=[o['stride_h'], o['stride_w']], dilations=[o['dilation_h_factor'], o['dilation_w_factor']], kernel_shape=[kh, kw])
             attrs.update(_padding_attrs(o, kh, kw))
@@ -189,7 +186,7 @@ def convert(graph, weights='int8', logits='tfl.conv_2d40', features='tfl.conv_2d
                 skip.add(b2s.index)
             filt = t[ins[1]]
             w = b.filter_weight(_safe(t[final.outputs[0]].name) + '.weight', _stored_filter(t, producer, ins[1]), _depthwise_to_oihw)
-            bias = b.float_weight(_safe(t[final.outputs[0]].name) + '.bias', t[ins[2]].raw.astype(np.float32))
+            bias = b.float_weight(_safe(t[final.outputs[0]].name) + '.bias', constant_value(t[ins[2]]))
             kh, kw = filt.shape[1:3]
             channels = filt.shape[3]
             attrs = dict(group=channels, kernel_shape=[kh, kw], strides=[o['stride_h'], o['stride_w']], dilations=list(dilation))
@@ -220,26 +217,19 @@ def convert(graph, weights='int8', logits='tfl.conv_2d40', features='tfl.conv_2d
             if spatial(src) == size:
                 onnx_name[out] = value(src)  # a resize to its own size, align_corners: identity
                 continue
-            ref = nearest_of_size(op.index, size)
             x = value(src)
+            # N, C of the input; H, W of a tensor of the graph at the target size.
+            nc = b.node('Slice', [b.node('Shape', [x], base + '.shape_in'), first, second], base + '.nc')
+            hw = b.node('Slice', [b.node('Shape', [nearest_of_size(op.index, size)], base + '.shape_ref'), second, fourth], base + '.hw')
+            target = b.node('Concat', [nc, hw], base + '.target', axis=0)
             if spatial(src) == (1, 1):
                 # From 1 x 1 every align_corners sample is the one pixel: a broadcast.
-                shape = b.node('Shape', [x], base + '.shape_in')
-                ref_shape = b.node('Shape', [ref], base + '.shape_ref')
-                nc = b.node('Slice', [shape, b.constant(base + '.s0', np.array([0], np.int64)), b.constant(base + '.s2', np.array([2], np.int64))], base + '.nc')
-                hw = b.node('Slice', [ref_shape, b.constant(base + '.s2b', np.array([2], np.int64)), b.constant(base + '.s4', np.array([4], np.int64))], base + '.hw')
-                target = b.node('Concat', [nc, hw], base + '.target', axis=0)
                 onnx_name[out] = b.node('Expand', [x, target], base + '.expand')
                 continue
             if not o['align_corners'] or o['half_pixel_centers']:
                 raise ValueError(f'operator {op.index}: only align_corners resizes are supported')
-            shape = b.node('Shape', [x], base + '.shape_in')
-            ref_shape = b.node('Shape', [ref], base + '.shape_ref')
-            nc = b.node('Slice', [shape, b.constant(base + '.s0', np.array([0], np.int64)), b.constant(base + '.s2', np.array([2], np.int64))], base + '.nc')
-            hw = b.node('Slice', [ref_shape, b.constant(base + '.s2b', np.array([2], np.int64)), b.constant(base + '.s4', np.array([4], np.int64))], base + '.hw')
-            sizes = b.node('Concat', [nc, hw], base + '.sizes', axis=0)
             onnx_name[out] = b.node(
-                'Resize', [x, '', '', sizes], base + '.resize', mode='linear', coordinate_transformation_mode='align_corners'
+                'Resize', [x, '', '', target], base + '.resize', mode='linear', coordinate_transformation_mode='align_corners'
             )
         elif op.kind in ('SPACE_TO_BATCH_ND', 'BATCH_TO_SPACE_ND'):
             # Consumed with the depthwise conv between them (a SPACE_TO_BATCH_ND is only ever
