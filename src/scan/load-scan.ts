@@ -11,7 +11,8 @@ import { resampleNearest, resizeRgba, trainingSize, undistortRgba } from './resa
 import type { FrameSpec, ScanLayout } from './scan-layout.ts';
 import { ScanError } from './scan-error.ts';
 import type { ScanSource } from './scan-source.ts';
-import { FORMAT_LABELS, type Intrinsics, type Scan, type ScanFrame } from './scan.ts';
+import { readJson } from './scan-text.ts';
+import { FORMAT_LABELS, SCENE_FILE, type Intrinsics, type Scan, type ScanFrame } from './scan.ts';
 
 export interface LoadOptions {
   decodeImage: PlatformImageDecoder;
@@ -80,6 +81,7 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
     throw new ScanError(source.name, `has ${frames.length} usable frame${frames.length === 1 ? '' : 's'}, at least 2 are needed${why}`);
   }
 
+  const generator = await readGenerator(source, warnings);
   const bounds = sceneBounds(frames, layout.aabbScale);
   const extent = Math.max(...[0, 1, 2].map((a) => bounds.max[a]! - bounds.min[a]!), 1e-6) * 1.1;
   const offset = [0, 1, 2].map((a) => (bounds.min[a]! + bounds.max[a]!) / 2 - extent / 2) as [number, number, number];
@@ -96,11 +98,24 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
     hasDepth,
     hasLabels: frames.some((f) => f.labels),
     ...(layout.classes ? { classes: layout.classes } : {}),
+    generator,
     bounds,
     normalisation: { offset, scale },
     background,
     warnings,
   };
+}
+
+/** Which program wrote the scan, from its `scene.json` (the project's generator writes one), or null. */
+async function readGenerator(source: ScanSource, warnings: string[]): Promise<string | null> {
+  if (!source.paths.includes(SCENE_FILE)) return null;
+  try {
+    const scene = await readJson(source, SCENE_FILE);
+    return typeof scene.generator === 'string' ? scene.generator : null;
+  } catch (e) {
+    warnings.push(`${SCENE_FILE} was not read: ${e instanceof Error ? e.message : String(e)}`);
+    return null;
+  }
 }
 
 async function loadFrame(

@@ -68,6 +68,8 @@ export interface Scan {
   hasDepth: boolean;
   hasLabels: boolean;
   classes?: ClassName[];
+  /** The program that wrote the scan, as its scene.json says (PROJECT_GENERATOR for the project's rooms), or null. */
+  generator: string | null;
   /** Scene bounds in the scan's own units, from the camera centres and the depth points. */
   bounds: { min: [number, number, number]; max: [number, number, number] };
   /** p_normalised = (p_source - offset) * scale. */
@@ -77,3 +79,9 @@ export interface Scan {
   /** Problems that did not stop the load: skipped frames, guessed intrinsics... */
   warnings: string[];
 }
+
+/** A file beside any scan that says how it was made (the project's generator writes one). */
+export const SCENE_FILE = 'scene.json';
+
+/** The `generator` of the project's own generated rooms (src/synth/). */
+export const PROJECT_GENERATOR = 'neurncd-web synthetic room';

@@ -123,6 +123,7 @@ export function proposeManifest(model: ModelSignature, file: string, facts: { sh
     featureStatistics: null,
     classes,
     knownClasses: classes.map((c) => c.name),
+    catchAll: null,
     license: 'unknown',
     sourceUrl: '',
     sha256: facts.sha256,

@@ -4,6 +4,7 @@
  * load (then kept in Cache Storage, see model-store.ts). The project's own model ships with the
  * page.
  */
+import { PROJECT_GENERATOR } from '../scan/scan.ts';
 import type { ExecutionProvider } from './execution-provider.ts';
 import type { LoadProgress, ModelEntry, Segmenter, SegmenterInfo } from './segmenter.ts';
 
@@ -206,7 +207,8 @@ export const DEEPLAB_V3_PASCAL_MANIFEST = {
   logitsOutput: 'ResizeBilinear_3',
   featureOutput: null,
   classes: PASCAL_VOC_CLASSES.map((name) => ({ name })),
-  knownClasses: PASCAL_VOC_CLASSES,
+  knownClasses: PASCAL_VOC_CLASSES.slice(1),
+  catchAll: 'background',
   license: 'Apache-2.0',
   sourceUrl: 'https://github.com/Kazuhito00/Image-Processing-Node-Editor',
   sha256: '48a46b346ca7e2e96760b8a10a302046a3b5a9ce55e59d4c659c36d9cbd44118',
@@ -247,6 +249,7 @@ export const SEGFORMER_B0_ADE20K_MANIFEST = {
   featureOutput: null,
   classes: ADE20K_CLASSES.map((name) => ({ name })),
   knownClasses: ADE20K_CLASSES,
+  catchAll: null,
   license: 'NVIDIA Source Code License for SegFormer (non-commercial: research and evaluation only)',
   sourceUrl: 'https://huggingface.co/Xenova/segformer-b0-finetuned-ade-512-512',
   sha256: '3e5c18a4be395f16646438d54c42377ddc202edfa33d5eced0c9506de75c44c2',
@@ -275,7 +278,30 @@ export const DEFAULT_SEGMENTER: CatalogEntry = {
   source: { kind: 'bundled', modelPath: 'models/neurncd-synth-seg/model.onnx', manifestPath: 'models/neurncd-synth-seg/manifest.json' },
 };
 
-export const MODEL_CATALOG: readonly CatalogEntry[] = [DEFAULT_SEGMENTER, DEEPLAB_V3_PASCAL, SEGFORMER_B0_ADE20K];
+/**
+ * DeepLabV3 MobileNetV2 trained on ADE20K (150 classes and "other"), converted by the project from
+ * TF Hub's TFLite file (tools/segmenter/convert-ade20k.py; provenance and licence in its manifest
+ * and NOTICE). A real indoor segmenter that ships with the page: the default for every scan the
+ * project did not generate.
+ */
+export const ADE20K_SEGMENTER: CatalogEntry = {
+  id: 'deeplabv3-mnv2-ade20k',
+  title: 'DeepLabV3 MobileNetV2, ADE20K (150 classes, ships with the page)',
+  description:
+    'TF Hub lite-model/deeplabv3-mobilenetv2-ade20k/1/default/1 (TensorFlow DeepLab model zoo, Apache-2.0), converted to ONNX by tools/segmenter/convert-ade20k.py with int8 weights. Real photographs: wall, floor, ceiling, bed, cabinet, table, chair, sofa, windowpane, painting, lamp, book, television receiver and the rest of ADE20K. The default for real scans.',
+  source: {
+    kind: 'bundled',
+    modelPath: 'models/deeplabv3-mnv2-ade20k/model.onnx',
+    manifestPath: 'models/deeplabv3-mnv2-ade20k/manifest.json',
+  },
+};
+
+export const MODEL_CATALOG: readonly CatalogEntry[] = [DEFAULT_SEGMENTER, ADE20K_SEGMENTER, DEEPLAB_V3_PASCAL, SEGFORMER_B0_ADE20K];
+
+/** The model a scan gets unless the user picks one: the project's own for its generated rooms, the real one for anything else. */
+export function defaultSegmenterFor(scan: { generator?: string | null }): CatalogEntry {
+  return scan.generator === PROJECT_GENERATOR ? DEFAULT_SEGMENTER : ADE20K_SEGMENTER;
+}
 
 /**
  * Loads an entry of the list into `segmenter`: a bundled model from the page's own files, a

@@ -38,6 +38,8 @@ export interface SegmenterManifest {
   classes: SegmenterClass[];
   /** Names (from `classes`) the segmenter was trained to recognise as known. */
   knownClasses: string[];
+  /** The class that names no object (VOC's background, ADE20K's "other"): never known. */
+  catchAll: string | null;
   license: string;
   sourceUrl: string;
   /** SHA-256 of the ONNX file, lower-case hex. */
@@ -161,6 +163,11 @@ export function parseManifest(json: unknown, source = 'manifest.json'): Segmente
     return k as string;
   });
 
+  const catchAll = json.catchAll ?? null;
+  if (catchAll !== null && (typeof catchAll !== 'string' || !seen.has(catchAll))) {
+    fail('catchAll', `must name one of the classes or be null, got ${describe(catchAll)}`);
+  }
+
   const rawStatistics = json.featureStatistics ?? null;
   if (rawStatistics !== null && featureOutput === null)
     fail('featureStatistics', 'describe the featureOutput, but the manifest names none');
@@ -188,6 +195,7 @@ export function parseManifest(json: unknown, source = 'manifest.json'): Segmente
     featureStatistics,
     classes,
     knownClasses,
+    catchAll: catchAll as string | null,
     license,
     sourceUrl,
     sha256: (sha256 as string).toLowerCase(),

@@ -13,6 +13,7 @@
  */
 import { encode } from 'fast-png';
 import { mat4Rows, opencvToOpengl, type Mat4 } from '../math/camera-convention.ts';
+import { PROJECT_GENERATOR, SCENE_FILE } from '../scan/scan.ts';
 import { scanPath } from './camera-path.ts';
 import { NYU13_CLASSES } from './nyu13-classes.ts';
 import { Random } from './random.ts';
@@ -89,9 +90,9 @@ export function metadataFiles(world: SyntheticWorld): Map<string, Uint8Array> {
     ['transforms.json', json(transforms)],
     ['classes.json', json(NYU13_CLASSES)],
     [
-      'scene.json',
+      SCENE_FILE,
       json({
-        generator: 'neurncd-web synthetic room',
+        generator: PROJECT_GENERATOR,
         generator_version: GENERATOR_VERSION,
         ...options,
         hfov_degrees: HFOV_DEGREES,

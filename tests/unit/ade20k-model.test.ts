@@ -51,7 +51,11 @@ describe('the shipped ADE20K model (DeepLabV3 MobileNetV2)', () => {
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(manifest.sha256);
     expect(manifest.classes).toHaveLength(151);
     expect(manifest.classes.slice(0, 4).map((c) => c.name)).toEqual(['other', 'wall', 'building', 'sky']);
-    expect(manifest.classes[150]).toEqual({ name: 'flag', id: 150 });
+    // Names only: ADE20K's ids are its channels, and would be taken for a scan's own label ids.
+    expect(manifest.classes[150]).toEqual({ name: 'flag' });
+    expect(manifest.catchAll).toBe('other');
+    expect(manifest.knownClasses).toHaveLength(150);
+    expect(manifest.knownClasses).not.toContain('other');
     expect(manifest.normalization).toEqual({ scale: 1 / 127.5, offset: -1 });
     expect(manifest.inputSize).toEqual({ width: 513, height: 513 });
     expect(manifest.license).toBe('Apache-2.0');

@@ -44,6 +44,7 @@ describe('parseManifest', () => {
       normalization: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
       classes: ['wall', { name: 'floor', id: 2 }],
       knownClasses: ['wall'],
+      catchAll: null,
       featureOutput: 'features',
       sha256: SHA.toUpperCase(),
     });
@@ -112,6 +113,7 @@ describe('parseManifest', () => {
       (m) => (m.knownClasses = ['cat', 'unicorn']),
       "manifest.json: knownClasses[1] must name one of the classes, got 'unicorn'",
     ],
+    ['catchAll', (m) => (m.catchAll = 'void'), "manifest.json: catchAll must name one of the classes or be null, got 'void'"],
     ['license', (m) => (m.license = ''), "manifest.json: license must be a non-empty string, got ''"],
     ['sourceUrl', (m) => delete m.sourceUrl, 'manifest.json: sourceUrl must be a non-empty string, got nothing'],
     ['sha256', (m) => (m.sha256 = 'abc'), "manifest.json: sha256 must be 64 hexadecimal digits, got 'abc'"],
