@@ -60,13 +60,8 @@ function startScanUi(ctx: GpuContext): void {
   viewport.className = 'viewport';
   app.classList.add('viewer');
   app.replaceChildren(viewport, side);
-  const shown = new ViewerApp({ viewport, side, status }, ctx, session, getSegmenter);
+  const shown = new ViewerApp({ viewport, side, status }, ctx, session, getSegmenter());
   viewer = shown;
-  // A model the user picks segments the scan on view again, and training starts over on it.
-  new SegmenterPanel(getSegmenter(), { parent: shown.controls }, () => {
-    const scan = session?.current;
-    if (scan) void shown.start(scan);
-  });
   void shown.startDemo();
 }
 

@@ -101,7 +101,7 @@ export async function runDiscoverRequest(
     frame: scan.frames[i]!.name,
     png: toBase64(encodeLabelPng(l)),
   }));
-  const toScanId = segmenterToScanIds(scan.classes ?? [], segmenter.info!.manifest.classes);
+  const toScanId = segmenterToScanIds(scan.classes ?? [], result.knownClasses);
   const wanted = Math.min(request.previewFrames ?? 3, scan.frames.length);
   const previews = Array.from({ length: wanted }, (_, i) => Math.floor(((i + 0.5) * scan.frames.length) / wanted)).map((i) => ({
     frame: scan.frames[i]!.name,

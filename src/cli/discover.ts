@@ -14,8 +14,10 @@ import type { DiscoverReply, DiscoverRequest } from '../automation/discover-auto
 import { labelFileName } from '../export/label-png.ts';
 import { loadScan } from '../scan/load-scan.ts';
 import { ScanError } from '../scan/scan-error.ts';
-import { MODEL_CATALOG } from '../segment/model-catalog.ts';
-import { intOption, parseArgs, runCommand, stringOption, UsageError } from './args.ts';
+import type { Scan } from '../scan/scan.ts';
+import { CLASS_GROUP_PRESETS, type ClassChoice } from '../segment/class-selection.ts';
+import { defaultSegmenterFor, MODEL_CATALOG } from '../segment/model-catalog.ts';
+import { intOption, parseArgs, runCommand, stringOption, UsageError, type ParsedArgs } from './args.ts';
 import { RUN_SETTING_FLAGS, RUN_SETTING_USAGE, runSettingChanges } from './run-setting-flags.ts';
 import { NoChromiumError } from './chromium.ts';
 import { NoWebGpuError, openHeadlessPage } from './headless-page.ts';
@@ -27,10 +29,35 @@ class PipelineError extends Error {
   override name = 'PipelineError';
 }
 
-const USAGE = `npm run discover -- SCAN_DIR --out OUT_DIR [--segmenter NAME|PATH] [--json] [--baselines] [--previews N] ${RUN_SETTING_USAGE}`;
+const USAGE = `npm run discover -- SCAN_DIR --out OUT_DIR [--segmenter NAME|PATH] [--known NAME,...] [--unknown NAME,...] [--class-preset ${CLASS_GROUP_PRESETS.map((p) => p.id).join('|')}] [--json] [--baselines] [--previews N] ${RUN_SETTING_USAGE}`;
 
-async function segmenterRequest(wanted: string | undefined, mounts: Record<string, string>): Promise<DiscoverRequest['segmenter']> {
-  if (wanted === undefined) return { id: MODEL_CATALOG[0]!.id };
+/** A comma-separated list of class names (names may hold spaces: "chest of drawers"). */
+function nameList(args: ParsedArgs, flag: string): string[] | undefined {
+  const raw = stringOption(args, flag);
+  if (raw === undefined) return undefined;
+  const names = raw
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n);
+  if (!names.length) throw new UsageError(`--${flag} needs class names separated by commas`);
+  return names;
+}
+
+function classChoice(args: ParsedArgs): ClassChoice {
+  const preset = stringOption(args, 'class-preset');
+  if (preset !== undefined && !CLASS_GROUP_PRESETS.some((p) => p.id === preset))
+    throw new UsageError(`--class-preset must be one of ${CLASS_GROUP_PRESETS.map((p) => p.id).join(', ')}, got '${preset}'`);
+  const known = nameList(args, 'known');
+  const unknown = nameList(args, 'unknown');
+  return { ...(known && { known }), ...(unknown && { unknown }), ...(preset !== undefined && { preset }) };
+}
+
+async function segmenterRequest(
+  wanted: string | undefined,
+  scan: Scan,
+  mounts: Record<string, string>,
+): Promise<DiscoverRequest['segmenter']> {
+  if (wanted === undefined) return { id: defaultSegmenterFor(scan).id };
   if (MODEL_CATALOG.some((e) => e.id === wanted)) return { id: wanted };
   const info = await stat(wanted).catch(() => null);
   if (!info?.isFile())
@@ -49,13 +76,14 @@ async function segmenterRequest(wanted: string | undefined, mounts: Record<strin
 await runCommand(
   async () => {
     const args = parseArgs(process.argv.slice(2), {
-      values: ['out', 'segmenter', 'previews', ...RUN_SETTING_FLAGS],
+      values: ['out', 'segmenter', 'previews', 'known', 'unknown', 'class-preset', ...RUN_SETTING_FLAGS],
       flags: ['json', 'baselines'],
     });
     if (args.positionals.length !== 1) throw new UsageError(`give one scan folder (or .zip): ${USAGE}`);
     const out = stringOption(args, 'out');
     if (!out) throw new UsageError(`--out OUT_DIR is required: ${USAGE}`);
     const settings = runSettingChanges(args);
+    const classes = classChoice(args);
     const previews = intOption(args, 'previews', 0, 100) ?? 3;
     const json = args.options.has('json');
     const say = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
@@ -73,7 +101,7 @@ await runCommand(
       source instanceof DirectorySource
         ? { name: basename(scanPath), base: '/scan-input/', paths: [...source.paths] }
         : { name: basename(scanPath), zipUrl: `/scan-input/${encodeURIComponent(basename(scanPath))}` };
-    const segmenter = await segmenterRequest(stringOption(args, 'segmenter'), mounts);
+    const segmenter = await segmenterRequest(stringOption(args, 'segmenter'), checked, mounts);
 
     const started = Date.now();
     const headless = await openHeadlessPage({
@@ -87,7 +115,7 @@ await runCommand(
         scan,
         segmenter,
         previewFrames: previews,
-        options: { settings, baselines: args.options.has('baselines') },
+        options: { settings, classes, baselines: args.options.has('baselines') },
       };
       reply = await headless.page
         .evaluate((r) => window.neurncd.discover(r), request)

@@ -12,6 +12,8 @@ import { describeAdapter, type GpuContext } from '../gpu/gpu-context.ts';
 import { DiscoveryPipeline } from '../pipeline/discovery-pipeline.ts';
 import { segmentScan, type FrameProgress } from '../pipeline/scan-segmentation.ts';
 import type { Scan } from '../scan/scan.ts';
+import type { ClassChoice } from '../segment/class-selection.ts';
+import type { SegmenterClass } from '../segment/segmenter-manifest.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
 import { perFrameDiscovery, segmenterAlone } from './baselines.ts';
 import { headlessPolicy, RunLoop } from './run-loop.ts';
@@ -20,6 +22,8 @@ import { checkRunSettings, DEFAULT_RUN_SETTINGS, withRunSettings, type RunSettin
 export interface DiscoverOptions {
   /** Changes to the default run settings. */
   settings?: RunSettingsChanges;
+  /** Which of the segmenter's classes count as known (default: the model's own). */
+  classes?: ClassChoice;
   /** Also score the segmenter alone and per-frame discovery without the field. */
   baselines?: boolean;
 }
@@ -47,6 +51,8 @@ export interface DiscoverResult {
   labels: FrameLabels[];
   adapter: string;
   segmenter: string;
+  /** The known classes, in the order of the ids below K (the segmenter's, or the groups the user chose). */
+  knownClasses: SegmenterClass[];
 }
 
 export async function runDiscover(
@@ -72,7 +78,11 @@ export async function runDiscover(
     if (done % (stage === 'segmenting' ? 10 : 20) === 0 || done === total)
       log(`${stage} ${done}/${total}${stage === 'pre-segmenting' && !scan.hasDepth ? ' (rendered depth)' : ''}`);
   };
-  const pipeline = DiscoveryPipeline.create(ctx, scan, await segmentScan(segmenter, scan, progress), settings);
+  const segmentation = await segmentScan(segmenter, scan, options.classes, progress);
+  if (segmentation.selection.unknown.length && segmentation.selection.unknown.length <= 20)
+    log(`known: ${segmentation.classNames.join(', ')}; unknown: ${segmentation.selection.unknown.join(', ')}`);
+  else log(`known: ${segmentation.classNames.length} classes; ${segmentation.selection.unknown.length} unknown`);
+  const pipeline = DiscoveryPipeline.create(ctx, scan, segmentation, settings);
   try {
     // Sensor depth is pre-segmented before training; without depth, the first discovery
     // pre-segments the depth the field renders by then.
@@ -81,6 +91,10 @@ export async function runDiscover(
     let lastPsnr = NaN;
     const loop = new RunLoop(pipeline, settings, headlessPolicy(settings), (event) => {
       if (event.type === 'trained') lastPsnr = event.losses.psnr;
+      else if (event.type === 'warm-up' && event.state.warm)
+        log(
+          `warm at step ${event.state.step}: semantic loss ${event.state.loss?.toFixed(4)}, ${event.state.fall === null ? 'at the step limit' : `falling ${(100 * event.state.fall).toFixed(1)}% per window`}; discovery from here`,
+        );
       else if (event.type === 'pre-segmenting') progress('pre-segmenting', event.done, event.total);
       else if (event.type === 'rolled-back')
         log(`${event.error.message}: back to step ${event.step}, learning rate halved to ${event.learningRate.toPrecision(3)}`);
@@ -111,7 +125,8 @@ export async function runDiscover(
       if ((i + 1) % 20 === 0 || i + 1 === frames.length) log(`labelling ${i + 1}/${frames.length}`);
     }
     const gt = scan.hasLabels ? { frames: frames.map((f) => f.labels!), classes: scan.classes ?? [] } : null;
-    const score = (predicted: PredictedFrame[]): LabelScore | null => (gt ? scoreLabelMaps(gt, predicted, info.manifest.classes, k) : null);
+    const score = (predicted: PredictedFrame[]): LabelScore | null =>
+      gt ? scoreLabelMaps(gt, predicted, segmentation.classes, segmentation.classes.length) : null;
     const baselines = options.baselines
       ? { segmenter: score(segmenterAlone(pipeline)), per_frame: score(await perFrameDiscovery(pipeline, settings)) }
       : null;
@@ -129,6 +144,7 @@ export async function runDiscover(
       labels,
       adapter: describeAdapter(ctx.summary),
       segmenter: info.manifest.name,
+      knownClasses: segmentation.classes,
     };
   } finally {
     await pipeline.destroy();

@@ -6,10 +6,19 @@
  * markup.
  */
 import GUI from 'lil-gui';
+import type { ClassChoice } from '../segment/class-selection.ts';
 import type { ExecutionProvider } from '../segment/execution-provider.ts';
 import { loadCatalogEntry, MODEL_CATALOG, type CatalogEntry } from '../segment/model-catalog.ts';
 import type { Segmenter, SegmenterInfo } from '../segment/segmenter.ts';
 import { element } from './dom-element.ts';
+import { KnownClassesPicker } from './known-classes.ts';
+
+export interface SegmenterPanelEvents {
+  /** After the user loaded a model here (not after loads asked for elsewhere). */
+  onModelChosen?(info: SegmenterInfo): void;
+  /** After the user applied another choice of known classes. */
+  onClassesChosen?(choice: ClassChoice): void;
+}
 
 const PROVIDERS: { value: '' | ExecutionProvider; label: string }[] = [
   { value: '', label: 'automatic (by adapter)' },
@@ -35,15 +44,19 @@ export class SegmenterPanel {
   private readonly progress = element('progress', undefined, undefined, 'model-progress');
   private readonly status = element('p', undefined, 'No segmenter loaded.', 'model-status');
   private readonly error = element('p', 'error', undefined, 'model-error');
+  private readonly known: KnownClassesPicker;
+  private shownModel: SegmenterInfo | null = null;
+  /** Whether the user picked the model in use (a scan then keeps it rather than getting its default). */
+  chosenByUser = false;
 
   /** As a folder of `parent`, or as its own lil-gui panel in `container`. */
   constructor(
     private readonly segmenter: Segmenter,
     where: { parent: GUI } | { container: HTMLElement },
-    /** After the user loaded a model here (not after loads asked for elsewhere). */
-    private readonly onChosen: (info: SegmenterInfo) => void = () => {},
+    private readonly events: SegmenterPanelEvents = {},
     private readonly catalog: readonly CatalogEntry[] = MODEL_CATALOG,
   ) {
+    this.known = new KnownClassesPicker((choice) => this.events.onClassesChosen?.(choice));
     const gui =
       'parent' in where ? where.parent.addFolder('Segmenter') : new GUI({ container: where.container, title: 'Segmenter', width: 260 });
     this.element = gui.domElement;
@@ -82,12 +95,17 @@ export class SegmenterPanel {
     this.error.hidden = true;
     const info = element('div', 'segmenter-info');
     const hint = element('p', 'hint', 'Your own model: an .onnx file, with its manifest .json if it has one (pick both).');
-    info.append(this.description, this.progress, this.status, this.error, hint, this.file);
+    info.append(this.description, this.progress, this.status, this.error, hint, this.file, this.known.element);
     gui.$children.append(info);
     this.describe();
-    // The viewer loads the default model by itself: say so here too.
+    // The viewer loads a scan's default model by itself: say so here too.
     segmenter.onLoaded((loaded) => this.showLoaded(loaded, ''));
     if (segmenter.info) this.showLoaded(segmenter.info, '');
+  }
+
+  /** Which of the loaded model's classes the user counts as known. */
+  get classChoice(): ClassChoice {
+    return this.known.choice;
   }
 
   private describe(): void {
@@ -142,7 +160,8 @@ export class SegmenterPanel {
       const result = await load();
       const { info, note } = 'info' in result ? result : { info: result, note: '' };
       this.showLoaded(info, note);
-      this.onChosen(info);
+      this.chosenByUser = true;
+      this.events.onModelChosen?.(info);
     } catch (e) {
       this.showError(e instanceof Error ? e.message : String(e));
       const current = this.segmenter.info;
@@ -155,6 +174,8 @@ export class SegmenterPanel {
 
   private showLoaded(info: SegmenterInfo, note: string): void {
     const m = info.manifest;
+    if (this.shownModel !== info) this.known.setModel(m);
+    this.shownModel = info;
     this.status.textContent = `Using ${m.name}${note}: ${m.classes.length} classes (${m.knownClasses.length} known), ${info.provider} execution provider (${info.providerReason}).`;
   }
 

@@ -17,13 +17,14 @@ import { segmenterToScanIds } from '../eval/label-scoring.ts';
 import { exportFile, type ExportKind } from '../export/pipeline-exports.ts';
 import type { GpuContext } from '../gpu/gpu-context.ts';
 import { DiscoveryPipeline } from '../pipeline/discovery-pipeline.ts';
-import { segmentScan } from '../pipeline/scan-segmentation.ts';
+import { segmentScan, type ScanSegmentation } from '../pipeline/scan-segmentation.ts';
 import { LIVE_POLICY, RunLoop, type RunEvent } from '../run/run-loop.ts';
+import { WARM_UP } from '../run/warm-up.ts';
 import { LIVE_RUN_SETTINGS, withRunSettings, type RunSettings, type RunSettingsChanges } from '../run/run-settings.ts';
 import type { ScanInput } from '../scan/load-scan-in-worker.ts';
 import type { Scan } from '../scan/scan.ts';
 import type { ScanSession } from '../scan/scan-session.ts';
-import { loadCatalogEntry, MODEL_CATALOG } from '../segment/model-catalog.ts';
+import { defaultSegmenterFor, loadCatalogEntry } from '../segment/model-catalog.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
 import { generateScanInBrowser } from '../synth/generate-in-browser.ts';
 import { CameraPhoto } from './camera-photo.ts';
@@ -33,6 +34,7 @@ import { FieldDisplay } from './field-display.ts';
 import { FieldViewport } from './field-viewport.ts';
 import { download, pickFile } from './file-transfer.ts';
 import { PixelInspector } from './pixel-inspector.ts';
+import { SegmenterPanel } from './segmenter-panel.ts';
 import { probePixel } from './pixel-probe.ts';
 import { StatusLine } from './status-line.ts';
 import { TrainingCharts } from './training-charts.ts';
@@ -43,6 +45,7 @@ export const DEMO_SCAN = { preset: 'demo', frames: 40, width: 160, height: 120 }
 /** One pipeline and the loop that runs it. */
 interface Run {
   pipeline: DiscoveryPipeline;
+  segmentation: ScanSegmentation;
   loop: RunLoop;
   /** Scan class id of each segmenter class (-1 none), for colours that match the ground truth. */
   scanIdOfClass: Int32Array;
@@ -58,11 +61,14 @@ export class ViewerApp {
   private readonly status: StatusLine;
   private readonly display: FieldDisplay;
   private readonly edits = new ClassEdits();
+  private readonly models: SegmenterPanel;
   /** The settings the user chose; every new run starts with them. */
   private settings: RunSettings = withRunSettings(LIVE_RUN_SETTINGS);
   private run: Run | null = null;
   /** Bumped for every new scan: the start of an older one stops at its next await. */
   private generation = 0;
+  /** The model-list entry the viewer loaded by itself for the last scan, if any. */
+  private autoLoaded: string | null = null;
   /** Whether the user wants training to run (kept across scans: a scan dropped while paused stays paused). */
   private training = true;
   private stepsPerSecond = { at: 0, steps: 0, value: 0 };
@@ -72,7 +78,7 @@ export class ViewerApp {
     parts: { viewport: HTMLElement; side: HTMLElement; status: HTMLElement },
     private readonly ctx: GpuContext,
     private readonly session: ScanSession,
-    private readonly segmenter: () => Segmenter,
+    private readonly segmenter: Segmenter,
   ) {
     this.status = new StatusLine(parts.status);
     this.viewport = new FieldViewport(parts.viewport, {
@@ -108,13 +114,12 @@ export class ViewerApp {
     });
     this.inspector = new PixelInspector({ onSimilar: (on) => ((this.display.similar = on), this.display.draw()) });
     this.inspector.clear();
+    // A model or a choice of known classes the user makes there segments the scan on view again,
+    // and training starts over on it.
+    const restart = (): void => void (this.session.current && this.start(this.session.current));
+    this.models = new SegmenterPanel(segmenter, { parent: this.panel.gui }, { onModelChosen: restart, onClassesChosen: restart });
     parts.viewport.append(this.photo.element);
     parts.side.prepend(this.panel.gui.domElement, this.legend.element, this.inspector.element, this.charts.element);
-  }
-
-  /** The lil-gui panel, for the page to add its own folders to (the segmenter's). */
-  get controls(): ControlPanel['gui'] {
-    return this.panel.gui;
   }
 
   /** Generates the demo room and loads it as if it had been dropped. */
@@ -148,21 +153,27 @@ export class ViewerApp {
     this.inspector.clear();
     this.legend.update([], () => [0, 0, 0]);
     try {
-      const segmenter = this.segmenter();
-      if (!segmenter.info) {
-        this.status.show('Loading the segmenter');
-        await loadCatalogEntry(segmenter, MODEL_CATALOG[0]!);
+      const segmenter = this.segmenter;
+      // Unless the user picked a model, a scan gets its default: the project's own model for its
+      // generated rooms, the real one for anything else.
+      const wanted = defaultSegmenterFor(scan);
+      if (!this.models.chosenByUser && this.autoLoaded !== wanted.id) {
+        this.status.show(`Loading the segmenter (${wanted.title})`);
+        await loadCatalogEntry(segmenter, wanted);
+        this.autoLoaded = wanted.id;
       }
       if (stale()) return;
       const segmentation = await segmentScan(
         segmenter,
         scan,
-        (_, done, total) => !stale() && this.status.show(`Segmenting ${done}/${total}`),
+        this.models.classChoice,
+        (_, done, total) => void (!stale() && this.status.show(`Segmenting ${done}/${total}`)),
       );
       if (stale()) return;
       const pipeline = DiscoveryPipeline.create(this.ctx, scan, segmentation, this.settings);
       const run: Run = {
         pipeline,
+        segmentation,
         loop: new RunLoop(
           pipeline,
           this.settings,
@@ -170,7 +181,7 @@ export class ViewerApp {
           (event) => this.onRunEvent(run, event),
           () => this.betweenTurns(run),
         ),
-        scanIdOfClass: segmenterToScanIds(scan.classes ?? [], segmenter.info!.manifest.classes),
+        scanIdOfClass: segmenterToScanIds(scan.classes ?? [], segmentation.classes),
       };
       this.run = run;
       const radius = Math.max(...scan.frames.map((f) => Math.hypot(f.c2w[3]!, f.c2w[7]!, f.c2w[11]!)), 0.5);
@@ -217,6 +228,16 @@ export class ViewerApp {
           this.stepsPerSecond = { at: now, steps: event.step, value: ((event.step - rate.steps) * 1000) / (now - rate.at) };
         this.status.show(
           `Training: step ${event.step}, ${this.stepsPerSecond.value.toFixed(1)} steps/s, PSNR ${event.losses.psnr.toFixed(2)} dB`,
+        );
+        break;
+      }
+      case 'warm-up': {
+        // Until the field has learnt the classes, discovery waits; say how far along that is.
+        const { warm, fall, loss, step } = event.state;
+        if (warm) break;
+        const falling = fall === null ? 'measuring how fast it falls' : `falling ${(100 * fall).toFixed(0)}% per ${WARM_UP.window} steps`;
+        this.status.show(
+          `Warming up: step ${step}, semantic loss ${loss?.toFixed(4) ?? '—'}, ${falling} (discovery starts once it falls less than ${100 * WARM_UP.flatFall}%, by step ${WARM_UP.maxSteps} at the latest)`,
         );
         break;
       }
@@ -325,13 +346,13 @@ export class ViewerApp {
   }
 
   private async export(what: ExportKind): Promise<void> {
-    const pipeline = this.run?.pipeline;
-    if (!pipeline) return;
+    const run = this.run;
+    if (!run) return;
     try {
-      const file = await exportFile(what, pipeline, {
+      const file = await exportFile(what, run.pipeline, {
         mergedInto: this.edits.mergedInto,
         classes: this.legendClasses(),
-        segmenterClasses: this.segmenter().info?.manifest.classes ?? [],
+        segmenterClasses: run.segmentation.classes,
         psnr: Number.isFinite(this.psnr) ? this.psnr : null,
         onProgress: (done, total) => this.status.show(`Exporting: labelling ${done}/${total}`),
       });

@@ -21,5 +21,14 @@ export function labelSegmentation(scan: Scan): ScanSegmentation {
     firstPixel.push(at);
     at += f.width * f.height;
   }
-  return { classNames: KNOWN_NYU13.map((c) => c.name), packed, firstPixel, featureMaps: null, featureStatistics: null };
+  const classes = KNOWN_NYU13.map((c) => ({ name: c.name, id: c.id }));
+  return {
+    classes,
+    classNames: classes.map((c) => c.name),
+    selection: { known: classes.map((c, i) => ({ ...c, channels: [i] })), unknown: [], preset: null },
+    packed,
+    firstPixel,
+    featureMaps: null,
+    featureStatistics: null,
+  };
 }
