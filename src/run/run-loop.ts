@@ -5,13 +5,15 @@
  * roll-backs and ends at its step count) and in what they do between slices (the viewer renders a
  * view and waits for the next animation frame).
  *
- * A slice ends at the next discovery step, so that discovery sees the field at exactly every
- * `discoverEvery` steps whatever the slice length.
+ * Discovery waits until the field has learnt the segmenter's classes (warm-up.ts), then comes at
+ * every `discoverEvery` steps from there: a slice ends at the next discovery step, so that
+ * discovery sees the field at exactly those steps whatever the slice length.
  */
 import type { DiscoverySettings, DiscoveryUpdate } from '../discover/class-discovery.ts';
 import type { BatchLosses } from '../field/field-trainer.ts';
 import { TrainingDivergedError, type DiscoveryPipeline } from '../pipeline/discovery-pipeline.ts';
 import { checkRunSettings, withRunSettings, type RunSettings, type RunSettingsChanges } from './run-settings.ts';
+import { WarmUp, type WarmUpSettings, type WarmUpState } from './warm-up.ts';
 
 export interface RunPolicy {
   /** The run ends at this step (Infinity: it trains until stopped). */
@@ -20,6 +22,8 @@ export interface RunPolicy {
   pauseAfterRollBack: boolean;
   /** Roll-backs before a divergence ends the run with TrainingDivergedError. */
   maxRollBacks: number;
+  /** When discovery may start (warm-up.ts's defaults when absent). */
+  warmUp?: WarmUpSettings;
 }
 
 /** A run that ends: at its step count, after up to three roll-backs (each halving the learning rate). */
@@ -32,6 +36,8 @@ export const LIVE_POLICY: Readonly<RunPolicy> = { until: Infinity, pauseAfterRol
 
 export type RunEvent =
   | { type: 'trained'; step: number; losses: BatchLosses }
+  /** After each slice until the field is warm, and once more when it is. */
+  | { type: 'warm-up'; state: WarmUpState }
   | { type: 'rolled-back'; error: TrainingDivergedError; step: number; learningRate: number; rollBacks: number }
   | { type: 'pre-segmenting'; done: number; total: number }
   | { type: 'discovered'; step: number; update: DiscoveryUpdate }
@@ -55,6 +61,7 @@ export class RunLoop {
   private discoveryAsked = false;
   /** Wakes a paused loop that has nothing to do between slices. */
   private wake: (() => void) | null = null;
+  private readonly warmUp: WarmUp;
 
   constructor(
     private readonly pipeline: RunnablePipeline,
@@ -66,6 +73,7 @@ export class RunLoop {
   ) {
     checkRunSettings(settings);
     this.current = withRunSettings(settings);
+    this.warmUp = new WarmUp(policy.warmUp);
   }
 
   get settings(): Readonly<RunSettings> {
@@ -104,10 +112,11 @@ export class RunLoop {
     this.wakeUp();
   }
 
-  /** The field was replaced (reset): the cadence starts over. */
+  /** The field was replaced (reset): warm-up and cadence start over. */
   restartCadence(): void {
     this.lastDiscovery = 0;
     this.rollBacks = 0;
+    this.warmUp.reset();
   }
 
   /** Ends run() at its next turn; what is in flight finishes first. */
@@ -149,16 +158,21 @@ export class RunLoop {
 
   private discoveryDue(): boolean {
     const steps = this.pipeline.steps;
-    return steps > 0 && (this.discoveryAsked || steps - this.lastDiscovery >= this.current.discoverEvery);
+    return steps > 0 && (this.discoveryAsked || (this.warmUp.state.warm && steps - this.lastDiscovery >= this.current.discoverEvery));
   }
 
   private async trainSlice(): Promise<void> {
     const steps = this.pipeline.steps;
     const { stepsPerSlice, discoverEvery } = this.current;
-    const count = Math.min(stepsPerSlice, Math.max(1, this.lastDiscovery + discoverEvery - steps), this.policy.until - steps);
+    // Until warm, slices run whole: the first discovery comes at the first slice's end after it.
+    const untilDiscovery = this.warmUp.state.warm ? Math.max(1, this.lastDiscovery + discoverEvery - steps) : stepsPerSlice;
+    const count = Math.min(stepsPerSlice, untilDiscovery, this.policy.until - steps);
     try {
       const losses = await this.pipeline.train(count, stepsPerSlice);
+      const wasWarm = this.warmUp.state.warm;
+      this.warmUp.observe(this.pipeline.steps, losses.kl);
       this.emit({ type: 'trained', step: this.pipeline.steps, losses });
+      if (!wasWarm) this.emit({ type: 'warm-up', state: this.warmUp.state });
     } catch (e) {
       if (!(e instanceof TrainingDivergedError) || this.rollBacks >= this.policy.maxRollBacks) throw e;
       this.rollBacks++;

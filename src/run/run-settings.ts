@@ -25,8 +25,17 @@ export interface RunSettings {
   keyframes: number;
   /** Rendered pixels per segment at each discovery update. */
   samplesPerSegment: number;
+  /**
+   * Where the segmenter's feature statistics come from (for atypical segments): 'auto', its
+   * manifest's where it has them and else the scan's own confident segments; 'scan', always the
+   * scan's.
+   */
+  featureStatistics: FeatureStatisticsSource;
   discovery: DiscoverySettings;
 }
+
+export const FEATURE_STATISTICS_SOURCES = ['auto', 'scan'] as const;
+export type FeatureStatisticsSource = (typeof FEATURE_STATISTICS_SOURCES)[number];
 
 export const DEFAULT_RUN_SETTINGS: Readonly<RunSettings> = Object.freeze({
   steps: 2000,
@@ -36,6 +45,7 @@ export const DEFAULT_RUN_SETTINGS: Readonly<RunSettings> = Object.freeze({
   discoverEvery: 250,
   keyframes: 24,
   samplesPerSegment: 12,
+  featureStatistics: 'auto',
   discovery: DEFAULT_DISCOVERY,
 });
 
@@ -51,6 +61,7 @@ export type RunSettingKey =
   | 'discoverEvery'
   | 'keyframes'
   | 'samplesPerSegment'
+  | 'featureStatistics'
   | 'discovery.algorithm'
   | 'discovery.inflation'
   | 'discovery.minClusterSize'
@@ -96,6 +107,7 @@ export const RUN_SETTING_SPECS: Readonly<Record<RunSettingKey, RunSettingSpec>> 
   },
   keyframes: { kind: 'number', label: 'keyframes', flag: 'keyframes', min: 1, max: 10_000, integer: true },
   samplesPerSegment: { kind: 'number', label: 'samples per segment', min: 1, max: 1000, integer: true },
+  featureStatistics: { kind: 'choice', label: 'feature statistics', flag: 'feature-statistics', choices: FEATURE_STATISTICS_SOURCES },
   'discovery.algorithm': { kind: 'choice', label: 'algorithm', flag: 'algorithm', choices: CLUSTERING_ALGORITHMS },
   'discovery.inflation': { kind: 'number', label: 'MCL inflation', flag: 'inflation', min: 1.01, max: 100, slider: { min: 1.2, max: 20 } },
   'discovery.minClusterSize': {

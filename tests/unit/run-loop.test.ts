@@ -40,6 +40,9 @@ async function pipelineWith(changes: RunSettingsChanges) {
   return { pipeline, settings };
 }
 
+/** No warm-up: discovery may come from the first step on (the warm-up has its own test below). */
+const NO_WARM_UP = { minSteps: 0, maxSteps: 0, window: 1, flatFall: 1, smoothing: 1 };
+
 const ofType = <T extends RunEvent['type']>(events: RunEvent[], type: T) =>
   events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
 
@@ -47,7 +50,7 @@ describe('the run loop', () => {
   it('discovers at every N steps and once at the end, slices ending at each discovery step', async () => {
     const { pipeline, settings } = await pipelineWith({ steps: 40, stepsPerSlice: 5, discoverEvery: 12 });
     const events: RunEvent[] = [];
-    const end = await new RunLoop(pipeline, settings, headlessPolicy(settings), (e) => events.push(e)).run();
+    const end = await new RunLoop(pipeline, settings, { ...headlessPolicy(settings), warmUp: NO_WARM_UP }, (e) => events.push(e)).run();
     expect(end).toBe('finished');
     expect(pipeline.steps).toBe(40);
     expect(ofType(events, 'discovered').map((e) => e.step)).toEqual([12, 24, 36, 40]);
@@ -144,5 +147,18 @@ describe('the run loop', () => {
     expect(pipeline.steps).toBe(24);
     expect(() => loop.configure({ stepsPerSlice: 0 })).toThrow(/stepsPerSlice must be from 1 to 64, got 0/);
     expect(loop.settings.stepsPerSlice).toBe(4);
+  });
+
+  it('waits for the field to warm up before the first discovery, then keeps the cadence from there', async () => {
+    const { pipeline, settings } = await pipelineWith({ steps: 44, stepsPerSlice: 4, discoverEvery: 10 });
+    const events: RunEvent[] = [];
+    // The loss never flattens this soon: warm at the step limit, 20.
+    const warmUp = { minSteps: 8, maxSteps: 20, window: 8, flatFall: 0, smoothing: 4 };
+    await new RunLoop(pipeline, settings, { ...headlessPolicy(settings), warmUp }, (e) => events.push(e)).run();
+    const warming = ofType(events, 'warm-up');
+    expect(warming.filter((e) => !e.state.warm).map((e) => e.state.step)).toEqual([4, 8, 12, 16]);
+    expect(warming.filter((e) => e.state.warm).map((e) => e.state.step)).toEqual([20]);
+    for (const e of warming) expect(e.state.loss).toBeGreaterThan(0);
+    expect(ofType(events, 'discovered').map((e) => e.step)).toEqual([20, 30, 40, 44]);
   });
 });
