@@ -13,7 +13,7 @@ import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { WgslStruct } from '../gpu/uniform-layout.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
 import { HashGrid, type HashGridConfig } from './hash-grid.ts';
-import { Mlp, type MlpBatch } from './mlp.ts';
+import { Mlp, MLP_MAX_WIDTH, type MlpBatch } from './mlp.ts';
 
 export interface FieldConfig {
   hashGrid: HashGridConfig;
@@ -28,6 +28,9 @@ export interface FieldConfig {
 const GEOMETRY = 16;
 
 /** Profile labels of the field's kernels (see ComputePasses). */
+/** The embedding head is one MLP layer with a channel per class: this many classes at most. */
+export const EMBEDDING_MAX_CLASSES = MLP_MAX_WIDTH;
+
 export const FIELD_STAGES = {
   hashForward: 'hash grid forward',
   mlpForward: 'mlp forward',
@@ -92,6 +95,8 @@ export class EmbeddingField {
       [2 * GEOMETRY, ...Array<number>(config.colourHiddenLayers).fill(config.width), 3],
       config.seed + 2,
     );
+    if (config.k > EMBEDDING_MAX_CLASSES)
+      throw new RangeError(`the field learns at most ${EMBEDDING_MAX_CLASSES} classes, got ${config.k}`);
     this.embedding = new Mlp(cache, 'embedding net', [GEOMETRY, config.width, config.k], config.seed + 3);
     this.kernels = {
       gather: new ComputeKernel(cache, 'field-glue', glue, 'gather_geometry'),

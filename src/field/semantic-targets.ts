@@ -82,6 +82,69 @@ export function packLogitTargets(logits: FeatureMap, out: Uint32Array, at: numbe
   }
 }
 
+/** Per class, the probability its slots carry, summed over the packed pixels (the flat tail left out). */
+export function packedClassMass(words: Uint32Array, k: number): Float64Array {
+  const mass = new Float64Array(k);
+  for (let p = 0; p < words.length / TARGET_WORDS_PER_PIXEL; p++) {
+    const idWord = words[p * 2]!;
+    const probWord = words[p * 2 + 1]!;
+    for (let s = 0; s < SLOTS; s++) {
+      const c = (idWord >>> (8 * s)) & 0xff;
+      if (c < k) mass[c]! += ((probWord >>> (8 * s)) & 0xff) / 255;
+    }
+  }
+  return mass;
+}
+
+/**
+ * Keeps only the classes `keep` (channels of the k packed ones, in their new order), in place:
+ * the other classes are taken out of each pixel's distribution and the rest renormalised, as
+ * class-selection.ts's selectLogits does for unknown classes. The packed tail is flat, so the
+ * share of its mass that went to dropped classes is known without the logits.
+ */
+export function narrowPackedTargets(words: Uint32Array, k: number, keep: readonly number[]): void {
+  const channel = new Int32Array(k).fill(-1);
+  keep.forEach((c, i) => (channel[c] = i));
+  const dropped = k - keep.length;
+  for (let p = 0; p < words.length / TARGET_WORDS_PER_PIXEL; p++) {
+    const idWord = words[p * 2]!;
+    const probWord = words[p * 2 + 1]!;
+    let used = 0;
+    let slotMass = 0;
+    let droppedSlots = 0;
+    let droppedMass = 0;
+    for (let s = 0; s < SLOTS; s++) {
+      const c = (idWord >>> (8 * s)) & 0xff;
+      if (c >= k) continue;
+      const q = ((probWord >>> (8 * s)) & 0xff) / 255;
+      used++;
+      slotMass += q;
+      if (channel[c]! < 0) {
+        droppedSlots++;
+        droppedMass += q;
+      }
+    }
+    const tail = Math.max(1 - slotMass, 0);
+    droppedMass += (tail * (dropped - droppedSlots)) / Math.max(k - used, 1);
+    const scale = droppedMass < 1 ? 1 / (1 - droppedMass) : 0;
+    let ids = 0;
+    let probs = 0;
+    let s2 = 0;
+    for (let s = 0; s < SLOTS; s++) {
+      const c = (idWord >>> (8 * s)) & 0xff;
+      const to = c < k ? channel[c]! : -1;
+      if (to < 0) continue;
+      const q = ((probWord >>> (8 * s)) & 0xff) / 255;
+      ids |= to << (8 * s2);
+      probs |= Math.min(255, Math.round(255 * q * scale)) << (8 * s2);
+      s2++;
+    }
+    for (; s2 < SLOTS; s2++) ids |= NONE << (8 * s2);
+    words[p * 2] = ids >>> 0;
+    words[p * 2 + 1] = probs >>> 0;
+  }
+}
+
 /** The distribution a packed pixel stands for (what the shader rebuilds), for tests and tools. */
 export function unpackTarget(words: Uint32Array, pixel: number, k: number): Float64Array {
   const idWord = words[pixel * 2]!;

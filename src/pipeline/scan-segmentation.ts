@@ -8,11 +8,19 @@
  */
 import type { PreSegmentation } from '../discover/pre-segmentation.ts';
 import type { SegmentFeatures } from '../discover/segment-features.ts';
-import { packLogitTargets, TARGET_WORDS_PER_PIXEL, unpackTarget } from '../field/semantic-targets.ts';
+import { EMBEDDING_MAX_CLASSES } from '../field/embedding-field.ts';
+import { narrowPackedTargets, packedClassMass, packLogitTargets, TARGET_WORDS_PER_PIXEL, unpackTarget } from '../field/semantic-targets.ts';
 import type { Scan } from '../scan/scan.ts';
 import type { FeatureMap } from '../segment/feature-query.ts';
 import type { FeatureStatistics } from '../segment/feature-statistics.ts';
-import { isIdentitySelection, selectClasses, selectLogits, type ClassChoice, type ClassSelection } from '../segment/class-selection.ts';
+import {
+  isIdentitySelection,
+  keepKnownClasses,
+  selectClasses,
+  selectLogits,
+  type ClassChoice,
+  type ClassSelection,
+} from '../segment/class-selection.ts';
 import { compactFeatureMap, featureBudgetFor } from '../segment/feature-compaction.ts';
 import { ManifestError, type SegmenterClass } from '../segment/segmenter-manifest.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
@@ -52,7 +60,7 @@ export async function segmentScan(
   const info = segmenter.info;
   if (!info) throw new Error('no segmenter is loaded');
   const manifest = info.manifest;
-  const selection = selectClasses(manifest, choice);
+  let selection = selectClasses(manifest, choice);
   const identity = isIdentitySelection(selection, manifest.classes.length);
   const budget = featureBudgetFor(scan.frames.length);
   const frames = scan.frames;
@@ -88,6 +96,18 @@ export async function segmentScan(
   }
   signal?.throwIfAborted();
   const maps = featureMaps.length === frames.length ? featureMaps : null;
+  if (selection.known.length > EMBEDDING_MAX_CLASSES) {
+    // ADE20K knows 150 classes; a room shows a few dozen. The field keeps those that carry the
+    // most of the scan's probability.
+    const k = selection.known.length;
+    const mass = packedClassMass(packed, k);
+    const keep = Array.from(mass.keys())
+      .sort((a, b) => mass[b]! - mass[a]! || a - b)
+      .slice(0, EMBEDDING_MAX_CLASSES)
+      .sort((a, b) => a - b);
+    narrowPackedTargets(packed, k, keep);
+    selection = keepKnownClasses(selection, keep);
+  }
   const classes = selection.known.map((k) => ({ name: k.name, ...(k.id !== undefined && { id: k.id }) }));
   return {
     classes,
@@ -96,7 +116,7 @@ export async function segmentScan(
     packed,
     firstPixel,
     featureMaps: maps,
-    featureStatistics: maps && identity && mapsKeptAsGiven ? (statistics ?? null) : null,
+    featureStatistics: maps && identity && selection.absent.length === 0 && mapsKeptAsGiven ? (statistics ?? null) : null,
   };
 }
 

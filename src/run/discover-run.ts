@@ -82,6 +82,9 @@ export async function runDiscover(
   if (segmentation.selection.unknown.length && segmentation.selection.unknown.length <= 20)
     log(`known: ${segmentation.classNames.join(', ')}; unknown: ${segmentation.selection.unknown.join(', ')}`);
   else log(`known: ${segmentation.classNames.length} classes; ${segmentation.selection.unknown.length} unknown`);
+  const absent = segmentation.selection.absent;
+  if (absent.length)
+    log(`the field learns the ${segmentation.classNames.length} known classes most present in the scan; ${absent.length} others leave it`);
   const pipeline = DiscoveryPipeline.create(ctx, scan, segmentation, settings);
   try {
     // Sensor depth is pre-segmented before training; without depth, the first discovery

@@ -22,7 +22,7 @@ export interface RunPolicy {
   pauseAfterRollBack: boolean;
   /** Roll-backs before a divergence ends the run with TrainingDivergedError. */
   maxRollBacks: number;
-  /** When discovery may start (warm-up.ts's defaults when absent). */
+  /** When discovery may start (when absent: warm-up.ts's defaults, limited by the run's warmUpSteps). */
   warmUp?: WarmUpSettings;
 }
 
@@ -74,6 +74,7 @@ export class RunLoop {
     checkRunSettings(settings);
     this.current = withRunSettings(settings);
     this.warmUp = new WarmUp(policy.warmUp);
+    if (!policy.warmUp) this.warmUp.limit(this.current.warmUpSteps);
   }
 
   get settings(): Readonly<RunSettings> {
@@ -95,6 +96,7 @@ export class RunLoop {
     if (next.learningRate !== this.current.learningRate) this.pipeline.setLearningRate(next.learningRate);
     if (next.klWeight !== this.current.klWeight) this.pipeline.setKlWeight(next.klWeight);
     if (!sameDiscovery(next.discovery, this.current.discovery)) this.pipeline.setDiscoverySettings(next.discovery);
+    if (next.warmUpSteps !== this.current.warmUpSteps && !this.policy.warmUp) this.warmUp.limit(next.warmUpSteps);
     this.current = next;
   }
 

@@ -4,12 +4,13 @@
  * and a range is checked the same way whether a number came from a slider or a flag.
  *
  * Defaults that belong to a lower layer stay there and are only referred to: the learning rate is
- * instant-ngp's (field/adam.ts), λ is the render loss's (field/volume-renderer.ts), the clustering
+ * instant-ngp's (field/adam.ts), λ is the render loss's (field/volume-renderer.ts), the warm-up's limit is warm-up.ts's, the clustering
  * settings are discovery's (discover/class-discovery.ts).
  */
 import { checkDiscoverySettings, CLUSTERING_ALGORITHMS, DEFAULT_DISCOVERY, type DiscoverySettings } from '../discover/class-discovery.ts';
 import { INSTANT_NGP_ADAM } from '../field/adam.ts';
 import { DEFAULT_RENDER_LOSS } from '../field/volume-renderer.ts';
+import { WARM_UP } from './warm-up.ts';
 
 export interface RunSettings {
   /** Training steps of a run that ends (the command line); the viewer trains until paused. */
@@ -21,6 +22,11 @@ export interface RunSettings {
   klWeight: number;
   /** Discovery reruns every this many steps (and once more at the end of a run that ends). */
   discoverEvery: number;
+  /**
+   * The first discovery comes once the field has learnt the segmenter's classes (warm-up.ts), and
+   * at this step at the latest.
+   */
+  warmUpSteps: number;
   /** Frames whose segments form the clustered graph. */
   keyframes: number;
   /** Rendered pixels per segment at each discovery update. */
@@ -43,6 +49,7 @@ export const DEFAULT_RUN_SETTINGS: Readonly<RunSettings> = Object.freeze({
   learningRate: INSTANT_NGP_ADAM.learningRate,
   klWeight: DEFAULT_RENDER_LOSS.klWeight,
   discoverEvery: 250,
+  warmUpSteps: WARM_UP.maxSteps,
   keyframes: 24,
   samplesPerSegment: 12,
   featureStatistics: 'auto',
@@ -59,6 +66,7 @@ export type RunSettingKey =
   | 'learningRate'
   | 'klWeight'
   | 'discoverEvery'
+  | 'warmUpSteps'
   | 'keyframes'
   | 'samplesPerSegment'
   | 'featureStatistics'
@@ -104,6 +112,15 @@ export const RUN_SETTING_SPECS: Readonly<Record<RunSettingKey, RunSettingSpec>> 
     max: 10_000_000,
     integer: true,
     slider: { min: 10, max: 2000, step: 10 },
+  },
+  warmUpSteps: {
+    kind: 'number',
+    label: 'first update by (steps)',
+    flag: 'warm-up-steps',
+    min: 0,
+    max: 10_000_000,
+    integer: true,
+    slider: { min: 0, max: 2000, step: 10 },
   },
   keyframes: { kind: 'number', label: 'keyframes', flag: 'keyframes', min: 1, max: 10_000, integer: true },
   samplesPerSegment: { kind: 'number', label: 'samples per segment', min: 1, max: 1000, integer: true },

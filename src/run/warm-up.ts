@@ -38,7 +38,16 @@ export class WarmUp {
   private history: [number, number][] = [];
   private reached = false;
 
-  constructor(private readonly settings: WarmUpSettings = WARM_UP) {}
+  private settings: WarmUpSettings;
+
+  constructor(private readonly base: WarmUpSettings = WARM_UP) {
+    this.settings = base;
+  }
+
+  /** Warm by `maxSteps` at the latest (a run setting); 0: warm from the start. */
+  limit(maxSteps: number): void {
+    this.settings = { ...this.base, maxSteps, minSteps: Math.min(this.base.minSteps, maxSteps) };
+  }
 
   /** The semantic loss of the batch at `step` (any step order: a roll-back goes back). */
   observe(step: number, loss: number): void {

@@ -27,6 +27,11 @@ export interface ClassSelection {
   unknown: string[];
   /** The preset the names refer to, or null for the segmenter's own classes. */
   preset: string | null;
+  /**
+   * Known classes the field does not learn: it has room for a limited number, and these carried
+   * the least of the scan's probability (see keepKnownClasses). Their pixels become uncertain.
+   */
+  absent: string[];
 }
 
 /** A named grouping of a segmenter's classes, with a split of the groups into known and novel. */
@@ -203,6 +208,17 @@ export function selectClasses(
     known: known.map((u) => ({ name: u.name, channels: u.channels, ...(u.id !== undefined && { id: u.id }) })),
     unknown: units.filter((u) => !known.includes(u)).map((u) => u.name),
     preset: preset?.id ?? null,
+    absent: [],
+  };
+}
+
+/** The selection with only the known classes at `keep` (indices into `known`, in order); the others become absent. */
+export function keepKnownClasses(selection: ClassSelection, keep: readonly number[]): ClassSelection {
+  const kept = new Set(keep);
+  return {
+    ...selection,
+    known: keep.map((i) => selection.known[i]!),
+    absent: [...selection.absent, ...selection.known.filter((_, i) => !kept.has(i)).map((k) => k.name)],
   };
 }
 

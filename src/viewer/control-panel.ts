@@ -78,6 +78,7 @@ export class ControlPanel {
     this.addRunSetting(discovery, 'discovery.minClusterSize', actions);
     this.addRunSetting(discovery, 'discovery.confidence', actions);
     this.addRunSetting(discovery, 'discoverEvery', actions);
+    this.addRunSetting(discovery, 'warmUpSteps', actions);
     discovery.add({ now: () => actions.onDiscoverNow() }, 'now').name('Discover now');
 
     const viewFolder = this.gui.addFolder('View');

@@ -50,6 +50,9 @@ describe('npm run discover', () => {
       '160',
       '--discover-every',
       '40',
+      // A run this short has no time to warm up by itself.
+      '--warm-up-steps',
+      '40',
       '--keyframes',
       '6',
       '--baselines',
@@ -148,7 +151,7 @@ describe('npm run discover', () => {
     const segmenter = await runCli(['discover', scan, '--out', out, '--segmenter', 'no-such-model']);
     expect(segmenter.code).toBe(2);
     expect(segmenter.stderr.trim()).toMatch(
-      /^error: --segmenter 'no-such-model' is neither a model-list name \(neurncd-synth-seg, deeplabv3-mnv2-pascal, segformer-b0-ade20k\) nor an \.onnx file$/,
+      /^error: --segmenter 'no-such-model' is neither a model-list name \(neurncd-synth-seg, deeplabv3-mnv2-ade20k, deeplabv3-mnv2-pascal, segformer-b0-ade20k\) nor an \.onnx file$/,
     );
     const notModel = await runCli(['discover', scan, '--out', out, '--segmenter', join(scan, 'traj_w_c.txt'), '--steps', '4']);
     expect(notModel.code).toBe(2);

@@ -54,10 +54,11 @@ describe.skipIf(!HAS_MODEL)('segmenter panel: the model list, downloads and mode
     await expect.poll(() => testid('model-use').isEnabled(), { timeout: 60_000 }).toBe(true);
   };
 
-  it('lists the project model, DeepLabV3 and SegFormer-B0 ADE20K with what they are', async () => {
+  it('lists the project model, the two DeepLabV3 and SegFormer-B0 ADE20K with what they are', async () => {
     const options = await testid('model-select').locator('option').allTextContents();
     expect(options).toEqual([
       expect.stringMatching(/^NeurNCD synthetic rooms/),
+      expect.stringMatching(/^DeepLabV3 MobileNetV2, ADE20K \(150 classes, ships with the page\)/),
       expect.stringMatching(/^DeepLabV3 MobileNetV2, PASCAL VOC/),
       expect.stringMatching(/^SegFormer-B0, ADE20K/),
     ]);
@@ -74,6 +75,16 @@ describe.skipIf(!HAS_MODEL)('segmenter panel: the model list, downloads and mode
     expect(await testid('model-progress').isHidden()).toBe(true);
   });
 
+  it('uses the real ADE20K model that ships with the page, without any download; its catch-all is not known', async () => {
+    const before = tp().foreignRequests().length;
+    await useModel('deeplabv3-mnv2-ade20k');
+    expect(await testid('model-status').textContent()).toMatch(
+      /^Using deeplabv3-mnv2-ade20k: 151 classes \(150 known\), wasm execution provider/,
+    );
+    expect(tp().foreignRequests().length).toBe(before);
+    await useModel('neurncd-synth-seg');
+  });
+
   it('refuses a truncated download, naming the file, and keeps the model in use', async () => {
     serve = 'truncated';
     await useModel('deeplabv3-mnv2-pascal');
@@ -88,7 +99,7 @@ describe.skipIf(!HAS_MODEL)('segmenter panel: the model list, downloads and mode
     await useModel('deeplabv3-mnv2-pascal');
     expect(await testid('model-error').isHidden()).toBe(true);
     expect(await testid('model-status').textContent()).toMatch(
-      /^Using DeepLabV3 MobileNetV2 \(PASCAL VOC\) \(downloaded, checked and cached\): 21 classes \(21 known\), wasm execution provider \(.+\)\.$/,
+      /^Using DeepLabV3 MobileNetV2 \(PASCAL VOC\) \(downloaded, checked and cached\): 21 classes \(20 known\), wasm execution provider \(.+\)\.$/,
     );
     expect(await tp().page.evaluate(() => window.neurncd.segment.cachedModels())).toEqual([entry!.url]);
     expect((await tp().page.evaluate(() => window.neurncd.segment.info()))?.name).toBe('DeepLabV3 MobileNetV2 (PASCAL VOC)');

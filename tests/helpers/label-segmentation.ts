@@ -25,7 +25,7 @@ export function labelSegmentation(scan: Scan): ScanSegmentation {
   return {
     classes,
     classNames: classes.map((c) => c.name),
-    selection: { known: classes.map((c, i) => ({ ...c, channels: [i] })), unknown: [], preset: null },
+    selection: { known: classes.map((c, i) => ({ ...c, channels: [i] })), unknown: [], preset: null, absent: [] },
     packed,
     firstPixel,
     featureMaps: null,

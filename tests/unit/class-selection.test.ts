@@ -5,7 +5,7 @@
  * renormalised so that a softmax of the result is the distribution over the known classes.
  */
 import { describe, expect, it } from 'vitest';
-import { ADE20K_TO_NYU13, ClassSelectionError, selectClasses, selectLogits } from '../../src/segment/class-selection.ts';
+import { ADE20K_TO_NYU13, ClassSelectionError, keepKnownClasses, selectClasses, selectLogits } from '../../src/segment/class-selection.ts';
 import { parseManifest } from '../../src/segment/segmenter-manifest.ts';
 import { readFileSync } from 'node:fs';
 
@@ -63,6 +63,14 @@ describe('class selection', () => {
     expect(selectClasses(ade20k, { preset: 'nyu13', unknown: ['book'] }).unknown).toContain('book');
   });
 
+  it('lists the known classes the field leaves out as absent, apart from the unknown ones', () => {
+    const all = selectClasses(small, { unknown: ['window'] });
+    const kept = keepKnownClasses(all, [1]);
+    expect(kept.known.map((k) => k.name)).toEqual(['chair']);
+    expect(kept.absent).toEqual(['wall']);
+    expect(kept.unknown).toEqual(all.unknown);
+  });
+
   it('keeps a model that already speaks the preset’s classes as it is', () => {
     const s = selectClasses(synth, { preset: 'nyu13' });
     expect(s.known.map((k) => [k.name, k.channels.length]).sort()).toEqual(synth.knownClasses.map((n) => [n, 1]).sort());
@@ -88,6 +96,7 @@ describe('class selection', () => {
       ],
       unknown: [],
       preset: null,
+      absent: [],
     });
     const [g1] = softmax(grouped.data[1]!, grouped.data[3]!);
     expect(g1).toBeCloseTo((Math.exp(1) + Math.exp(2)) / (Math.exp(1) + Math.exp(2) + Math.exp(-1)), 6);

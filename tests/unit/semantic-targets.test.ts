@@ -4,7 +4,15 @@
  * evenly, so argmax is kept and entropy moves little on the distributions segmenters give.
  */
 import { describe, expect, it } from 'vitest';
-import { packLabelTargets, packLogitTargets, targetClasses, unpackTarget } from '../../src/field/semantic-targets.ts';
+import { selectLogits } from '../../src/segment/class-selection.ts';
+import {
+  narrowPackedTargets,
+  packedClassMass,
+  packLabelTargets,
+  packLogitTargets,
+  targetClasses,
+  unpackTarget,
+} from '../../src/field/semantic-targets.ts';
 
 const entropy = (p: ArrayLike<number>): number => Array.from(p).reduce((h, q) => (q > 0 ? h - q * Math.log(q) : h), 0);
 const softmax = (l: number[]): number[] => {
@@ -46,6 +54,50 @@ describe('semantic targets (packed class distributions)', () => {
     expect(Array.from(unpackTarget(words, 0, 3))).toEqual([0, 1, 0]);
     unpackTarget(words, 1, 3).forEach((v) => expect(v).toBeCloseTo(1 / 3, 12));
     unpackTarget(words, 2, 3).forEach((v) => expect(v).toBeCloseTo(1 / 3, 12));
+  });
+
+  it('narrows packed targets to fewer classes as taking the others out of the logits would', () => {
+    // 100 classes (as ADE20K's 150 are for a field of 64): pixels confident in a kept class, in a
+    // dropped one, spread over both, and flat.
+    const k = 100;
+    const cases = [
+      [[3, 8]], // kept class 3, confident
+      [
+        [90, 7],
+        [3, 5],
+      ], // dropped class 90 wins, kept 3 second
+      [
+        [1, 2],
+        [2, 1.9],
+        [95, 1.8],
+        [3, 1],
+      ],
+      [],
+    ];
+    const n = cases.length;
+    const data = new Float32Array(k * n);
+    cases.forEach((hot, p) => hot.forEach(([c, v]) => (data[c! * n + p] = v!)));
+    const logits = { channels: k, width: n, height: 1, data };
+    const keep = Array.from({ length: 64 }, (_, i) => i);
+    const words = new Uint32Array(n * 2);
+    packLogitTargets(logits, words, 0);
+    const mass = packedClassMass(words, k);
+    expect(mass[3]).toBeGreaterThan(1.05);
+    expect(mass[90]).toBeGreaterThan(0.8);
+    expect(mass[50]).toBe(0);
+    narrowPackedTargets(words, k, keep);
+    const exact = new Uint32Array(n * 2);
+    const selection = { known: keep.map((c) => ({ name: `c${c}`, channels: [c] })), unknown: [], preset: null, absent: [] };
+    packLogitTargets(selectLogits(logits, selection), exact, 0);
+    for (let p = 0; p < n; p++) {
+      const got = unpackTarget(words, p, keep.length);
+      const want = unpackTarget(exact, p, keep.length);
+      expect(got.indexOf(Math.max(...got))).toBe(want.indexOf(Math.max(...want)));
+      for (let c = 0; c < keep.length; c++) expect(Math.abs(got[c]! - want[c]!)).toBeLessThan(0.02);
+      expect(Math.abs(entropy(got) - entropy(want))).toBeLessThan(0.05);
+    }
+    // The pixel sure of a dropped class now says its runner-up: e^5 / (e^5 + 63) = 0.70.
+    expect(unpackTarget(words, 1, 64)[3]).toBeCloseTo(0.7, 1);
   });
 
   it('refuses class counts a byte id cannot hold', () => {

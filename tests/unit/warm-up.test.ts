@@ -32,6 +32,25 @@ describe('warm-up', () => {
     expect(falling.state.fall!).toBeGreaterThan(0.1);
   });
 
+  it('opens by the run’s limit when one is set, and from the start at 0', () => {
+    const limited = new WarmUp(settings);
+    limited.limit(20);
+    limited.observe(16, 1);
+    expect(limited.state.warm).toBe(false);
+    limited.observe(20, 0.5);
+    expect(limited.state.warm).toBe(true);
+    const at0 = new WarmUp(settings);
+    at0.limit(0);
+    at0.observe(1, 1);
+    expect(at0.state.warm).toBe(true);
+    // A later, higher limit brings back the minimum of the settings.
+    const raised = new WarmUp(settings);
+    raised.limit(0);
+    raised.limit(400);
+    for (let step = 4; step <= 36; step += 4) raised.observe(step, 1);
+    expect(raised.state.warm).toBe(false);
+  });
+
   it('stays warm once it was, ignores non-finite losses, and starts over on reset', () => {
     const w = new WarmUp(settings);
     for (let step = 4; step <= 100; step += 4) w.observe(step, 1);
