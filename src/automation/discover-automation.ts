@@ -121,6 +121,11 @@ export async function runDiscoverRequest(
     })),
     adapter: result.adapter,
     segmenter: result.segmenter,
+    known_classes: result.knownClasses.map((c) => c.name),
+    unknown_classes: result.unknownClasses,
+    absent_classes: result.absentClasses,
+    presegmentation: result.presegmentation,
+    warm_at_step: result.warmAtStep,
   };
   if (result.score) {
     const s = result.score;

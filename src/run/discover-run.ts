@@ -53,6 +53,13 @@ export interface DiscoverResult {
   segmenter: string;
   /** The known classes, in the order of the ids below K (the segmenter's, or the groups the user chose). */
   knownClasses: SegmenterClass[];
+  /** The segmenter's classes (or the preset's groups) the user left unknown, and known ones the field had no room for. */
+  unknownClasses: string[];
+  absentClasses: string[];
+  /** What the segments of the discovery graph were cut on, and its size. */
+  presegmentation: { depth: 'scan' | 'rendered'; segments: number; keyframes: number };
+  /** The step at which the field was warm enough for discovery. */
+  warmAtStep: number | null;
 }
 
 export async function runDiscover(
@@ -92,13 +99,15 @@ export async function runDiscover(
     if (scan.hasDepth) await pipeline.presegment(progress);
     const updates: DiscoveryProgress[] = [];
     let lastPsnr = NaN;
+    let warmAtStep: number | null = null;
     const loop = new RunLoop(pipeline, settings, headlessPolicy(settings), (event) => {
       if (event.type === 'trained') lastPsnr = event.losses.psnr;
-      else if (event.type === 'warm-up' && event.state.warm)
+      else if (event.type === 'warm-up' && event.state.warm) {
+        warmAtStep = event.state.step;
         log(
           `warm at step ${event.state.step}: semantic loss ${event.state.loss?.toFixed(4)}, ${event.state.fall === null ? 'at the step limit' : `falling ${(100 * event.state.fall).toFixed(1)}% per window`}; discovery from here`,
         );
-      else if (event.type === 'pre-segmenting') progress('pre-segmenting', event.done, event.total);
+      } else if (event.type === 'pre-segmenting') progress('pre-segmenting', event.done, event.total);
       else if (event.type === 'rolled-back')
         log(`${event.error.message}: back to step ${event.step}, learning rate halved to ${event.learningRate.toPrecision(3)}`);
       else if (event.type === 'discovered') {
@@ -148,6 +157,14 @@ export async function runDiscover(
       adapter: describeAdapter(ctx.summary),
       segmenter: info.manifest.name,
       knownClasses: segmentation.classes,
+      unknownClasses: segmentation.selection.unknown,
+      absentClasses: segmentation.selection.absent,
+      presegmentation: {
+        depth: scan.hasDepth ? 'scan' : 'rendered',
+        segments: pipeline.graph!.segments,
+        keyframes: pipeline.graph!.keyframes,
+      },
+      warmAtStep,
     };
   } finally {
     await pipeline.destroy();

@@ -72,6 +72,8 @@ export class ViewerApp {
   /** Whether the user wants training to run (kept across scans: a scan dropped while paused stays paused). */
   private training = true;
   private stepsPerSecond = { at: 0, steps: 0, value: 0 };
+  /** What the status line adds to the training figures until the field is warm. */
+  private warmUpNote = '';
   private psnr = NaN;
 
   constructor(
@@ -119,7 +121,9 @@ export class ViewerApp {
     const restart = (): void => void (this.session.current && this.start(this.session.current));
     this.models = new SegmenterPanel(segmenter, { parent: this.panel.gui }, { onModelChosen: restart, onClassesChosen: restart });
     parts.viewport.append(this.photo.element);
-    parts.side.prepend(this.panel.gui.domElement, this.legend.element, this.inspector.element, this.charts.element);
+    // What a person watches and clicks for comes first: the classes and the clicked pixel stay in
+    // sight at 1400 x 900 above the settings, which are scrolled to when wanted.
+    parts.side.prepend(this.legend.element, this.inspector.element, this.panel.gui.domElement, this.charts.element);
   }
 
   /** Generates the demo room and loads it as if it had been dropped. */
@@ -190,6 +194,7 @@ export class ViewerApp {
       if (!this.training) run.loop.pause();
       this.panel.setTraining(this.training);
       this.stepsPerSecond = { at: performance.now(), steps: 0, value: 0 };
+      this.warmUpNote = '';
       await run.loop.run();
     } catch (e) {
       if (stale()) return;
@@ -227,18 +232,17 @@ export class ViewerApp {
         if (now - rate.at > 1000)
           this.stepsPerSecond = { at: now, steps: event.step, value: ((event.step - rate.steps) * 1000) / (now - rate.at) };
         this.status.show(
-          `Training: step ${event.step}, ${this.stepsPerSecond.value.toFixed(1)} steps/s, PSNR ${event.losses.psnr.toFixed(2)} dB`,
+          `Training: step ${event.step}, ${this.stepsPerSecond.value.toFixed(1)} steps/s, PSNR ${event.losses.psnr.toFixed(2)} dB${this.warmUpNote}`,
         );
         break;
       }
       case 'warm-up': {
         // Until the field has learnt the classes, discovery waits; say how far along that is.
-        const { warm, fall, loss, step } = event.state;
-        if (warm) break;
+        const { warm, fall, loss } = event.state;
         const falling = fall === null ? 'measuring how fast it falls' : `falling ${(100 * fall).toFixed(0)}% per ${WARM_UP.window} steps`;
-        this.status.show(
-          `Warming up: step ${step}, semantic loss ${loss?.toFixed(4) ?? '—'}, ${falling} (discovery starts once it falls less than ${100 * WARM_UP.flatFall}%, by step ${WARM_UP.maxSteps} at the latest)`,
-        );
+        this.warmUpNote = warm
+          ? ''
+          : ` · warming up: semantic loss ${loss?.toFixed(4) ?? '—'}, ${falling} (discovery starts once it falls less than ${100 * WARM_UP.flatFall}%, by step ${run.loop.settings.warmUpSteps} at the latest)`;
         break;
       }
       case 'training':

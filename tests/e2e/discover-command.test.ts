@@ -8,7 +8,7 @@
  * Short training cannot show the quality figures (the README's table is measured on full runs);
  * this checks the pipeline and its outputs.
  */
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
@@ -16,6 +16,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/scan-files.ts';
 
 const FRAMES = 24;
+const NO_DEPTH_STEPS = 400;
+const NO_DEPTH_MIN_SEGMENTS = 0;
+const NO_DEPTH_MIN_MIOU_KNOWN = 0;
 
 describe('npm run discover', () => {
   let scan: string;
@@ -111,6 +114,10 @@ describe('npm run discover', () => {
 
     // Discovery ran every 40 steps and once at the end; a class id keeps its name throughout.
     expect(m.updates.map((u: { step: number }) => u.step)).toEqual([40, 80, 120, 160]);
+    expect(m.warm_at_step).toBe(40);
+    expect(m.presegmentation).toMatchObject({ depth: 'scan', keyframes: 6 });
+    expect(m.known_classes).toHaveLength(9);
+    expect([m.unknown_classes, m.absent_classes]).toEqual([[], []]);
     const names = new Map<number, string>();
     for (const u of m.updates) for (const c of u.classes) expect(names.set(c.id, names.get(c.id) ?? c.name).get(c.id)).toBe(c.name);
 
@@ -135,6 +142,42 @@ describe('npm run discover', () => {
     expect(previews.length).toBe(3);
     const preview = decode(readFileSync(join(out, 'previews', previews[0]!)));
     expect([preview.width, preview.height]).toEqual([480, 120]);
+  }, 900_000);
+
+  it('discovers on a scan without depth, cutting segments on the depth the field renders, with a class the user calls unknown', async () => {
+    const noDepth = join(mkdtempSync(join(tmpdir(), 'neurncd-discover-nodepth-')), 'room');
+    cpSync(scan, noDepth, { recursive: true });
+    rmSync(join(noDepth, 'depth'), { recursive: true });
+    const out = mkdtempSync(join(tmpdir(), 'neurncd-discover-nodepth-out-'));
+    const run = await runCli([
+      'discover',
+      noDepth,
+      '--out',
+      out,
+      '--steps',
+      String(NO_DEPTH_STEPS),
+      '--warm-up-steps',
+      String(NO_DEPTH_STEPS),
+      '--keyframes',
+      '6',
+      '--unknown',
+      'bed',
+    ]);
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('error'))).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/without depth/);
+    expect(run.stdout).toMatch(/pre-segmenting 24\/24 \(rendered depth\)/);
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, any>;
+    expect(m.unknown_classes).toEqual(['bed']);
+    expect(m.known_classes).toHaveLength(8);
+    expect(m.known_classes).not.toContain('bed');
+    expect(m.presegmentation.depth).toBe('rendered');
+    // The rendered depth is cut into segments much as the sensor's is (NO_DEPTH_FIGURES).
+    expect(m.presegmentation.segments).toBeGreaterThan(NO_DEPTH_MIN_SEGMENTS);
+    expect(m.updates.map((u: { step: number }) => u.step)).toEqual([NO_DEPTH_STEPS]);
+    expect(m.psnr).toBeGreaterThan(18);
+    expect(m.miou_known).toBeGreaterThan(NO_DEPTH_MIN_MIOU_KNOWN);
+    expect(m.per_class.bed).toBeDefined();
   }, 900_000);
 
   it('refuses bad input with one error line and exit status 2', async () => {
