@@ -21,6 +21,14 @@ export interface HoleFilling {
   tear: (z: number) => number;
 }
 
+/**
+ * Holes on a surface seen more obliquely than this from its normal stay holes: their rim's depth
+ * changes as fast as across a step of a few centimetres, and an unfilled hole costs only coverage.
+ */
+const STEEPEST = (75 * Math.PI) / 180;
+const COS_STEEPEST = Math.cos(STEEPEST);
+const TAN_STEEPEST = Math.tan(STEEPEST);
+
 /** A copy of `depth` with its small planar holes filled by their rim's plane (pixels at the ray through their centre). */
 export function fillPlanarHoles(
   depth: Float32Array,
@@ -42,6 +50,43 @@ export function fillPlanarHoles(
   const rim: number[] = [];
   const moments = new Float64Array(MOMENTS);
   const plane = new Float64Array(PLANE_SIZE);
+  const footprint = 1 / Math.min(fx, fy);
+  const reached = new Int32Array(n).fill(-1);
+  const chain: number[] = [];
+  /**
+   * Whether the rim of hole `id` (its pixels marked in rimOf) is one 8-connected ring without a
+   * depth step between neighbours. A dropout inside a surface is ringed by that surface; the band
+   * beside an object's edge has the object on one side and the background on the other, joined
+   * (if at all) by a step at the band's ends, and a band reaching the frame's border or running
+   * into another hole leaves its rim in pieces.
+   */
+  const rimIsOneSurface = (id: number): boolean => {
+    chain.length = 0;
+    chain.push(rim[0]!);
+    reached[rim[0]!] = id;
+    for (let k = 0; k < chain.length; k++) {
+      const q = chain[k]!;
+      const qi = q % width;
+      const qj = (q - qi) / width;
+      for (let dj = -1; dj <= 1; dj++) {
+        for (let di = -1; di <= 1; di++) {
+          const i = qi + di;
+          const j = qj + dj;
+          if (i < 0 || i >= width || j < 0 || j >= height) continue;
+          const r = j * width + i;
+          if (rimOf[r] !== id) continue;
+          const z = Math.min(depth[q]!, depth[r]!);
+          const sigma = filling.noiseAtOneMetre * z * z;
+          const allowed = filling.tear(z) + 6 * sigma + Math.SQRT2 * z * footprint * TAN_STEEPEST;
+          if (Math.abs(depth[q]! - depth[r]!) > allowed) return false;
+          if (reached[r] === id) continue;
+          reached[r] = id;
+          chain.push(r);
+        }
+      }
+    }
+    return chain.length === rim.length;
+  };
   let holes = 0;
   for (let start = 0; start < n; start++) {
     if (hole[start] !== -1 || !missing(start)) continue;
@@ -70,7 +115,7 @@ export function fillPlanarHoles(
       if (p >= width) visit(p - width);
       if (p + width < n) visit(p + width);
     }
-    if (pixels.length > filling.largestHole || rim.length < 3) continue;
+    if (pixels.length > filling.largestHole || rim.length < 3 || !rimIsOneSurface(id)) continue;
     moments.fill(0);
     for (const q of rim) {
       const z = depth[q]!;
@@ -89,6 +134,15 @@ export function fillPlanarHoles(
       near = Math.min(near, depth[q]!);
       far = Math.max(far, depth[q]!);
     }
+    // Seen this obliquely, a plane through the rim is as likely a depth step's two sides.
+    let mx = 0;
+    let my = 0;
+    for (const p of pixels) {
+      mx += rayX(p);
+      my += rayY(p);
+    }
+    const ray = Math.hypot(mx, my, pixels.length);
+    if (Math.abs(plane[0]! * mx + plane[1]! * my + plane[2]! * pixels.length) < COS_STEEPEST * ray) continue;
     const filled = pixels.map((p) => rayDepth(plane, rayX(p), rayY(p)));
     // A plane seen almost edge-on can put a hole's pixels far beyond its rim: those are not filled.
     if (filled.every((z) => z >= near * 0.9 && z <= far * 1.1)) pixels.forEach((p, k) => (out[p] = filled[k]!));
