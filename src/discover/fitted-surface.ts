@@ -88,28 +88,35 @@ export function fitSurface(
   const plane = new Float64Array(PLANE_SIZE);
   const best = new Float64Array(PLANE_SIZE);
   const focal = Math.min(fx, fy);
+  // The current pixel's point, noise and best plane so far, outside the loop so that tryWindow is
+  // made once rather than per pixel.
+  let x = 0;
+  let y = 0;
+  let z = 0;
+  let variance = 0;
+  let bestResidual = Infinity;
+  /** Fits [x0, x1) x [y0, y1) and keeps it when the pixel lies on it and it fits better than the best so far. */
+  const tryWindow = (x0: number, x1: number, y0: number, y1: number, minPoints: number): void => {
+    sumWindow(x0, x1, y0, y1);
+    if (windowMoments[0]! < minPoints || !fitPlane(windowMoments, 0, plane)) return;
+    const residual = plane[6]!;
+    const off = planeDistance(plane, x, y, z);
+    if (residual < bestResidual && off * off <= 9 * (variance + residual)) {
+      bestResidual = residual;
+      best.set(plane);
+    }
+  };
   for (let j = 0; j < h; j++) {
     for (let i = 0; i < w; i++) {
       const p = j * w + i;
       if (!valid(p)) continue;
-      const z = depth[p]!;
+      z = depth[p]!;
       out.depth[p] = z;
-      const x = rayX[i]! * z;
-      const y = rayY[j]! * z;
-      const variance = (noiseAtOneMetre * z * z) ** 2;
+      x = rayX[i]! * z;
+      y = rayY[j]! * z;
+      variance = (noiseAtOneMetre * z * z) ** 2;
       const r = windowRadius(noiseAtOneMetre, z, focal);
-      let bestResidual = Infinity;
-      /** Fits [x0, x1) x [y0, y1) and keeps it when the pixel lies on it and it fits better than the best so far. */
-      const tryWindow = (x0: number, x1: number, y0: number, y1: number, minPoints: number): void => {
-        sumWindow(x0, x1, y0, y1);
-        if (windowMoments[0]! < minPoints || !fitPlane(windowMoments, 0, plane)) return;
-        const residual = plane[6]!;
-        const off = planeDistance(plane, x, y, z);
-        if (residual < bestResidual && off * off <= 9 * (variance + residual)) {
-          bestResidual = residual;
-          best.set(plane);
-        }
-      };
+      bestResidual = Infinity;
       const full = (2 * r + 1) ** 2;
       tryWindow(i - r, i + r + 1, j - r, j + r + 1, full / 2);
       // A centred window as flat as the noise: no edge in it. The mean squared residual of n noisy

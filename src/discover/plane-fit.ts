@@ -75,8 +75,19 @@ export function fitPlane(m: ArrayLike<number>, offset: number, out: Float64Array
   let vy = c01y;
   let vz = c01z;
   let l = l01;
-  if (l02 > l) [vx, vy, vz, l] = [c02x, c02y, c02z, l02];
-  if (l12 > l) [vx, vy, vz, l] = [c12x, c12y, c12z, l12];
+  // Plain assignments: a destructured array here is allocated for every window of every pixel.
+  if (l02 > l) {
+    vx = c02x;
+    vy = c02y;
+    vz = c02z;
+    l = l02;
+  }
+  if (l12 > l) {
+    vx = c12x;
+    vy = c12y;
+    vz = c12z;
+    l = l12;
+  }
   // Two least eigenvalues alike (points on a line): no plane.
   if (!(l > 1e-12 * p ** 4)) return false;
   const inv = 1 / Math.sqrt(l);
