@@ -24,7 +24,18 @@
  * objects. Components smaller than `minSegmentPixels` are dropped; then edge pixels and dropped
  * pixels join the nearest segment reachable within `absorbSteps` links without crossing an edge,
  * because otherwise every object would be outlined in unlabelled pixels that clustering needs.
+ *
+ * Sensor depth (`depthKind: 'sensor'`, SENSOR_DEPTH_PRESEGMENTATION) is noisy enough that
+ * neighbours' differences say nothing about the surface: there, small holes are first filled from
+ * their rim's plane (depth-holes.ts), each point is moved onto a plane fitted over a window wide
+ * enough for the noise at its depth and takes that plane's normal (fitted-surface.ts), the tear
+ * threshold grows with the noise, and the fold test compares fitted normals. Large holes and holes
+ * whose rim is not one plane (the band without depth beside an object's edge) stay out, and links
+ * into them are edges, so the two sides of a hidden depth step never join.
  */
+
+import { fillPlanarHoles } from './depth-holes.ts';
+import { fitSurface } from './fitted-surface.ts';
 
 export interface DepthView {
   width: number;
@@ -59,8 +70,9 @@ export interface PreSegmentationSettings {
   grazingAngleDegrees: number;
   /**
    * Normals and the fold test's directions come from pixels this far apart. 1 suits rendered or
-   * clean depth; sensor-like noise (1.5 mm at 1 m, growing with z²) needs about 3, with depthNoise
-   * 0.006 and concaveAngleDegrees 20, and even then leaves ~40% of the pixels unsegmented.
+   * clean depth; with exact depth's finite differences, sensor-like noise (1.5 mm at 1 m, growing
+   * with z²) leaves ~40% of the pixels unsegmented even at 3, which is what depthKind 'sensor' is
+   * for. There, normals come from fitted planes and this is how far out the fold test looks.
    */
   normalRadius: number;
   /** Components with fewer pixels are dropped before edge pixels are absorbed. */
@@ -71,6 +83,21 @@ export interface PreSegmentationSettings {
    * few segments of a noisy map (where most pixels are edge pixels) flood across objects.
    */
   absorbSteps: number;
+  /**
+   * What kind of depth this is. 'exact': rendered or generated depth (the project's rooms, the
+   * field's rendering), whose neighbours' differences are the surface's own. 'sensor': a depth
+   * camera's, with noise growing with z², holes, and bands of missing depth along object edges:
+   * small holes inside a surface are filled from their rim's plane, normals and points come from
+   * planes fitted over windows wide enough for the noise (fitted-surface.ts), and the tear
+   * threshold grows by tearSigmas noise deviations.
+   */
+  depthKind: 'exact' | 'sensor';
+  /** 'sensor': depth noise (one standard deviation) at 1 m in the depth's unit, growing with z². */
+  sensorNoise: number;
+  /** 'sensor': holes (4-connected pixels without depth) up to this size whose rim lies on one plane are filled from it. */
+  largestFilledHole: number;
+  /** 'sensor': noise deviations at the nearer point's depth added to the tear threshold. */
+  tearSigmas: number;
 }
 
 /**
@@ -87,12 +114,29 @@ export const DEFAULT_PRESEGMENTATION: PreSegmentationSettings = {
   normalRadius: 1,
   minSegmentPixels: 20,
   absorbSteps: 4,
+  depthKind: 'exact',
+  sensorNoise: 0.0015,
+  largestFilledHole: 200,
+  tearSigmas: 2,
+};
+
+/**
+ * For depth from a depth camera (every scan but the project's generated rooms): structured
+ * light's noise, 1.5 mm at 1 m growing with z².
+ */
+export const SENSOR_DEPTH_PRESEGMENTATION: PreSegmentationSettings = {
+  ...DEFAULT_PRESEGMENTATION,
+  depthKind: 'sensor',
+  normalRadius: 2,
 };
 
 export interface PreSegmentation {
   width: number;
   height: number;
-  /** Segment id per pixel, 0..count-1, or -1 (no depth, edge pixel not absorbed, or segment smaller than the minimum). */
+  /**
+   * Segment id per pixel, 0..count-1, or -1 (no depth, edge pixel not absorbed, or segment smaller
+   * than the minimum). With depthKind 'sensor', pixels of a filled hole have a segment but no depth.
+   */
   segments: Int32Array;
   count: number;
   /** Pixels per segment. */
@@ -107,12 +151,28 @@ export function presegment(view: DepthView, settings: Partial<PreSegmentationSet
   const s = resolveSettings(settings);
   checkView(view);
   const { width: w, height: h } = view;
-  const points = liftToCamera(view);
-  const normals = cameraFacingNormals(points, w, h, s);
+  const { points, normals } = s.depthKind === 'sensor' ? sensorSurface(view, s) : exactSurface(view, s);
   const links = edgeLinks(points, normals, view, s);
   const labels = seedComponents(links, points.valid, w, h, s.minSegmentPixels);
   absorbAcrossLinks(labels, links, points.valid, w, h, s.absorbSteps);
   return renumber(labels, w, h);
+}
+
+function exactSurface(view: DepthView, s: PreSegmentationSettings): { points: CameraPoints; normals: Normals } {
+  const points = liftToCamera(view);
+  return { points, normals: cameraFacingNormals(points, view.width, view.height, s) };
+}
+
+/** Holes filled, then every point moved onto the plane fitted around it, with that plane's normal. */
+function sensorSurface(view: DepthView, s: PreSegmentationSettings): { points: CameraPoints; normals: Normals } {
+  const { width: w, height: h, intrinsics } = view;
+  const filled = fillPlanarHoles(view.depth, w, h, intrinsics, {
+    noiseAtOneMetre: s.sensorNoise,
+    largestHole: s.largestFilledHole,
+    tear: (z) => s.depthJump * z + s.depthNoise,
+  });
+  const surface = fitSurface(filled, w, h, intrinsics, s.sensorNoise);
+  return { points: liftToCamera({ ...view, depth: surface.depth }), normals: surface.normals };
 }
 
 function resolveSettings(given: Partial<PreSegmentationSettings>): PreSegmentationSettings {
@@ -136,6 +196,13 @@ function resolveSettings(given: Partial<PreSegmentationSettings>): PreSegmentati
     `minSegmentPixels must be a whole number >= 1, got ${s.minSegmentPixels}`,
   );
   check(Number.isInteger(s.absorbSteps) && s.absorbSteps >= 0, `absorbSteps must be a whole number >= 0, got ${s.absorbSteps}`);
+  check(s.depthKind === 'exact' || s.depthKind === 'sensor', `depthKind must be 'exact' or 'sensor', got ${String(s.depthKind)}`);
+  check(s.sensorNoise >= 0 && Number.isFinite(s.sensorNoise), `sensorNoise must be >= 0, got ${s.sensorNoise}`);
+  check(
+    Number.isInteger(s.largestFilledHole) && s.largestFilledHole >= 0,
+    `largestFilledHole must be a whole number >= 0, got ${s.largestFilledHole}`,
+  );
+  check(s.tearSigmas >= 0 && Number.isFinite(s.tearSigmas), `tearSigmas must be >= 0, got ${s.tearSigmas}`);
   return s;
 }
 
@@ -183,7 +250,7 @@ function liftToCamera(view: DepthView): CameraPoints {
   return { x, y, z, valid };
 }
 
-interface Normals {
+export interface Normals {
   x: Float32Array;
   y: Float32Array;
   z: Float32Array;
@@ -271,6 +338,9 @@ function edgeLinks(pts: CameraPoints, normals: Normals, view: DepthView, s: PreS
   const r = s.normalRadius;
   const links = new Uint8Array(w * h);
   const cosConcave = Math.cos((s.concaveAngleDegrees * Math.PI) / 180);
+  // 0 for exact depth, which leaves the threshold as it was to the bit.
+  const tearPerZ2 = s.depthKind === 'sensor' ? s.tearSigmas * s.sensorNoise : 0;
+  const fittedNormals = s.depthKind === 'sensor';
   // Neighbours on one surface lie about a pixel's footprint (z / f) apart, more by 1 / cos of the
   // angle at which the surface is seen; farther than at grazingAngleDegrees, they are not neighbours.
   const farApart = 1 / (Math.min(fx, fy) * Math.cos((s.grazingAngleDegrees * Math.PI) / 180));
@@ -287,7 +357,7 @@ function edgeLinks(pts: CameraPoints, normals: Normals, view: DepthView, s: PreS
     // How far each point stands in front of (towards the camera) the other's tangent plane.
     const qAboveP = vx * nx[p]! + vy * ny[p]! + vz * nz[p]!;
     const pAboveQ = -(vx * nx[q]! + vy * ny[q]! + vz * nz[q]!);
-    const tear = s.depthJump * zMin + s.depthNoise;
+    const tear = s.depthJump * zMin + s.depthNoise + tearPerZ2 * zMin * zMin;
     if (Math.max(qAboveP, pAboveQ) > tear) return true;
     if (a < 0 || b < 0 || hasNormal[a] !== 1 || hasNormal[b] !== 1) return false;
     const ix = x[p]! - x[a]!;
@@ -300,6 +370,13 @@ function edgeLinks(pts: CameraPoints, normals: Normals, view: DepthView, s: PreS
     // tear both points are off each other's planes; a blended normal puts only one of them off.
     if (Math.min(Math.abs(ix * nx[p]! + iy * ny[p]! + iz * nz[p]!), Math.abs(ix * nx[a]! + iy * ny[a]! + iz * nz[a]!)) > tear) return false;
     if (Math.min(Math.abs(ox * nx[q]! + oy * ny[q]! + oz * nz[q]!), Math.abs(ox * nx[b]! + oy * ny[b]! + oz * nz[b]!)) > tear) return false;
+    if (fittedNormals) {
+      // Each fitted normal is its own face's (fitted-surface.ts keeps windows off creases), while
+      // directions between points a few pixels apart turn by tens of degrees with far sensor noise.
+      if (nx[a]! * nx[b]! + ny[a]! * ny[b]! + nz[a]! * nz[b]! >= cosConcave) return false;
+      // Concave when each of a and b stands in front of the other's plane, convex when behind.
+      return (x[b]! - x[a]!) * (nx[a]! - nx[b]!) + (y[b]! - y[a]!) * (ny[a]! - ny[b]!) + (z[b]! - z[a]!) * (nz[a]! - nz[b]!) > 0;
+    }
     const li = Math.sqrt(ix * ix + iy * iy + iz * iz);
     const lo = Math.sqrt(ox * ox + oy * oy + oz * oz);
     if (!(li > 0 && lo > 0) || ix * ox + iy * oy + iz * oz >= cosConcave * li * lo) return false;
