@@ -13,7 +13,13 @@
  * depth the field renders, which needs a field that has trained for a while.
  */
 import { ClassDiscovery, type DiscoverySettings, type DiscoveryUpdate } from '../discover/class-discovery.ts';
-import type { DepthView, PreSegmentation } from '../discover/pre-segmentation.ts';
+import {
+  DEFAULT_PRESEGMENTATION,
+  SENSOR_DEPTH_PRESEGMENTATION,
+  type DepthView,
+  type PreSegmentation,
+  type PreSegmentationSettings,
+} from '../discover/pre-segmentation.ts';
 import { PreSegmenter } from '../discover/presegment-in-worker.ts';
 import { pixelClasses, SceneDiscovery, type FrameLabels, type PixelSource } from '../discover/scene-discovery.ts';
 import { segmentAppearance } from '../discover/segment-appearance.ts';
@@ -38,7 +44,7 @@ import {
 import type { GpuContext } from '../gpu/gpu-context.ts';
 import { PipelineCache } from '../gpu/pipeline-cache.ts';
 import type { RunSettings } from '../run/run-settings.ts';
-import type { Scan } from '../scan/scan.ts';
+import { PROJECT_GENERATOR, type Scan } from '../scan/scan.ts';
 import { measureFeatureStatistics } from '../discover/scan-feature-statistics.ts';
 import type { FeatureStatistics } from '../segment/feature-statistics.ts';
 import { segmentDistributions, type FrameProgress, type ScanSegmentation } from './scan-segmentation.ts';
@@ -334,6 +340,15 @@ export class DiscoveryPipeline {
     return { width: camera.width, height: camera.height, depth, intrinsics: camera.intrinsics, rgb: view.rgb };
   }
 
+  /**
+   * How a depth camera's depth is cut: the project's rooms have exact depth, every other scan's
+   * comes from a sensor (noise growing with z², holes, shadow bands along object edges). The
+   * field's rendered depth keeps the exact settings, as measured so far on generated rooms.
+   */
+  private get sensorSettings(): PreSegmentationSettings {
+    return this.scan.generator === PROJECT_GENERATOR ? DEFAULT_PRESEGMENTATION : SENSOR_DEPTH_PRESEGMENTATION;
+  }
+
   /** Pre-segments every frame (once): sensor depth where the scan has it, else the field's rendered depth. */
   presegment(progress?: FrameProgress): Promise<readonly PreSegmentation[]> {
     if (this.segmentationsMade) return Promise.resolve(this.segmentationsMade);
@@ -354,7 +369,7 @@ export class DiscoveryPipeline {
         const view = f.depth
           ? { width: f.width, height: f.height, depth: f.depth, intrinsics: f.intrinsics }
           : await this.renderFrameHalfNow(f);
-        const seg = await presegmenter.segment(view, undefined, f.c2wSource);
+        const seg = await presegmenter.segment(view, f.depth ? this.sensorSettings : undefined, f.c2wSource);
         made.push(seg.width === f.width ? seg : upsampleSegments(seg, f.width, f.height));
         if (maps) appearance.push(segmentAppearance(maps[i]!, made[i]!));
         progress?.('pre-segmenting', made.length, frames.length);

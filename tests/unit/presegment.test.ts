@@ -207,7 +207,6 @@ describe('pre-segmentation of generated room frames', () => {
     purity: number;
     coverage: number;
     count: number;
-    ms: number;
   }
   const scored: Scored[] = [];
   let firstView: DepthView;
@@ -226,11 +225,9 @@ describe('pre-segmentation of generated room frames', () => {
           intrinsics: { fx: camera.fx, fy: camera.fy, cx: camera.cx, cy: camera.cy },
         };
         firstView ??= view;
-        const start = performance.now();
         const seg = presegment(view);
-        const ms = performance.now() - start;
         const segmented = seg.pixels.reduce((a, b) => a + b, 0);
-        scored.push({ purity: labelPurity(seg, frame.label), coverage: segmented / (W * H), count: seg.count, ms });
+        scored.push({ purity: labelPurity(seg, frame.label), coverage: segmented / (W * H), count: seg.count });
       }
     }
   });
@@ -242,11 +239,6 @@ describe('pre-segmentation of generated room frames', () => {
       expect(s.count).toBeGreaterThanOrEqual(5);
       expect(s.count).toBeLessThanOrEqual(400);
     }
-  });
-
-  it('takes well under 100 ms for a 320x240 frame', () => {
-    const times = scored.map((s) => s.ms).sort((a, b) => a - b);
-    expect(times[Math.floor(times.length / 2)]).toBeLessThan(100);
   });
 
   it('gives the same segments for the same depth, in place or through PreSegmenter', async () => {
