@@ -176,7 +176,8 @@ function sparseAffinity(f: SegmentFeatures, neighbours: number): Float32Array {
 function affinityDistances(f: SegmentFeatures): Float32Array {
   const n = f.count;
   const d = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) d[i * n + j] = d[j * n + i] = 1 - affinity(f.data, i, f.data, j, f.dims);
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) d[i * n + j] = d[j * n + i] = Math.max(0, 1 - affinity(f.data, i, f.data, j, f.dims));
   return d;
 }
 

@@ -46,6 +46,18 @@ function features(kinds: string[]): SegmentFeatures {
 const build2 = (rows: number[][]): SegmentFeatures => ({ count: rows.length, dims: 4, data: Float32Array.from(rows.flat()) });
 
 describe('discovery steps', () => {
+  it('clusters segments whose distributions are the same up to rounding (a confident real segmenter) without a negative distance', () => {
+    // Two rows whose affinity rounds to 1 + 2.2e-16 (found by search): 1 - affinity was -2.2e-16,
+    // which HDBSCAN refused, stopping discovery on a real ScanNet scan.
+    const a = [0.0392000675201416, 0.42792102694511414, 0.874162495136261, 0.07178564369678497];
+    const b = [0.016691815108060837, 0.1822134256362915, 0.37222790718078613, 0.046843137592077255];
+    const data = new Float32Array([...a, ...b]);
+    expect(1 - affinity(data, 0, data, 1, 4)).toBeLessThan(0);
+    const rows = Array.from({ length: 16 }, (_, i) => (i % 2 ? b : a));
+    const u = new ClassDiscovery(NAMES, HDBSCAN).update(build2(rows), new Float64Array(rows.length).fill(100));
+    expect(new Set(u.classOfSegment).size).toBe(1);
+  });
+
   it('samples interior pixels of each segment, spread over it', () => {
     const seg = halves();
     const s = sampleSegments(seg, 2);
