@@ -124,7 +124,7 @@ export async function runDiscoverRequest(
     known_classes: result.knownClasses.map((c) => c.name),
     unknown_classes: result.unknownClasses,
     absent_classes: result.absentClasses,
-    presegmentation: result.presegmentation,
+    presegmentation: (({ segmentsPerFrame, ...rest }) => ({ ...rest, segments_per_frame: segmentsPerFrame }))(result.presegmentation),
     warm_at_step: result.warmAtStep,
   };
   if (result.score) {

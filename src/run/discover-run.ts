@@ -6,6 +6,7 @@
  * field.
  */
 import { summariseClasses, type ClassSummary } from '../discover/class-discovery.ts';
+import type { PreSegmentation } from '../discover/pre-segmentation.ts';
 import type { FrameLabels } from '../discover/scene-discovery.ts';
 import { scoreLabelMaps, type LabelScore, type PredictedFrame } from '../eval/label-scoring.ts';
 import { describeAdapter, type GpuContext } from '../gpu/gpu-context.ts';
@@ -57,7 +58,7 @@ export interface DiscoverResult {
   unknownClasses: string[];
   absentClasses: string[];
   /** What the segments of the discovery graph were cut on, and its size. */
-  presegmentation: { depth: 'scan' | 'rendered'; segments: number; keyframes: number };
+  presegmentation: { depth: 'scan' | 'rendered'; segments: number; keyframes: number; coverage: number; segmentsPerFrame: number };
   /** The step at which the field was warm enough for discovery. */
   warmAtStep: number | null;
 }
@@ -127,6 +128,8 @@ export async function runDiscover(
       }
     });
     await loop.run();
+    const cut = presegmentationSummary(await pipeline.presegment());
+    log(`pre-segmented: ${cut.segmentsPerFrame.toFixed(1)} segments a frame, ${(100 * cut.coverage).toFixed(1)}% of the pixels in one`);
     const psnr = await pipeline.psnr();
     log(`trained ${pipeline.steps} steps; PSNR on training views ${psnr.toFixed(2)} dB`);
 
@@ -163,10 +166,25 @@ export async function runDiscover(
         depth: scan.hasDepth ? 'scan' : 'rendered',
         segments: pipeline.graph!.segments,
         keyframes: pipeline.graph!.keyframes,
+        ...cut,
       },
       warmAtStep,
     };
   } finally {
     await pipeline.destroy();
   }
+}
+
+/** How much of the frames the pre-segmentation put in segments, and into how many. */
+function presegmentationSummary(segs: readonly PreSegmentation[]): { coverage: number; segmentsPerFrame: number } {
+  let covered = 0;
+  let pixels = 0;
+  for (const s of segs) {
+    covered += s.pixels.reduce((a, b) => a + b, 0);
+    pixels += s.width * s.height;
+  }
+  return {
+    coverage: pixels ? covered / pixels : 0,
+    segmentsPerFrame: segs.length ? segs.reduce((n, s) => n + s.count, 0) / segs.length : 0,
+  };
 }

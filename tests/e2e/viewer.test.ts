@@ -106,7 +106,11 @@ describe('the viewer', () => {
 
   it('trains the demo by itself until a novel class is in the legend', async () => {
     const { page: p, errors } = page();
-    await p.waitForSelector('[data-testid="legend-item"][data-novel="true"]', { timeout: 900_000 });
+    try {
+      await p.waitForSelector('[data-testid="legend-item"][data-novel="true"]', { timeout: 900_000 });
+    } catch (e) {
+      throw new Error(`no novel class in the legend; status: ${await p.getByTestId('status').textContent()}`, { cause: e });
+    }
     await p.waitForFunction(
       () => /Training: step .*Discovery: update/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ''),
       undefined,
