@@ -105,6 +105,8 @@ export class DiscoveryPipeline {
   private discovery: ClassDiscovery;
   private scene: SceneDiscovery | null = null;
   private segmentationsMade: PreSegmentation[] | null = null;
+  /** The training step at which they were made (their depth was the field's then, for a scan without depth). */
+  private presegmentedAt: number | null = null;
   private overlapsMade: SegmentOverlap[][][] | null = null;
   /** Each segment's appearance, once pre-segmented (when the segmenter has a feature map). */
   private appearanceMade: SegmentFeatures[] | null = null;
@@ -355,8 +357,16 @@ export class DiscoveryPipeline {
     return this.serial(() => this.presegmentNow(progress));
   }
 
+  /**
+   * Segments cut on the depth the field renders go stale as the field learns its geometry (a young
+   * field's depth is rough and has holes): they are cut again whenever training has doubled since.
+   */
+  private get renderedCutStale(): boolean {
+    return !this.scan.hasDepth && this.presegmentedAt !== null && this.steps >= 2 * Math.max(this.presegmentedAt, 1);
+  }
+
   private async presegmentNow(progress?: FrameProgress): Promise<readonly PreSegmentation[]> {
-    if (this.segmentationsMade) return this.segmentationsMade;
+    if (this.segmentationsMade && !this.renderedCutStale) return this.segmentationsMade;
     const presegmenter = new PreSegmenter();
     const made: PreSegmentation[] = [];
     const maps = this.featureMaps;
@@ -379,8 +389,10 @@ export class DiscoveryPipeline {
       presegmenter.dispose();
     }
     this.appearanceMade = maps ? appearance : null;
-    this.featureMaps = null;
+    // Sensor depth is cut once; the field's depth is cut again later, on the same feature maps.
+    if (this.scan.hasDepth) this.featureMaps = null;
     this.segmentationsMade = made;
+    this.presegmentedAt = this.steps;
     this.statistics = this.chooseStatistics();
     this.scene = this.newScene();
     return made;
@@ -420,7 +432,7 @@ export class DiscoveryPipeline {
   /** Reruns discovery on the field as it is now; classes keep their ids from the last update. */
   discover(progress?: FrameProgress): Promise<DiscoveryUpdate> {
     return this.serial(async () => {
-      if (!this.scene) await this.presegmentNow(progress);
+      if (!this.scene || this.renderedCutStale) await this.presegmentNow(progress);
       return this.scene!.update(this.fieldPixels);
     });
   }
@@ -456,7 +468,11 @@ export class DiscoveryPipeline {
 
   /** Loads a checkpoint into the field; a bad file throws and changes nothing. Returns the settings that differ. */
   restore(file: Uint8Array): Promise<{ differences: string[] }> {
-    return this.serial(() => restoreCheckpoint(this.field.trainer, file));
+    return this.serial(async () => {
+      const restored = await restoreCheckpoint(this.field.trainer, file);
+      if (!this.scan.hasDepth && this.presegmentedAt !== null) this.presegmentedAt = 0;
+      return restored;
+    });
   }
 
   /** A fresh, untrained field (the segmenter's targets and the pre-segmentation are kept); discovery starts over. */
@@ -465,6 +481,8 @@ export class DiscoveryPipeline {
       this.replaceField();
       this.discovery = new ClassDiscovery(this.classNames, this.settings.discovery);
       if (this.scene) this.scene = this.newScene();
+      // Cut on the old field's depth: cut again at the new field's first discovery.
+      if (!this.scan.hasDepth && this.presegmentedAt !== null) this.presegmentedAt = 0;
     });
   }
 
