@@ -15,6 +15,7 @@
 import { ClassDiscovery, type DiscoverySettings, type DiscoveryUpdate } from '../discover/class-discovery.ts';
 import {
   DEFAULT_PRESEGMENTATION,
+  RENDERED_DEPTH_PRESEGMENTATION,
   SENSOR_DEPTH_PRESEGMENTATION,
   type DepthView,
   type PreSegmentation,
@@ -344,8 +345,7 @@ export class DiscoveryPipeline {
 
   /**
    * How a depth camera's depth is cut: the project's rooms have exact depth, every other scan's
-   * comes from a sensor (noise growing with z², holes, shadow bands along object edges). The
-   * field's rendered depth keeps the exact settings, as measured so far on generated rooms.
+   * comes from a sensor (noise growing with z², holes, shadow bands along object edges).
    */
   private get sensorSettings(): PreSegmentationSettings {
     return this.scan.generator === PROJECT_GENERATOR ? DEFAULT_PRESEGMENTATION : SENSOR_DEPTH_PRESEGMENTATION;
@@ -379,7 +379,7 @@ export class DiscoveryPipeline {
         const view = f.depth
           ? { width: f.width, height: f.height, depth: f.depth, intrinsics: f.intrinsics }
           : await this.renderFrameHalfNow(f);
-        const seg = await presegmenter.segment(view, f.depth ? this.sensorSettings : undefined, f.c2wSource);
+        const seg = await presegmenter.segment(view, f.depth ? this.sensorSettings : RENDERED_DEPTH_PRESEGMENTATION, f.c2wSource);
         made.push(seg.width === f.width ? seg : upsampleSegments(seg, f.width, f.height));
         if (maps) appearance.push(segmentAppearance(maps[i]!, made[i]!));
         progress?.('pre-segmenting', made.length, frames.length);

@@ -16,9 +16,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/scan-files.ts';
 
 const FRAMES = 24;
-const NO_DEPTH_STEPS = 400;
-const NO_DEPTH_MIN_SEGMENTS = 0;
-const NO_DEPTH_MIN_MIOU_KNOWN = 0;
+// Cut on the field's depth at the first update, and again when training has doubled.
+const NO_DEPTH_STEPS = 600;
+const NO_DEPTH_MIN_COVERAGE = 0;
 
 describe('npm run discover', () => {
   let scan: string;
@@ -157,7 +157,9 @@ describe('npm run discover', () => {
       '--steps',
       String(NO_DEPTH_STEPS),
       '--warm-up-steps',
-      String(NO_DEPTH_STEPS),
+      String(NO_DEPTH_STEPS / 2),
+      '--discover-every',
+      String(NO_DEPTH_STEPS / 2),
       '--keyframes',
       '6',
       '--unknown',
@@ -166,19 +168,20 @@ describe('npm run discover', () => {
     expect(run.stderr.split('\n').filter((l) => l.startsWith('error'))).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/without depth/);
-    expect(run.stdout).toMatch(/pre-segmenting 24\/24 \(rendered depth\)/);
+    expect(run.stdout.match(/pre-segmenting 24\/24 \(rendered depth\)/g)).toHaveLength(2);
     const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, any>;
     expect(m.unknown_classes).toEqual(['bed']);
     expect(m.known_classes).toHaveLength(8);
     expect(m.known_classes).not.toContain('bed');
-    expect(m.presegmentation.depth).toBe('rendered');
-    // The rendered depth is cut into segments much as the sensor's is (NO_DEPTH_FIGURES).
-    expect(m.presegmentation.segments).toBeGreaterThan(NO_DEPTH_MIN_SEGMENTS);
-    expect(m.updates.map((u: { step: number }) => u.step)).toEqual([NO_DEPTH_STEPS]);
+    expect(m.updates.map((u: { step: number }) => u.step)).toEqual([NO_DEPTH_STEPS / 2, NO_DEPTH_STEPS]);
     expect(m.psnr).toBeGreaterThan(18);
-    expect(m.miou_known).toBeGreaterThan(NO_DEPTH_MIN_MIOU_KNOWN);
+    // Segments on the field's depth: fewer than on a sensor's, but enough to cluster.
+    expect(m.presegmentation.depth).toBe('rendered');
+    expect(m.presegmentation.coverage).toBeGreaterThan(NO_DEPTH_MIN_COVERAGE);
+    expect(m.presegmentation.segments).toBeGreaterThan(6);
+    expect(m.classes.length).toBeGreaterThan(1);
     expect(m.per_class.bed).toBeDefined();
-  }, 900_000);
+  }, 1_800_000);
 
   it('refuses bad input with one error line and exit status 2', async () => {
     const out = mkdtempSync(join(tmpdir(), 'neurncd-discover-bad-'));
