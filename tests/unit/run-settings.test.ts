@@ -26,7 +26,7 @@ describe('run settings', () => {
     expect(DEFAULT_RUN_SETTINGS.learningRate).toBe(INSTANT_NGP_ADAM.learningRate);
     expect(DEFAULT_RUN_SETTINGS.klWeight).toBe(DEFAULT_RENDER_LOSS.klWeight);
     expect(DEFAULT_RUN_SETTINGS.discovery).toBe(DEFAULT_DISCOVERY);
-    expect(LIVE_RUN_SETTINGS).toEqual({ ...DEFAULT_RUN_SETTINGS, discoverEvery: 100 });
+    expect(LIVE_RUN_SETTINGS).toEqual({ ...DEFAULT_RUN_SETTINGS, discoverEvery: 100, warmUpSteps: 500 });
   });
 
   it('have every default inside its range, and every slider inside the valid range', () => {
