@@ -3,6 +3,7 @@
  * same ranges), a value out of range named with the setting, and the command line's flags read
  * into settings with one error line's worth of message for a bad value.
  */
+import { WARM_UP } from '../../src/run/warm-up.ts';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/cli/args.ts';
 import { RUN_SETTING_FLAGS, runSettingChanges } from '../../src/cli/run-setting-flags.ts';
@@ -26,6 +27,7 @@ describe('run settings', () => {
     expect(DEFAULT_RUN_SETTINGS.learningRate).toBe(INSTANT_NGP_ADAM.learningRate);
     expect(DEFAULT_RUN_SETTINGS.klWeight).toBe(DEFAULT_RENDER_LOSS.klWeight);
     expect(DEFAULT_RUN_SETTINGS.discovery).toBe(DEFAULT_DISCOVERY);
+    expect(DEFAULT_RUN_SETTINGS.warmUpSteps).toBe(WARM_UP.maxSteps);
     expect(LIVE_RUN_SETTINGS).toEqual({ ...DEFAULT_RUN_SETTINGS, discoverEvery: 100, warmUpSteps: 500 });
   });
 
