@@ -8,6 +8,7 @@
  * inferno, magma), so that brighter always means more (nearer, more uncertain, more wrong), also
  * for readers who do not see colour.
  */
+import { seededUniform } from '../math/seeded-uniform.ts';
 import { rgb as parseColour } from 'd3-color';
 import { interpolateInferno, interpolateMagma, interpolateViridis } from 'd3-scale-chromatic';
 import type { RenderedView } from '../field/view-renderer.ts';
@@ -286,18 +287,6 @@ function embeddingOf(probs: Float32Array, i: number, k: number, x: Float64Array)
   for (let c = 0; c < k; c++) x[c] = x[c]! - mean;
 }
 
-/** A small deterministic generator (mulberry32): the same seed gives the same subsample everywhere. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The three principal components of the per-pixel embedding of `view`, over a deterministic
  * subsample (`samples`, default 4096, drawn with `seed`) of its opaque pixels (opacity > 0.5); all
@@ -318,7 +307,7 @@ export function fitPca(view: ViewImage, options: { samples?: number; seed?: numb
   if (pool.length === 0) pool = Array.from({ length: n }, (_, i) => i);
   if (pool.length === 0) throw new Error('fitPca: the view has no pixels');
   // A seeded partial Fisher-Yates shuffle: a uniform subsample of the opaque pixels, the same each run.
-  const rand = random(options.seed ?? 0x5eed);
+  const rand = seededUniform(options.seed ?? 0x5eed);
   const m = Math.min(samples, pool.length);
   if (m < pool.length)
     for (let j = 0; j < m; j++) {
@@ -386,7 +375,7 @@ function powerIterationComponents(matrix: Float64Array, k: number, count: number
   let trace = 0;
   for (let a = 0; a < k; a++) trace += matrix[a * k + a]!;
   const negligible = 1e-12 * Math.max(trace, Number.MIN_VALUE);
-  const rand = random(0x9ca);
+  const rand = seededUniform(0x9ca);
   let v = new Float64Array(k);
   let w = new Float64Array(k);
   for (let p = 0; p < count; p++) {

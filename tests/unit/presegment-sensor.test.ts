@@ -5,6 +5,7 @@
  * against their box-derived labels. Also pins DEFAULT_PRESEGMENTATION's output on generated frames,
  * which discovery figures on the generated rooms were measured with.
  */
+import { seededUniform } from '../../src/math/seeded-uniform.ts';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
@@ -30,18 +31,6 @@ const INTRINSICS = { fx: 289, fy: 289, cx: W / 2, cy: H / 2 };
 const FLOOR = 0;
 const WALL = 1;
 const BOX = 2;
-
-/** A deterministic uniform generator in [0, 1) (mulberry32), so that the noisy map is the same every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A 60x50x60 cm box on a floor, a wall 4.5 m ahead, seen from 1.4 m up looking down at the box
@@ -73,7 +62,7 @@ function noisyBoxOnFloor(): { view: DepthView; shapeOf: Int32Array } {
       shapeOf[j * W + i] = k;
     }
   }
-  const rand = random(7);
+  const rand = seededUniform(7);
   const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   for (let p = 0; p < W * H; p++) {
     const z = depth[p]!;

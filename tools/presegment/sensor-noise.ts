@@ -5,22 +5,11 @@
  * pixels (0.2% of the pixels start one). No shadow bands: where they fall depends on the
  * projector's offset, which generated rooms do not model.
  */
-
-/** A deterministic uniform generator in [0, 1) (mulberry32): the same frame gets the same noise. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededUniform } from '../../src/math/seeded-uniform.ts';
 
 /** A noisy copy of `depth` (metres, 0 = missing). */
 export function withSensorNoise(depth: Float32Array, width: number, noiseAtOneMetre: number, seed: number): Float32Array {
-  const rand = random(seed);
+  const rand = seededUniform(seed);
   const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   const out = new Float32Array(depth.length);
   for (let p = 0; p < depth.length; p++) {
