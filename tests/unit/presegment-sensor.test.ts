@@ -5,6 +5,7 @@
  * against their box-derived labels. Also pins DEFAULT_PRESEGMENTATION's output on generated frames,
  * which discovery figures on the generated rooms were measured with.
  */
+import { rayBoxHit } from '../helpers/ray-box.ts';
 import { seededUniform } from '../../src/math/seeded-uniform.ts';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -54,7 +55,7 @@ function noisyBoxOnFloor(): { view: DepthView; shapeOf: Int32Array } {
       const cam = [(i + 0.5 - INTRINSICS.cx) / INTRINSICS.fx, (j + 0.5 - INTRINSICS.cy) / INTRINSICS.fy, 1];
       // World direction whose ray parameter is the z-depth.
       const d = [0, 1, 2].map((a) => right[a]! * cam[0]! + down[a]! * cam[1]! + forward[a]! * cam[2]!);
-      const hits = [d[1]! < 0 ? -eye[1]! / d[1]! : Infinity, d[2]! > 0 ? (4.5 - eye[2]!) / d[2]! : Infinity, boxHit(eye, d, lo, hi)];
+      const hits = [d[1]! < 0 ? -eye[1]! / d[1]! : Infinity, d[2]! > 0 ? (4.5 - eye[2]!) / d[2]! : Infinity, rayBoxHit(eye, d, lo, hi)];
       let k = hits.indexOf(Math.min(...hits));
       if (!(hits[k]! < Infinity)) k = -1;
       if (k < 0) continue;
@@ -94,18 +95,6 @@ function unit(a: number[]): number[] {
 
 function cross(a: number[], b: number[]): number[] {
   return [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
-}
-
-function boxHit(o: number[], d: number[], lo: number[], hi: number[]): number {
-  let near = -Infinity;
-  let far = Infinity;
-  for (let a = 0; a < 3; a++) {
-    const t0 = (lo[a]! - o[a]!) / d[a]!;
-    const t1 = (hi[a]! - o[a]!) / d[a]!;
-    near = Math.max(near, Math.min(t0, t1));
-    far = Math.min(far, Math.max(t0, t1));
-  }
-  return near <= far && near > 1e-9 ? near : Infinity;
 }
 
 /** The segments holding a shape's pixels with depth, largest first, as shares of those pixels. */

@@ -3,6 +3,7 @@
  * corner, a box on a floor, a picture on a wall, a step), then frames of the synthetic room
  * generator scored against their ground-truth class labels.
  */
+import { rayBoxHit } from '../helpers/ray-box.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { presegment, type DepthView, type PreSegmentation } from '../../src/discover/pre-segmentation.ts';
 import { PreSegmenter } from '../../src/discover/presegment-in-worker.ts';
@@ -36,17 +37,7 @@ function plane(n: Vec3, c: number): Shape {
 /** An axis-aligned box from corner lo to corner hi, seen from outside. */
 function box(lo: Vec3, hi: Vec3): Shape {
   return {
-    hit(o, d) {
-      let near = -Infinity;
-      let far = Infinity;
-      for (let a = 0; a < 3; a++) {
-        const t0 = (lo[a]! - o[a]!) / d[a]!;
-        const t1 = (hi[a]! - o[a]!) / d[a]!;
-        near = Math.max(near, Math.min(t0, t1));
-        far = Math.min(far, Math.max(t0, t1));
-      }
-      return near <= far && near > 1e-9 ? near : Infinity;
-    },
+    hit: (o, d) => rayBoxHit(o, d, lo, hi),
   };
 }
 
