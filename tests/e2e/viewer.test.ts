@@ -102,7 +102,8 @@ function thumbnail(data: Uint8Array, width: number, height: number): number[] {
 const luminance = (d: Uint8Array, p: number): number => 0.2126 * d[p * 4]! + 0.7152 * d[p * 4 + 1]! + 0.0722 * d[p * 4 + 2]!;
 
 describe('the viewer', () => {
-  const page = usePage('', { live: true });
+  // The smallest window the side panel is laid out for: the inspector must show without scrolling.
+  const page = usePage('', { live: true, viewport: { width: 1400, height: 900 } });
 
   it('trains the demo by itself until a novel class is in the legend', async () => {
     const { page: p, errors } = page();
@@ -231,6 +232,14 @@ describe('the viewer', () => {
     for (const v of probs) expect(Number.isFinite(v) && v >= 0 && v <= 1).toBe(true);
     const entropy = Number(await inspector.getByTestId('inspector-entropy').getAttribute('data-value'));
     expect(Number.isFinite(entropy)).toBe(true);
+    // With the legend filled by discovery, the inspector's class and likeliest classes are on
+    // screen at the top of the page (earlier clicks in the settings may have scrolled it).
+    await p.evaluate(() => window.scrollTo(0, 0));
+    for (const row of [inspector.getByTestId('inspector-cluster'), inspector.getByTestId('inspector-prob').last()]) {
+      const b = (await row.boundingBox())!;
+      expect(b.y).toBeGreaterThanOrEqual(0);
+      expect(b.y + b.height).toBeLessThanOrEqual(900);
+    }
     const embedding = await inspector
       .getByTestId('inspector-embedding-value')
       .evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.value)));

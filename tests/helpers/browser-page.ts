@@ -23,11 +23,17 @@ export interface TestPage {
 export async function openPage(
   path = '',
   /** live: the page as a person opens it (demo and training start by themselves); else `?live=off`, scripts drive it. */
-  options: { webgpu?: boolean; chromiumArgs?: string[]; waitForReady?: boolean; live?: boolean } = {},
+  options: {
+    webgpu?: boolean;
+    chromiumArgs?: string[];
+    waitForReady?: boolean;
+    live?: boolean;
+    viewport?: { width: number; height: number };
+  } = {},
 ): Promise<TestPage> {
   const baseUrl = inject('baseUrl');
   const browser = await launchChromium({ webgpu: options.webgpu, extraArgs: options.chromiumArgs });
-  const page = await browser.newPage();
+  const page = await browser.newPage(options.viewport ? { viewport: options.viewport } : {});
   const requests: string[] = [];
   const errors: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
