@@ -1,5 +1,6 @@
 import type { AdapterSummary, GpuContext } from '../gpu/gpu-context.ts';
 import type { ScanSession } from '../scan/scan-session.ts';
+import type { Scan } from '../scan/scan.ts';
 import { readBuffer, uploadBuffer } from '../gpu/buffer-io.ts';
 import { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
@@ -7,7 +8,8 @@ import { generateScanInBrowser } from '../synth/generate-in-browser.ts';
 import type { SynthOptions } from '../synth/synth-options.ts';
 import { createSegmentAutomation, type SegmentAutomation } from './segment-automation.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
-import { runBenchmark, type BenchmarkOptions, type BenchmarkResult } from '../run/benchmark.ts';
+import type { BenchmarkResult } from '../run/benchmark.ts';
+import { runBenchRequest, type BenchRequest } from './bench-automation.ts';
 import { runDiscoverRequest, type DiscoverReply, type DiscoverRequest } from './discover-automation.ts';
 
 /**
@@ -47,8 +49,8 @@ export interface NeurncdAutomation {
   };
   /** The ONNX segmenter (src/segment/). */
   segment: SegmentAutomation;
-  /** The training benchmark (progress on the console, prefixed `[bench]`). */
-  bench(options: BenchmarkOptions): Promise<BenchmarkResult>;
+  /** The training benchmark on a generated scene or a scan of this origin (progress on the console, prefixed `[bench]`). */
+  bench(request: BenchRequest): Promise<BenchmarkResult>;
   /** The whole pipeline on a scan of this origin (progress on the console, prefixed `[discover]`). */
   discover(request: DiscoverRequest): Promise<DiscoverReply>;
 }
@@ -128,22 +130,27 @@ export function createAutomationApi(state: {
       scan: () => state.session()?.current ?? null,
       ...(state.segmenter && { segmenter: state.segmenter }),
     }),
-    async bench(options) {
+    async bench(request) {
       const ctx = state.context();
-      if (!ctx) throw new Error(state.error() ?? 'no GPU device');
-      return runBenchmark(ctx, options, (line) => console.log(`[bench] ${line}`));
+      const session = state.session();
+      if (!ctx || !session) throw new Error(state.error() ?? 'no GPU device');
+      return runBenchRequest(ctx, loadIn(session), request, (line) => console.log(`[bench] ${line}`));
     },
     async discover(request) {
       const ctx = state.context();
       const session = state.session();
       if (!ctx || !session) throw new Error(state.error() ?? 'no GPU device');
       if (!state.segmenter) throw new Error('the page has no segmenter');
-      const load = async (input: Parameters<ScanSession['load']>[0]) => {
-        const scan = await session.load(input);
-        if (!scan) throw new Error(session.lastError ?? `${input.name}: not loaded`);
-        return scan;
-      };
-      return runDiscoverRequest(ctx, state.segmenter(), load, request, (line) => console.log(`[discover] ${line}`));
+      return runDiscoverRequest(ctx, state.segmenter(), loadIn(session), request, (line) => console.log(`[discover] ${line}`));
     },
+  };
+}
+
+/** Loads a scan as a dropped one (shown in the page); a failed load throws the page's message. */
+function loadIn(session: ScanSession): (input: Parameters<ScanSession['load']>[0]) => Promise<Scan> {
+  return async (input) => {
+    const scan = await session.load(input);
+    if (!scan) throw new Error(session.lastError ?? `${input.name}: not loaded`);
+    return scan;
   };
 }

@@ -13,12 +13,12 @@ import { loadCatalogEntry, MODEL_CATALOG } from '../segment/model-catalog.ts';
 import { toBase64 } from './segment-automation.ts';
 import type { Segmenter } from '../segment/segmenter.ts';
 import type { ScanInput } from '../scan/load-scan-in-worker.ts';
+import { fetchScanInput, type ScanRequest } from './scan-request.ts';
 import { runDiscover, type DiscoverOptions, type DiscoverResult } from '../run/discover-run.ts';
 import { segmenterToScanIds } from '../eval/label-scoring.ts';
 
 export interface DiscoverRequest {
-  /** The scan: files under a URL prefix of this origin, or one zip. */
-  scan: { name: string; base: string; paths: string[] } | { name: string; zipUrl: string };
+  scan: ScanRequest;
   /** A model-list id, or a model (and manifest) URL of this origin. */
   segmenter: { id: string } | { modelUrl: string; manifestUrl: string | null };
   options: Partial<DiscoverOptions>;
@@ -33,20 +33,6 @@ export interface DiscoverReply {
   /** One 16-bit greyscale PNG per frame, base64, with the frame's image name. */
   labels: { frame: string; png: string }[];
   previews: { frame: string; png: string }[];
-}
-
-async function fetchBlob(url: string): Promise<Blob> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.blob();
-}
-
-export async function fetchScanInput(scan: DiscoverRequest['scan']): Promise<ScanInput> {
-  if ('zipUrl' in scan) return { kind: 'zip', name: scan.name, blob: await fetchBlob(scan.zipUrl) };
-  const entries = [];
-  for (const path of scan.paths)
-    entries.push({ path, blob: await fetchBlob(`${scan.base}${path.split('/').map(encodeURIComponent).join('/')}`) });
-  return { kind: 'files', name: scan.name, entries };
 }
 
 export async function loadRequestedSegmenter(segmenter: Segmenter, wanted: DiscoverRequest['segmenter']): Promise<void> {

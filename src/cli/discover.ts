@@ -12,7 +12,6 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DiscoverReply, DiscoverRequest } from '../automation/discover-automation.ts';
 import { labelFileName } from '../export/label-png.ts';
-import { loadScan } from '../scan/load-scan.ts';
 import { ScanError } from '../scan/scan-error.ts';
 import type { Scan } from '../scan/scan.ts';
 import { CLASS_GROUP_PRESETS, type ClassChoice } from '../segment/class-selection.ts';
@@ -21,8 +20,7 @@ import { intOption, parseArgs, runCommand, stringOption, UsageError, type Parsed
 import { RUN_SETTING_FLAGS, RUN_SETTING_USAGE, runSettingChanges } from './run-setting-flags.ts';
 import { NoChromiumError } from './chromium.ts';
 import { NoWebGpuError, openHeadlessPage } from './headless-page.ts';
-import { decodeImageNode } from './node-image-decoder.ts';
-import { DirectorySource, openScanPath } from './node-scan-source.ts';
+import { scanForPage } from './scan-for-page.ts';
 
 /** A failure the page reported (bad model, bad scan in the browser, diverged training). */
 class PipelineError extends Error {
@@ -88,19 +86,10 @@ await runCommand(
     const json = args.options.has('json');
     const say = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
 
-    // The scan is checked here first: a bad folder fails in a second, not after a page build.
-    const scanPath = resolve(args.positionals[0]!);
-    const source = await openScanPath(scanPath);
-    const checked = await loadScan(source, { decodeImage: decodeImageNode });
+    const { checked, mounts, request: scan } = await scanForPage(args.positionals[0]!);
     say(
       `${checked.sourceName}: ${checked.frames.length} frames, ${checked.hasDepth ? 'depth' : 'no depth'}, ${checked.hasLabels ? 'labels' : 'no labels'}`,
     );
-    const mounts: Record<string, string> = {};
-    mounts['/scan-input/'] = source instanceof DirectorySource ? source.root : dirname(scanPath);
-    const scan: DiscoverRequest['scan'] =
-      source instanceof DirectorySource
-        ? { name: basename(scanPath), base: '/scan-input/', paths: [...source.paths] }
-        : { name: basename(scanPath), zipUrl: `/scan-input/${encodeURIComponent(basename(scanPath))}` };
     const segmenter = await segmenterRequest(stringOption(args, 'segmenter'), checked, mounts);
 
     const started = Date.now();

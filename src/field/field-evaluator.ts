@@ -6,12 +6,13 @@
  */
 import { createStorageBuffer, readBuffer } from '../gpu/buffer-io.ts';
 import { ComputePasses } from '../gpu/compute-passes.ts';
+import { psnrFromMse } from '../eval/image-quality.ts';
 import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import type { FieldBatch } from './embedding-field.ts';
 import type { FieldTrainer } from './field-trainer.ts';
 import { RaySampler } from './ray-sampler.ts';
 import type { TrainingFrames } from './training-frames.ts';
-import { psnrFromMse, rayColourError, renderedStride, targetStride, VolumeRenderer } from './volume-renderer.ts';
+import { rayColourError, renderedStride, targetStride, VolumeRenderer } from './volume-renderer.ts';
 
 /** ln 0.5: a target with more than half its mass on one class names that class. */
 const CONFIDENT_LOG_PROB = Math.log(0.5);

@@ -6,13 +6,14 @@
 import { createStorageBuffer, readBuffer } from '../gpu/buffer-io.ts';
 import { ComputePasses } from '../gpu/compute-passes.ts';
 import type { PassTimer } from '../gpu/pass-timer.ts';
+import { psnrFromMse } from '../eval/image-quality.ts';
 import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { Adam, type AdamSettings } from './adam.ts';
 import { EmbeddingField, type DensityBatch, type FieldBatch, type FieldConfig } from './embedding-field.ts';
 import { OccupancyGrid, type OccupancySettings } from './occupancy-grid.ts';
 import { RaySampler, type SamplerSettings } from './ray-sampler.ts';
 import type { TrainingFrames } from './training-frames.ts';
-import { psnrFromMse, rayColourError, renderedStride, targetStride, VolumeRenderer, type RenderLossSettings } from './volume-renderer.ts';
+import { rayColourError, renderedStride, targetStride, VolumeRenderer, type RenderLossSettings } from './volume-renderer.ts';
 
 export interface TrainerSettings {
   field: FieldConfig;

@@ -45,10 +45,3 @@ export function defaultTrainerSettings(adapter: AdapterFacts, k: number, seed = 
   };
 }
 
-/** Frame indices for training and for testing: every `every`-th frame is held out. */
-export function holdOutEvery(frames: number, every = 8): { train: number[]; test: number[] } {
-  const train: number[] = [];
-  const test: number[] = [];
-  for (let i = 0; i < frames; i++) (i % every === every - 1 ? test : train).push(i);
-  return { train, test };
-}

@@ -70,9 +70,6 @@ export function rayColourError(rendered: Float32Array, targets: Float32Array, k:
   return se;
 }
 
-/** PSNR (dB) of colours in 0..1 with this mean squared error (capped at 120 dB for a perfect match). */
-export const psnrFromMse = (mse: number): number => -10 * Math.log10(Math.max(mse, 1e-12));
-
 const WORKGROUP = 64;
 const shader = composeWgsl('volume-render', { 'dispatch.wgsl': dispatch, 'volume-render.wgsl': kernels });
 

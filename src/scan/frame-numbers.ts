@@ -14,3 +14,20 @@ export function sortByFrameNumber(paths: string[]): string[] {
     return a < b ? -1 : a > b ? 1 : 0;
   });
 }
+
+/**
+ * Indices of `frames` in the order of their frame numbers: the number in each file name when every
+ * frame has one, else the file names' order (nerfstudio's data parser sorts its frames by name).
+ */
+export function inNumberOrder(frames: readonly { name: string }[]): number[] {
+  const numbers = frames.map((f) => frameNumber(f.name));
+  const numbered = numbers.every((n) => n !== null);
+  return frames
+    .map((_, i) => i)
+    .sort((a, b) => {
+      if (numbered && numbers[a] !== numbers[b]) return numbers[a]! - numbers[b]!;
+      const na = frames[a]!.name;
+      const nb = frames[b]!.name;
+      return na < nb ? -1 : na > nb ? 1 : a - b;
+    });
+}

@@ -11,7 +11,7 @@ import { FieldTrainer, type BatchLosses } from '../../src/field/field-trainer.ts
 import { readBuffer } from '../../src/gpu/buffer-io.ts';
 import { uploadTrainingFrames } from '../../src/field/training-frames.ts';
 import { FieldEvaluator } from '../../src/field/field-evaluator.ts';
-import { holdOutEvery } from '../../src/field/training-settings.ts';
+import { holdOutEvery } from '../../src/run/held-out-frames.ts';
 import { DEFAULT_RENDER_LOSS } from '../../src/field/volume-renderer.ts';
 import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
@@ -36,8 +36,8 @@ describe('field training (WGSL, whole step)', () => {
     const { device, summary } = await getTestGpu();
     const scan = await loadScan(new MemorySource('tiny', makeFixture(8, 64, 48, 5).files), { decodeImage: decodeImageNode });
     const cache = new PipelineCache(device);
-    // Frame 7 is held out and scored at the end.
-    const split = holdOutEvery(scan.frames.length, 8);
+    // Frame 0 is held out (the NeRF protocol: every 8th from the first) and scored at the end.
+    const split = holdOutEvery(scan.frames, 8);
     const frames = uploadTrainingFrames(device, scan, split.train, { from: 'labels', knownClasses: KNOWN });
     const trainer = new FieldTrainer(
       cache,

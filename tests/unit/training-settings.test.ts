@@ -1,6 +1,6 @@
 /** The trainer's settings per adapter, shrunk to the device's limits, and the held-out split. */
 import { describe, expect, it } from 'vitest';
-import { defaultTrainerSettings, holdOutEvery } from '../../src/field/training-settings.ts';
+import { defaultTrainerSettings } from '../../src/field/training-settings.ts';
 import { mlpLayout } from '../../src/field/mlp.ts';
 
 const MIB = 2 ** 20;
@@ -25,10 +25,5 @@ describe('training settings', () => {
     // The colour network's input (128 bytes a sample) must fit one binding too.
     expect(small.sampler.capacity * 128).toBeLessThanOrEqual(16 * MIB);
     expect(small.sampler.rays).toBe(2048);
-  });
-
-  it('holds out every 8th frame', () => {
-    expect(holdOutEvery(17)).toEqual({ train: [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 16], test: [7, 15] });
-    expect(holdOutEvery(4, 2)).toEqual({ train: [0, 2], test: [1, 3] });
   });
 });
