@@ -44,4 +44,3 @@ export function defaultTrainerSettings(adapter: AdapterFacts, k: number, seed = 
     networkWeightDecay: 1e-6,
   };
 }
-
