@@ -115,6 +115,9 @@ describe('npm run bench', () => {
     expect(absent.code).toBe(2);
     expect(absent.stderr.trim().split('\n')).toHaveLength(1);
     expect(absent.stderr).toContain(missing);
+    const command = await runCli(['help']);
+    expect(command.code).toBe(2);
+    expect(command.stderr.trim()).toBe("error: unknown command 'help'; commands: bench, discover, generate, inspect-scan, serve");
     const holdout = await runCli(['bench', '--holdout', '1', '--json', '/tmp/x.json']);
     expect(holdout.code).toBe(2);
     expect(holdout.stderr.trim()).toMatch(/^error: --holdout must be a whole number from 2 to 1000, got '1'$/);
