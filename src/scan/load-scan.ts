@@ -6,6 +6,7 @@
  */
 import { backProjectPixel, type Mat4 } from '../math/camera-convention.ts';
 import { findScan } from './detect-format.ts';
+import { Lens } from './lens-distortion.ts';
 import { decodePngScalar, decodeRgba, type PlatformImageDecoder, type RgbaImage } from './image-decoding.ts';
 import { resampleNearest, resizeRgba, trainingSize, undistortRgba } from './resample.ts';
 import type { FrameSpec, ScanLayout } from './scan-layout.ts';
@@ -141,15 +142,17 @@ async function loadFrame(
     );
   }
   const native = spec.intrinsics(image.width, image.height);
+  const lens = new Lens(native, spec.distortion);
+  const pinhole = lens.undistortedPinhole();
   let rgba = image.data;
-  if (spec.distortion) rgba = undistortRgba(rgba, native, spec.distortion);
+  if (spec.distortion) rgba = undistortRgba(rgba, lens);
   if (image.hasAlpha || spec.distortion) composite(rgba, ctx.background);
   const size = trainingSize(image.width, image.height, ctx.longSide);
   const k: Intrinsics = {
-    fx: (native.fx * size.width) / image.width,
-    fy: (native.fy * size.height) / image.height,
-    cx: (native.cx * size.width) / image.width,
-    cy: (native.cy * size.height) / image.height,
+    fx: (pinhole.fx * size.width) / image.width,
+    fy: (pinhole.fy * size.height) / image.height,
+    cx: (pinhole.cx * size.width) / image.width,
+    cy: (pinhole.cy * size.height) / image.height,
     ...size,
   };
   const frame: LoadedFrame = {
@@ -162,7 +165,7 @@ async function loadFrame(
     c2wSource: spec.pose.c2w,
   };
   if (spec.depthPath) {
-    const depth = await optional(ctx.warnings, () => loadDepth(source, spec.depthPath!, spec.imagePath, image, native, k, layout));
+    const depth = await optional(ctx.warnings, () => loadDepth(source, spec, image, lens, k, layout));
     if (depth) frame.depth = depth;
   }
   if (spec.labelPath) {
@@ -174,7 +177,7 @@ async function loadFrame(
           `is ${map.width}x${map.height} but its image ${spec.imagePath} is ${image.width}x${image.height}`,
         );
       }
-      return resampleNearest(map.data, native, k, new Uint16Array(k.width * k.height));
+      return resampleNearest(map.data, native, k, new Uint16Array(k.width * k.height), spec.distortion);
     });
     if (labels) frame.labels = labels;
   }
@@ -192,24 +195,28 @@ async function optional<T>(warnings: string[], load: () => Promise<T>): Promise<
   }
 }
 
+/**
+ * A frame's depth at its training intrinsics `k`. A depth map of the image's size shares the
+ * image's lens; one of another size is a depth camera of its own (ScanNet), without distortion.
+ */
 async function loadDepth(
   source: ScanSource,
-  path: string,
-  imagePath: string,
+  spec: FrameSpec,
   image: RgbaImage,
-  native: Intrinsics,
+  lens: Lens,
   k: Intrinsics,
   layout: ScanLayout,
 ): Promise<Float32Array> {
+  const path = spec.depthPath!;
   const map = decodePngScalar(await source.read(path), path);
-  let from: Intrinsics = native;
+  let from = lens;
   if (map.width !== image.width || map.height !== image.height) {
     if (!layout.depthIntrinsics) {
-      throw new ScanError(path, `is ${map.width}x${map.height} but its image ${imagePath} is ${image.width}x${image.height}`);
+      throw new ScanError(path, `is ${map.width}x${map.height} but its image ${spec.imagePath} is ${image.width}x${image.height}`);
     }
-    from = { ...layout.depthIntrinsics, width: map.width, height: map.height };
+    from = new Lens({ ...layout.depthIntrinsics, width: map.width, height: map.height });
   }
-  const raw = resampleNearest(map.data, from, k, new Float32Array(k.width * k.height));
+  const raw = resampleNearest(map.data, from.intrinsics, k, new Float32Array(k.width * k.height), from.distortion);
   for (let p = 0; p < raw.length; p++) {
     const v = raw[p]!;
     raw[p] = v === layout.depthInvalid ? 0 : v * layout.depthScale;

@@ -8,7 +8,8 @@
  *   ScanNet, 7-Scenes, NICE-SLAM, Semantic-NeRF's Replica) get +0.5 on cx and cy.
  * - `frames[].c2w` and depths are in the normalised scene: the bounds of the scan scaled
  *   uniformly into the unit cube [0, 1]^3 (see `normalisation`); metres are kept alongside.
- * - Images, depth and labels are at the training resolution (long side 320 by default).
+ * - Images, depth and labels are at the training resolution (long side 320 by default), and
+ *   undistorted: `intrinsics` are those of an ideal pinhole (see lens-distortion.ts).
  */
 import type { Mat4 } from '../math/camera-convention.ts';
 
