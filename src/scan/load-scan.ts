@@ -83,12 +83,12 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
   }
 
   const generator = await readGenerator(source, warnings);
-  const bounds = sceneBounds(frames, layout.aabbScale);
+  const bounds = sceneBounds(frames, layout.points, layout.aabbScale);
   const extent = Math.max(...[0, 1, 2].map((a) => bounds.max[a]! - bounds.min[a]!), 1e-6) * 1.1;
   const offset = [0, 1, 2].map((a) => (bounds.min[a]! + bounds.max[a]!) / 2 - extent / 2) as [number, number, number];
   const scale = 1 / extent;
   const hasDepth = frames.some((f) => f.depth);
-  if (!hasDepth) warnings.push('no depth: scene bounds come from the camera positions only');
+  if (!hasDepth && !layout.points?.length) warnings.push('no depth: scene bounds come from the camera positions only');
   const first = frames[0]!;
   return {
     format: layout.format,
@@ -99,6 +99,7 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
     hasDepth,
     hasLabels: frames.some((f) => f.labels),
     ...(layout.classes ? { classes: layout.classes } : {}),
+    ...(layout.points ? { sparsePoints: Float32Array.from(layout.points) } : {}),
     generator,
     bounds,
     normalisation: { offset, scale },
@@ -235,20 +236,21 @@ function composite(rgba: Uint8ClampedArray, background: [number, number, number]
 }
 
 /**
- * Bounds of what the scan saw: camera centres, and depth points (every 4th pixel of every frame)
- * where there is depth. The 0.5% tails of the depth points are dropped as outliers.
+ * Bounds of what the scan saw: camera centres, depth points (every 4th pixel of every frame) where
+ * there is depth, and the format's own sparse points (COLMAP's points3D). The 0.5% tails of the
+ * depth and sparse points are dropped as outliers (a reconstruction's stray points, sensor noise).
  */
-function sceneBounds(frames: LoadedFrame[], aabbScale?: number): Scan['bounds'] {
+function sceneBounds(frames: LoadedFrame[], points: Float64Array | undefined, aabbScale?: number): Scan['bounds'] {
   const xs: number[][] = [[], [], []];
   for (const f of frames) {
     for (let a = 0; a < 3; a++) xs[a]!.push(f.c2wSource[a * 4 + 3]!);
   }
   const cameras = xs.map((v) => [Math.min(...v), Math.max(...v)] as const);
-  let hasDepth = false;
+  let hasPoints = false;
   const world = new Float64Array(3);
   for (const f of frames) {
     if (!f.depth) continue;
-    hasDepth = true;
+    hasPoints = true;
     const { width, height } = f.intrinsics;
     for (let j = 2; j < height; j += 4) {
       for (let i = 2; i < width; i += 4) {
@@ -259,16 +261,20 @@ function sceneBounds(frames: LoadedFrame[], aabbScale?: number): Scan['bounds'] 
       }
     }
   }
+  if (points?.length) {
+    hasPoints = true;
+    for (let p = 0; p < points.length; p += 3) for (let a = 0; a < 3; a++) xs[a]!.push(points[p + a]!);
+  }
   const min: [number, number, number] = [0, 0, 0];
   const max: [number, number, number] = [0, 0, 0];
   for (let a = 0; a < 3; a++) {
     const v = Float64Array.from(xs[a]!).sort();
-    const lo = hasDepth ? v[Math.floor(v.length * 0.005)]! : v[0]!;
-    const hi = hasDepth ? v[Math.ceil(v.length * 0.995) - 1]! : v[v.length - 1]!;
+    const lo = hasPoints ? v[Math.floor(v.length * 0.005)]! : v[0]!;
+    const hi = hasPoints ? v[Math.ceil(v.length * 0.995) - 1]! : v[v.length - 1]!;
     min[a] = Math.min(lo, cameras[a]![0]);
     max[a] = Math.max(hi, cameras[a]![1]);
   }
-  if (!hasDepth && aabbScale && aabbScale > 1) {
+  if (!hasPoints && aabbScale && aabbScale > 1) {
     for (let a = 0; a < 3; a++) {
       const c = (min[a] + max[a]) / 2;
       const h = ((max[a] - min[a]) / 2) * aabbScale;

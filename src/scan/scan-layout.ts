@@ -33,6 +33,8 @@ export interface ScanLayout {
   /** Whether frames may have different image sizes (per-frame intrinsics in transforms.json). */
   mixedSizes: boolean;
   classes?: ClassName[];
+  /** Points the format's own reconstruction placed in the scene (COLMAP's points3D), xyz in source units. */
+  points?: Float64Array;
   /** instant-ngp's scene extent relative to the cameras' unit cube. */
   aabbScale?: number;
   warnings: string[];

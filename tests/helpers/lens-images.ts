@@ -60,12 +60,13 @@ export function distortImage<T extends Uint8Array | Uint16Array>(
 }
 
 /**
- * Mean absolute difference of the red channel between a loaded (undistorted) RGBA frame with
- * intrinsics `loaded` and the original RGB pinhole image seen through the same pinhole: for each
- * loaded pixel at least `margin` pixels inside the frame, the original pixel on the same ray.
+ * Mean absolute difference of the red channel between an image (`channels` per pixel) taken for a
+ * pinhole with intrinsics `loaded` and the original RGB pinhole image: for each pixel at least
+ * `margin` pixels inside the frame, the original pixel on the same ray.
  */
 export function meanDifferenceToPinhole(
-  rgba: ArrayLike<number>,
+  image: ArrayLike<number>,
+  channels: number,
   loaded: Intrinsics,
   rgb: ArrayLike<number>,
   original: Intrinsics,
@@ -78,7 +79,7 @@ export function meanDifferenceToPinhole(
       const u = Math.floor(((i + 0.5 - loaded.cx) / loaded.fx) * original.fx + original.cx);
       const v = Math.floor(((j + 0.5 - loaded.cy) / loaded.fy) * original.fy + original.cy);
       if (u < 0 || v < 0 || u >= original.width || v >= original.height) continue;
-      sum += Math.abs(rgba[(j * loaded.width + i) * 4]! - rgb[(v * original.width + u) * 3]!);
+      sum += Math.abs(image[(j * loaded.width + i) * channels]! - rgb[(v * original.width + u) * 3]!);
       n++;
     }
   return sum / n;

@@ -30,12 +30,6 @@ function fisheyeTheta(d: Fisheye, thetaD: number): number {
   return Math.atan(idealRay(d, thetaD, 0)![0]);
 }
 
-function rgbaOf(rgb: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array((rgb.length / 3) * 4);
-  for (let p = 0; p < rgb.length / 3; p++) out.set([rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!, 255], p * 4);
-  return out;
-}
-
 describe('transforms.json variants', () => {
   it('Blender: transforms_train.json, camera_angle_x, file_path without extension', async () => {
     const files = variant((t) => {
@@ -107,8 +101,8 @@ describe('transforms.json variants', () => {
     const theta = fisheyeTheta(d, 24 / 42);
     expect(frame.intrinsics.fx).toBeCloseTo(24 / Math.tan(theta), 6);
     const pinhole = fixture.world.cameras[1]!;
-    const undistorted = meanDifferenceToPinhole(frame.rgba, frame.intrinsics, fixture.frames[1]!.rgb, pinhole, 3);
-    const raw = meanDifferenceToPinhole(rgbaOf(decodePng(files.get('rgb/rgb_1.png')!).data), pinhole, fixture.frames[1]!.rgb, pinhole, 3);
+    const undistorted = meanDifferenceToPinhole(frame.rgba, 4, frame.intrinsics, fixture.frames[1]!.rgb, pinhole, 3);
+    const raw = meanDifferenceToPinhole(decodePng(files.get('rgb/rgb_1.png')!).data, 3, pinhole, fixture.frames[1]!.rgb, pinhole, 3);
     expect(undistorted).toBeLessThan(6);
     expect(raw).toBeGreaterThan(2.5 * undistorted);
     // Depth: every value is one the distorted map holds (never blended), and comes from its own ray.
