@@ -312,6 +312,12 @@ describe('broken models name the file and the problem', () => {
       /^sparse\/0\/points3D\.txt: line 6: x 'x' is not a number/,
     ],
     [
+      'a camera whose width is not an integer',
+      textWith('cameras.txt', (t) => t.replace(/^1 PINHOLE 64 /m, '1 PINHOLE 64.5 ')),
+      /^sparse\/0\/cameras\.txt: line 2: width '64\.5' is not an integer/,
+    ],
+    ['an images file without images', textWith('images.txt', (t) => t.split('\n')[0]!), /^sparse\/0\/images\.txt: holds no images/],
+    [
       'no images/ folder',
       new Map([...colmapText(rows), ['database.db', enc('SQLite')]]),
       /^images\/: is missing: sparse\/0\/images\.txt names images in images\/, beside sparse\/: drop the folder that holds both/,
@@ -337,5 +343,16 @@ describe('npm run inspect-scan on a COLMAP folder', () => {
     expect(r.stdout).toMatch(new RegExp(`sparse: +${colmap.points.length} points`));
     const json = JSON.parse((await runCli(['inspect-scan', dir, '--json'])).stdout);
     expect(json).toMatchObject({ format: 'colmap', frames: 4, sparse_points: colmap.points.length, fx: K.fx, cx: 32 });
+  });
+
+  it('a broken model: one error line naming the file, exit 2', async () => {
+    const { rows, files } = toColmap(fixture, { binary: true });
+    files.set(
+      'sparse/0/cameras.bin',
+      colmapBinary({ ...rows, cameras: [{ ...rows.cameras[0]!, model: 'THIN_PRISM_FISHEYE' }] }).get('sparse/0/cameras.bin')!,
+    );
+    const r = await runCli(['inspect-scan', writeFiles(files)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^error: sparse\/0\/cameras\.bin: camera 1: camera model THIN_PRISM_FISHEYE is not supported[^\n]*$/);
   });
 });
