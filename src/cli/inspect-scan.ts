@@ -38,6 +38,7 @@ await runCommand(
       has_depth: scan.hasDepth,
       has_labels: scan.hasLabels,
       classes: scan.classes?.map((c) => c.name) ?? null,
+      sparse_points: scan.sparsePoints ? scan.sparsePoints.length / 3 : 0,
       bounds_min: scan.bounds.min,
       bounds_max: scan.bounds.max,
       pose_convention: 'camera-to-world, OpenCV axes (x right, y down, z forward)',
@@ -56,6 +57,7 @@ await runCommand(
       `intrinsics:  fx ${fmt(native.fx)}  fy ${fmt(native.fy)}  cx ${fmt(native.cx)}  cy ${fmt(native.cy)}  (frame 0, image pixels, pixel centres at +0.5)`,
       `depth:       ${report.has_depth ? 'yes' : 'no'}`,
       `labels:      ${report.has_labels ? 'yes' : 'no'}${report.classes ? ` (${report.classes.length} classes: ${report.classes.join(', ')})` : ''}`,
+      ...(scan.sparsePoints ? [`sparse:      ${report.sparse_points} points (the reconstruction's own 3D points)`] : []),
       `bounds:      min (${scan.bounds.min.map(fmt).join(', ')})  max (${scan.bounds.max.map(fmt).join(', ')})`,
       ...(scan.warnings.length ? ['warnings:', ...scan.warnings.map((w) => `  - ${w}`)] : ['warnings:    none']),
     ];

@@ -1,4 +1,5 @@
 /** Which scan format a folder holds, from its file list alone. */
+import { colmap } from './formats/colmap.ts';
 import { nerfstudio } from './formats/nerfstudio.ts';
 import { replicaNiceSlam } from './formats/replica-nice-slam.ts';
 import { replicaSemanticNerf } from './formats/replica-semantic-nerf.ts';
@@ -10,9 +11,11 @@ import type { ScanSource } from './scan-source.ts';
 
 /**
  * In order of preference: a folder with both Replica files and a transforms.json (as the
- * generator writes) loads as Replica, which also has the labels.
+ * generator writes) loads as Replica, which also has the labels. A transforms.json beside a COLMAP
+ * model is the processed output of that model (nerfstudio's ns-process-data writes both), so it
+ * comes first.
  */
-export const FORMAT_PARSERS: readonly FormatParser[] = [replicaSemanticNerf, nerfstudio, replicaNiceSlam, scannet, sevenScenes];
+export const FORMAT_PARSERS: readonly FormatParser[] = [replicaSemanticNerf, nerfstudio, colmap, replicaNiceSlam, scannet, sevenScenes];
 
 /** A view of one subfolder of a source as a scan of its own. */
 class SubfolderSource implements ScanSource {

@@ -6,6 +6,7 @@
  */
 import { backProjectPixel, type Mat4 } from '../math/camera-convention.ts';
 import { findScan } from './detect-format.ts';
+import { Lens } from './lens-distortion.ts';
 import { decodePngScalar, decodeRgba, type PlatformImageDecoder, type RgbaImage } from './image-decoding.ts';
 import { resampleNearest, resizeRgba, trainingSize, undistortRgba } from './resample.ts';
 import type { FrameSpec, ScanLayout } from './scan-layout.ts';
@@ -82,12 +83,12 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
   }
 
   const generator = await readGenerator(source, warnings);
-  const bounds = sceneBounds(frames, layout.aabbScale);
+  const bounds = sceneBounds(frames, layout.points, layout.aabbScale);
   const extent = Math.max(...[0, 1, 2].map((a) => bounds.max[a]! - bounds.min[a]!), 1e-6) * 1.1;
   const offset = [0, 1, 2].map((a) => (bounds.min[a]! + bounds.max[a]!) / 2 - extent / 2) as [number, number, number];
   const scale = 1 / extent;
   const hasDepth = frames.some((f) => f.depth);
-  if (!hasDepth) warnings.push('no depth: scene bounds come from the camera positions only');
+  if (!hasDepth && !layout.points?.length) warnings.push('no depth: scene bounds come from the camera positions only');
   const first = frames[0]!;
   return {
     format: layout.format,
@@ -98,6 +99,7 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
     hasDepth,
     hasLabels: frames.some((f) => f.labels),
     ...(layout.classes ? { classes: layout.classes } : {}),
+    ...(layout.points ? { sparsePoints: Float32Array.from(layout.points) } : {}),
     generator,
     bounds,
     normalisation: { offset, scale },
@@ -141,15 +143,17 @@ async function loadFrame(
     );
   }
   const native = spec.intrinsics(image.width, image.height);
+  const lens = new Lens(native, spec.distortion);
+  const pinhole = lens.undistortedPinhole();
   let rgba = image.data;
-  if (spec.distortion) rgba = undistortRgba(rgba, native, spec.distortion);
+  if (spec.distortion) rgba = undistortRgba(rgba, lens);
   if (image.hasAlpha || spec.distortion) composite(rgba, ctx.background);
   const size = trainingSize(image.width, image.height, ctx.longSide);
   const k: Intrinsics = {
-    fx: (native.fx * size.width) / image.width,
-    fy: (native.fy * size.height) / image.height,
-    cx: (native.cx * size.width) / image.width,
-    cy: (native.cy * size.height) / image.height,
+    fx: (pinhole.fx * size.width) / image.width,
+    fy: (pinhole.fy * size.height) / image.height,
+    cx: (pinhole.cx * size.width) / image.width,
+    cy: (pinhole.cy * size.height) / image.height,
     ...size,
   };
   const frame: LoadedFrame = {
@@ -162,7 +166,7 @@ async function loadFrame(
     c2wSource: spec.pose.c2w,
   };
   if (spec.depthPath) {
-    const depth = await optional(ctx.warnings, () => loadDepth(source, spec.depthPath!, spec.imagePath, image, native, k, layout));
+    const depth = await optional(ctx.warnings, () => loadDepth(source, spec, image, lens, k, layout));
     if (depth) frame.depth = depth;
   }
   if (spec.labelPath) {
@@ -174,7 +178,7 @@ async function loadFrame(
           `is ${map.width}x${map.height} but its image ${spec.imagePath} is ${image.width}x${image.height}`,
         );
       }
-      return resampleNearest(map.data, native, k, new Uint16Array(k.width * k.height));
+      return resampleNearest(map.data, native, k, new Uint16Array(k.width * k.height), spec.distortion);
     });
     if (labels) frame.labels = labels;
   }
@@ -192,24 +196,28 @@ async function optional<T>(warnings: string[], load: () => Promise<T>): Promise<
   }
 }
 
+/**
+ * A frame's depth at its training intrinsics `k`. A depth map of the image's size shares the
+ * image's lens; one of another size is a depth camera of its own (ScanNet), without distortion.
+ */
 async function loadDepth(
   source: ScanSource,
-  path: string,
-  imagePath: string,
+  spec: FrameSpec,
   image: RgbaImage,
-  native: Intrinsics,
+  lens: Lens,
   k: Intrinsics,
   layout: ScanLayout,
 ): Promise<Float32Array> {
+  const path = spec.depthPath!;
   const map = decodePngScalar(await source.read(path), path);
-  let from: Intrinsics = native;
+  let from = lens;
   if (map.width !== image.width || map.height !== image.height) {
     if (!layout.depthIntrinsics) {
-      throw new ScanError(path, `is ${map.width}x${map.height} but its image ${imagePath} is ${image.width}x${image.height}`);
+      throw new ScanError(path, `is ${map.width}x${map.height} but its image ${spec.imagePath} is ${image.width}x${image.height}`);
     }
-    from = { ...layout.depthIntrinsics, width: map.width, height: map.height };
+    from = new Lens({ ...layout.depthIntrinsics, width: map.width, height: map.height });
   }
-  const raw = resampleNearest(map.data, from, k, new Float32Array(k.width * k.height));
+  const raw = resampleNearest(map.data, from.intrinsics, k, new Float32Array(k.width * k.height), from.distortion);
   for (let p = 0; p < raw.length; p++) {
     const v = raw[p]!;
     raw[p] = v === layout.depthInvalid ? 0 : v * layout.depthScale;
@@ -228,20 +236,21 @@ function composite(rgba: Uint8ClampedArray, background: [number, number, number]
 }
 
 /**
- * Bounds of what the scan saw: camera centres, and depth points (every 4th pixel of every frame)
- * where there is depth. The 0.5% tails of the depth points are dropped as outliers.
+ * Bounds of what the scan saw: camera centres, depth points (every 4th pixel of every frame) where
+ * there is depth, and the format's own sparse points (COLMAP's points3D). The 0.5% tails of the
+ * depth and sparse points are dropped as outliers (a reconstruction's stray points, sensor noise).
  */
-function sceneBounds(frames: LoadedFrame[], aabbScale?: number): Scan['bounds'] {
+function sceneBounds(frames: LoadedFrame[], points: Float64Array | undefined, aabbScale?: number): Scan['bounds'] {
   const xs: number[][] = [[], [], []];
   for (const f of frames) {
     for (let a = 0; a < 3; a++) xs[a]!.push(f.c2wSource[a * 4 + 3]!);
   }
   const cameras = xs.map((v) => [Math.min(...v), Math.max(...v)] as const);
-  let hasDepth = false;
+  let hasPoints = false;
   const world = new Float64Array(3);
   for (const f of frames) {
     if (!f.depth) continue;
-    hasDepth = true;
+    hasPoints = true;
     const { width, height } = f.intrinsics;
     for (let j = 2; j < height; j += 4) {
       for (let i = 2; i < width; i += 4) {
@@ -252,16 +261,20 @@ function sceneBounds(frames: LoadedFrame[], aabbScale?: number): Scan['bounds'] 
       }
     }
   }
+  if (points?.length) {
+    hasPoints = true;
+    for (let p = 0; p < points.length; p += 3) for (let a = 0; a < 3; a++) xs[a]!.push(points[p + a]!);
+  }
   const min: [number, number, number] = [0, 0, 0];
   const max: [number, number, number] = [0, 0, 0];
   for (let a = 0; a < 3; a++) {
     const v = Float64Array.from(xs[a]!).sort();
-    const lo = hasDepth ? v[Math.floor(v.length * 0.005)]! : v[0]!;
-    const hi = hasDepth ? v[Math.ceil(v.length * 0.995) - 1]! : v[v.length - 1]!;
+    const lo = hasPoints ? v[Math.floor(v.length * 0.005)]! : v[0]!;
+    const hi = hasPoints ? v[Math.ceil(v.length * 0.995) - 1]! : v[v.length - 1]!;
     min[a] = Math.min(lo, cameras[a]![0]);
     max[a] = Math.max(hi, cameras[a]![1]);
   }
-  if (!hasDepth && aabbScale && aabbScale > 1) {
+  if (!hasPoints && aabbScale && aabbScale > 1) {
     for (let a = 0; a < 3; a++) {
       const c = (min[a] + max[a]) / 2;
       const h = ((max[a] - min[a]) / 2) * aabbScale;

@@ -1,5 +1,5 @@
 /** Resizing frames to the training resolution, and undistorting them. */
-import type { Distortion } from './scan-layout.ts';
+import { Lens, type LensDistortion } from './lens-distortion.ts';
 import type { Intrinsics } from './scan.ts';
 
 /** Long side `longSide`, aspect kept; never enlarged. */
@@ -45,41 +45,52 @@ export function resizeRgba(src: Uint8ClampedArray, w: number, h: number, W: numb
 }
 
 /**
- * Nearest-sample resizing for depth and labels: values are never blended across edges. With
- * `from`/`to` intrinsics it also re-projects between two cameras at the same pose (ScanNet's
- * depth camera to its colour camera).
+ * Nearest-sample resizing for depth and labels: values are never blended across edges. Each pixel
+ * of the pinhole `to` takes the value of the source pixel that shows the same ray: `from` is the
+ * source camera at the same pose, with its lens distortion if it has one (ScanNet's depth camera
+ * to its colour camera, a distorted depth or label map to the undistorted frame).
  */
-export function resampleNearest<T extends Float32Array | Uint16Array>(src: ArrayLike<number>, from: Intrinsics, to: Intrinsics, out: T): T {
+export function resampleNearest<T extends Float32Array | Uint16Array>(
+  src: ArrayLike<number>,
+  from: Intrinsics,
+  to: Intrinsics,
+  out: T,
+  distortion?: LensDistortion,
+): T {
+  const lens = new Lens(from, distortion);
+  const at = new Float64Array(2);
   for (let j = 0; j < to.height; j++) {
     const y = (j + 0.5 - to.cy) / to.fy;
-    const v = Math.floor(y * from.fy + from.cy);
     for (let i = 0; i < to.width; i++) {
       const x = (i + 0.5 - to.cx) / to.fx;
-      const u = Math.floor(x * from.fx + from.cx);
-      out[j * to.width + i] = u >= 0 && v >= 0 && u < from.width && v < from.height ? src[v * from.width + u]! : 0;
+      let value = 0;
+      if (lens.imagePoint(x, y, at)) {
+        const u = Math.floor(at[0]!);
+        const v = Math.floor(at[1]!);
+        if (u >= 0 && v >= 0 && u < from.width && v < from.height) value = src[v * from.width + u]!;
+      }
+      out[j * to.width + i] = value;
     }
   }
   return out;
 }
 
 /**
- * Removes OpenCV radial-tangential distortion: each output pixel (an ideal pinhole with the same
- * intrinsics) samples the distorted input where the lens put it, bilinearly.
+ * Removes lens distortion from an RGBA8 frame: each pixel of the ideal pinhole `lens.undistortedPinhole()`
+ * (the same size) samples the distorted frame where the lens put its ray, bilinearly. Pixels whose
+ * ray the frame does not show stay transparent (composited on the background later).
  */
-export function undistortRgba(src: Uint8ClampedArray, k: Intrinsics, d: Distortion): Uint8ClampedArray {
+export function undistortRgba(src: Uint8ClampedArray, lens: Lens): Uint8ClampedArray {
+  const k = lens.undistortedPinhole();
   const { width: w, height: h } = k;
   const out = new Uint8ClampedArray(w * h * 4);
+  const at = new Float64Array(2);
   for (let j = 0; j < h; j++) {
     for (let i = 0; i < w; i++) {
-      const x = (i + 0.5 - k.cx) / k.fx;
-      const y = (j + 0.5 - k.cy) / k.fy;
-      const r2 = x * x + y * y;
-      const radial = 1 + d.k1 * r2 + d.k2 * r2 * r2;
-      const xd = x * radial + 2 * d.p1 * x * y + d.p2 * (r2 + 2 * x * x);
-      const yd = y * radial + d.p1 * (r2 + 2 * y * y) + 2 * d.p2 * x * y;
+      if (!lens.imagePoint((i + 0.5 - k.cx) / k.fx, (j + 0.5 - k.cy) / k.fy, at)) continue;
       // Continuous coordinates to sample-grid coordinates (pixel centres at integers).
-      const u = xd * k.fx + k.cx - 0.5;
-      const v = yd * k.fy + k.cy - 0.5;
+      const u = at[0]! - 0.5;
+      const v = at[1]! - 0.5;
       const u0 = Math.floor(u);
       const v0 = Math.floor(v);
       const fu = u - u0;

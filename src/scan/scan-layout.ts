@@ -4,15 +4,9 @@
  * (decoding, checks, resizing, bounds) the same way for every format.
  */
 import type { Mat4 } from '../math/camera-convention.ts';
+import type { LensDistortion } from './lens-distortion.ts';
 import type { ClassName, Intrinsics, ScanFormat } from './scan.ts';
 import type { ScanSource } from './scan-source.ts';
-
-export interface Distortion {
-  k1: number;
-  k2: number;
-  p1: number;
-  p2: number;
-}
 
 export interface FrameSpec {
   imagePath: string;
@@ -21,9 +15,10 @@ export interface FrameSpec {
   sourceIndex: number;
   /** Camera-to-world, OpenCV axes, source units; or the reason it is unusable. */
   pose: { c2w: Mat4 } | { problem: string; file: string };
-  /** Intrinsics (continuous pixel coordinates) for the image's actual size. */
+  /** Intrinsics (continuous pixel coordinates) for the image's actual size, before undistortion. */
   intrinsics: (width: number, height: number) => Intrinsics;
-  distortion?: Distortion;
+  /** The lens of the image (and of its depth and labels), undone on load. */
+  distortion?: LensDistortion;
 }
 
 export interface ScanLayout {
@@ -38,6 +33,8 @@ export interface ScanLayout {
   /** Whether frames may have different image sizes (per-frame intrinsics in transforms.json). */
   mixedSizes: boolean;
   classes?: ClassName[];
+  /** Points the format's own reconstruction placed in the scene (COLMAP's points3D), xyz in source units. */
+  points?: Float64Array;
   /** instant-ngp's scene extent relative to the cameras' unit cube. */
   aabbScale?: number;
   warnings: string[];

@@ -8,14 +8,16 @@
  *   ScanNet, 7-Scenes, NICE-SLAM, Semantic-NeRF's Replica) get +0.5 on cx and cy.
  * - `frames[].c2w` and depths are in the normalised scene: the bounds of the scan scaled
  *   uniformly into the unit cube [0, 1]^3 (see `normalisation`); metres are kept alongside.
- * - Images, depth and labels are at the training resolution (long side 320 by default).
+ * - Images, depth and labels are at the training resolution (long side 320 by default), and
+ *   undistorted: `intrinsics` are those of an ideal pinhole (see lens-distortion.ts).
  */
 import type { Mat4 } from '../math/camera-convention.ts';
 
-export type ScanFormat = 'nerfstudio' | 'replica-semantic-nerf' | 'replica-nice-slam' | 'scannet' | '7scenes';
+export type ScanFormat = 'nerfstudio' | 'colmap' | 'replica-semantic-nerf' | 'replica-nice-slam' | 'scannet' | '7scenes';
 
 export const FORMAT_LABELS: Record<ScanFormat, string> = {
   nerfstudio: 'nerfstudio / instant-ngp transforms.json',
+  colmap: 'COLMAP sparse model',
   'replica-semantic-nerf': 'Replica (Semantic-NeRF layout)',
   'replica-nice-slam': 'Replica (NICE-SLAM layout)',
   scannet: 'ScanNet export',
@@ -70,7 +72,13 @@ export interface Scan {
   classes?: ClassName[];
   /** The program that wrote the scan, as its scene.json says (PROJECT_GENERATOR for the project's rooms), or null. */
   generator: string | null;
-  /** Scene bounds in the scan's own units, from the camera centres and the depth points. */
+  /**
+   * The sparse 3D points of a structure-from-motion reconstruction (COLMAP's points3D), xyz in the
+   * scan's own units: a depth prior where the pipeline can use it. Today only the scene bounds use
+   * them.
+   */
+  sparsePoints?: Float32Array;
+  /** Scene bounds in the scan's own units, from the camera centres, the depth points and the sparse points. */
   bounds: { min: [number, number, number]; max: [number, number, number] };
   /** p_normalised = (p_source - offset) * scale. */
   normalisation: { offset: [number, number, number]; scale: number };

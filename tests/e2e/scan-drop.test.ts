@@ -8,7 +8,9 @@ import { zipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { halfRedHalfBlue, jpegWithOrientation, makeFixture, toNerfstudio, toScanNet, writeFiles } from '../helpers/scan-fixtures.ts';
+import { fisheye } from '../../src/scan/lens-distortion.ts';
 import { usePage } from '../helpers/browser-page.ts';
+import { toColmap } from '../helpers/colmap-files.ts';
 
 const fixture = makeFixture(6, 96, 72, 17);
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -108,6 +110,21 @@ describe('giving the page a scan', () => {
     await p.getByTestId('folder-picker').setInputFiles(dir);
     await waitForStatus(p, /^Loaded .*nerfstudio.*2 frames/);
     expect(await p.evaluate(() => window.neurncd.scan())).toMatchObject({ width: 20, height: 40 });
+  });
+
+  it('loads a dropped COLMAP folder (binary model, fisheye camera) and undistorts it in the worker', async () => {
+    const { page: p } = page();
+    const k = fixture.world.cameras[0]!;
+    const camera = {
+      model: 'OPENCV_FISHEYE',
+      intrinsics: { ...k, fx: k.fx * 1.3, fy: k.fy * 1.3 },
+      extra: [0.05, -0.01, 0, 0],
+      distortion: fisheye({ k1: 0.05, k2: -0.01 }),
+    };
+    await dropPaths(p, 'dropzone', [writeFiles(toColmap(fixture, { binary: true, camera }).files)]);
+    await waitForStatus(p, /^Loaded .*COLMAP sparse model, 6 frames/);
+    const scan = await p.evaluate(() => window.neurncd.scan());
+    expect(scan).toMatchObject({ format: 'colmap', frames: 6, width: 96, height: 72, hasDepth: false });
   });
 
   it('fetched nothing but its own files and logged no errors', () => {

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
 import { MemorySource } from '../../src/scan/scan-source.ts';
+import { fisheye, radialTangential, type Fisheye } from '../../src/scan/lens-distortion.ts';
+import { distortImage, idealRay, meanDifferenceToPinhole } from '../helpers/lens-images.ts';
 import { decodePng } from '../helpers/scan-files.ts';
 import { halfRedHalfBlue, jpegWithOrientation, makeFixture, toNerfstudio, type Files } from '../helpers/scan-fixtures.ts';
 
@@ -22,6 +24,11 @@ function variant(change: (t: Transforms, files: Files) => void, name = 'transfor
 
 const load = (files: Files, background?: [number, number, number]) =>
   loadScan(new MemorySource('v', files), { decodeImage: decodeImageNode, ...(background ? { background } : {}) });
+
+/** θ of a fisheye ray imaged at θd (through the test helper's own inversion). */
+function fisheyeTheta(d: Fisheye, thetaD: number): number {
+  return Math.atan(idealRay(d, thetaD, 0)![0]);
+}
 
 describe('transforms.json variants', () => {
   it('Blender: transforms_train.json, camera_angle_x, file_path without extension', async () => {
@@ -72,9 +79,75 @@ describe('transforms.json variants', () => {
     expect(scan.frames[0]!.rgba[64 * 4]).toBe(original[64 * 3]);
   });
 
-  it('warns that fisheye distortion is not undone', async () => {
-    const scan = await load(variant((t) => Object.assign(t, { camera_model: 'OPENCV_FISHEYE', k1: 0.01, k3: 0.001 })));
-    expect(scan.warnings.join()).toMatch(/camera_model OPENCV_FISHEYE \(or k3\/k4\) is not undistorted/);
+  it('OPENCV_FISHEYE (k1..k4): images and depth are undistorted on load, depth by nearest sample', async () => {
+    const d = fisheye({ k1: 0.05, k2: -0.01, k3: 0.002, k4: -0.0005 });
+    // A longer focal length than the pinhole renders' so that the fisheye frame lies inside their view.
+    const lensK = { fx: 42, fy: 42, cx: 32, cy: 24, width: 64, height: 48 };
+    const distortedDepth: Uint16Array[] = [];
+    const files = variant((t, f) => {
+      Object.assign(t, { camera_model: 'OPENCV_FISHEYE', fl_x: 42, fl_y: 42, k1: d.k1, k2: d.k2, k3: d.k3, k4: d.k4 });
+      fixture.frames.forEach((frame, i) => {
+        const pinhole = fixture.world.cameras[i]!;
+        const rgb = distortImage(frame.rgb, 3, pinhole, lensK, d, new Uint8Array(64 * 48 * 3));
+        f.set(`rgb/rgb_${i}.png`, encode({ width: 64, height: 48, data: rgb, channels: 3 }));
+        distortedDepth.push(distortImage(frame.depthMm, 1, pinhole, lensK, d, new Uint16Array(64 * 48)));
+        f.set(`depth/depth_${i}.png`, encode({ width: 64, height: 48, data: distortedDepth[i]!, channels: 1, depth: 16 }));
+      });
+    });
+    const scan = await load(files);
+    expect(scan.warnings.join()).not.toMatch(/not undistorted/);
+    const frame = scan.frames[1]!;
+    // The pinhole it was undistorted to (lens-distortion.ts): the top edge, at θd = 24/42, limits.
+    const theta = fisheyeTheta(d, 24 / 42);
+    expect(frame.intrinsics.fx).toBeCloseTo(24 / Math.tan(theta), 6);
+    const pinhole = fixture.world.cameras[1]!;
+    const undistorted = meanDifferenceToPinhole(frame.rgba, 4, frame.intrinsics, fixture.frames[1]!.rgb, pinhole, 3);
+    const raw = meanDifferenceToPinhole(decodePng(files.get('rgb/rgb_1.png')!).data, 3, pinhole, fixture.frames[1]!.rgb, pinhole, 3);
+    expect(undistorted).toBeLessThan(6);
+    expect(raw).toBeGreaterThan(2.5 * undistorted);
+    // Depth: every value is one the distorted map holds (never blended), and comes from its own ray.
+    const held = new Set(distortedDepth[1]);
+    let same = 0;
+    let valid = 0;
+    const k = frame.intrinsics;
+    for (let j = 0; j < 48; j++)
+      for (let i = 0; i < 64; i++) {
+        const mm = Math.round(frame.depth![j * 64 + i]! * 1000);
+        expect(held.has(mm)).toBe(true);
+        if (!mm) continue;
+        valid++;
+        const u = Math.floor(((i + 0.5 - k.cx) / k.fx) * pinhole.fx + pinhole.cx);
+        const v = Math.floor(((j + 0.5 - k.cy) / k.fy) * pinhole.fy + pinhole.cy);
+        // Two nearest-sample steps put each value within a pixel of its ray in the original.
+        let near = false;
+        for (let dv = -1; dv <= 1; dv++)
+          for (let du = -1; du <= 1; du++) near ||= fixture.frames[1]!.depthMm[(v + dv) * 64 + u + du] === mm;
+        if (near) same++;
+      }
+    expect(valid).toBeGreaterThan(0.9 * 64 * 48);
+    expect(same / valid).toBeGreaterThan(0.97);
+  });
+
+  it('per-frame camera_model and distortion keys override the top-level ones', async () => {
+    const files = variant((t) => Object.assign(t.frames[2]!, { camera_model: 'OPENCV_FISHEYE', fl_x: 42, fl_y: 42, k1: 0.1 }));
+    const scan = await load(files);
+    // Only frame 2 is a fisheye: its focal length changes on undistortion, the others keep theirs.
+    expect(scan.frames[2]!.intrinsics.fx).toBeCloseTo(24 / Math.tan(fisheyeTheta(fisheye({ k1: 0.1 }), 24 / 42)), 6);
+    expect(scan.frames[1]!.intrinsics.fx).toBe(32);
+  });
+
+  it('EQUIRECTANGULAR frames are skipped, naming the key; a scan of only such frames does not load', async () => {
+    const some = await load(variant((t) => Object.assign(t.frames[3]!, { camera_model: 'EQUIRECTANGULAR' })));
+    expect(some.frames).toHaveLength(3);
+    expect(some.warnings.join()).toMatch(/transforms\.json: frames\[3\] camera_model EQUIRECTANGULAR is not supported/);
+    await expect(load(variant((t) => Object.assign(t, { camera_model: 'EQUIRECTANGULAR' })))).rejects.toThrow(
+      /^transforms\.json: camera_model EQUIRECTANGULAR is not supported: a pinhole camera cannot show its images/,
+    );
+  });
+
+  it("warns that a perspective camera's k4 (nerfstudio's r⁸ term) is not undistorted", async () => {
+    const scan = await load(variant((t) => Object.assign(t, { k1: 0.01, k4: 0.001 })));
+    expect(scan.warnings.join()).toMatch(/transforms\.json: k4 of a perspective camera_model \(the r⁸ term\) is not undistorted/);
   });
 
   it('aabb_scale widens the bounds of a scan without depth', async () => {
@@ -105,7 +178,7 @@ describe('transforms.json variants', () => {
       const on = (Math.floor((p % 64) / 8) + Math.floor(Math.floor(p / 64) / 8)) % 2 === 1;
       clean.set(on ? [230, 230, 230, 255] : [20, 20, 20, 255], p * 4);
     }
-    const distorted = distortByInversion(clean, k, d);
+    const distorted = distortImage(new Uint8Array(clean), 4, k, k, radialTangential(d)!, new Uint8Array(64 * 48 * 4));
     const files = variant((t, f) => {
       Object.assign(t, d);
       const out = new Uint8Array(64 * 48 * 3);
@@ -129,33 +202,6 @@ describe('transforms.json variants', () => {
     expect(raw / n).toBeGreaterThan(2.5 * (err / n));
   });
 });
-
-/** Distorts an image: for each distorted pixel, finds (by fixed-point iteration) the ideal ray it shows. */
-function distortByInversion(
-  src: Uint8ClampedArray,
-  k: { fx: number; fy: number; cx: number; cy: number; width: number; height: number },
-  d: { k1: number; k2: number; p1: number; p2: number },
-): Uint8ClampedArray {
-  const out = new Uint8ClampedArray(src.length);
-  for (let j = 0; j < k.height; j++)
-    for (let i = 0; i < k.width; i++) {
-      const xd = (i + 0.5 - k.cx) / k.fx;
-      const yd = (j + 0.5 - k.cy) / k.fy;
-      let x = xd;
-      let y = yd;
-      for (let it = 0; it < 20; it++) {
-        const r2 = x * x + y * y;
-        const radial = 1 + d.k1 * r2 + d.k2 * r2 * r2;
-        x = (xd - (2 * d.p1 * x * y + d.p2 * (r2 + 2 * x * x))) / radial;
-        y = (yd - (d.p1 * (r2 + 2 * y * y) + 2 * d.p2 * x * y)) / radial;
-      }
-      const u = Math.round(x * k.fx + k.cx - 0.5);
-      const v = Math.round(y * k.fy + k.cy - 0.5);
-      if (u >= 0 && v >= 0 && u < k.width && v < k.height)
-        out.set(src.subarray((v * k.width + u) * 4, (v * k.width + u) * 4 + 4), (j * k.width + i) * 4);
-    }
-  return out;
-}
 
 describe('JPEG EXIF orientation', () => {
   it('turns a JPEG whose EXIF says "rotate 90 degrees clockwise" (orientation 6) upright', async () => {

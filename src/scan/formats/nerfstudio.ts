@@ -1,12 +1,14 @@
 /**
  * nerfstudio / instant-ngp: transforms.json (or Blender's transforms_train.json) with
  * frames[].file_path and transform_matrix (OpenGL camera-to-world), intrinsics as
- * fl_x/fl_y/cx/cy/w/h or camera_angle_x, at the top or per frame, optional OpenCV distortion
- * k1 k2 p1 p2, aabb_scale, optional depth_file_path (millimetres, nerfstudio's default).
+ * fl_x/fl_y/cx/cy/w/h or camera_angle_x, at the top or per frame, camera_model with its distortion
+ * (OPENCV k1 k2 k3 p1 p2, OPENCV_FISHEYE k1..k4), also at the top or per frame, aabb_scale,
+ * optional depth_file_path (millimetres, nerfstudio's default).
  */
 import { openglToOpencv } from '../../math/camera-convention.ts';
 import { poseProblem, toMat4 } from '../pose-check.ts';
-import { fitIntrinsics, type Distortion, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
+import { fisheye, radialTangential, type LensDistortion } from '../lens-distortion.ts';
+import { fitIntrinsics, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
 import { ScanError } from '../scan-error.ts';
 import { optionalNumber, readJson } from '../scan-text.ts';
 import type { Intrinsics } from '../scan.ts';
@@ -56,12 +58,46 @@ function intrinsicsFrom(k: CameraKeys): (width: number, height: number) => Intri
   };
 }
 
-function distortionOf(obj: Record<string, unknown>, file: string, inherited?: Distortion): Distortion | undefined {
-  const keys = ['k1', 'k2', 'p1', 'p2'] as const;
-  if (!keys.some((k) => obj[k] !== undefined)) return inherited;
-  const d = { k1: 0, k2: 0, p1: 0, p2: 0, ...inherited };
-  for (const k of keys) d[k] = optionalNumber(obj, k, file) ?? d[k];
-  return d.k1 || d.k2 || d.p1 || d.p2 ? d : undefined;
+/** nerfstudio's perspective camera models: radial-tangential distortion (all of it zero for the pinholes). */
+const PERSPECTIVE_MODELS = ['OPENCV', 'PINHOLE', 'SIMPLE_PINHOLE', 'SIMPLE_RADIAL', 'RADIAL'];
+const FISHEYE_MODEL = 'OPENCV_FISHEYE';
+
+/** The lens keys of transforms.json; a frame's own keys override the top-level ones. */
+interface LensKeys {
+  camera_model: string;
+  k1: number;
+  k2: number;
+  k3: number;
+  k4: number;
+  p1: number;
+  p2: number;
+}
+
+function lensKeys(obj: Record<string, unknown>, file: string, inherited?: LensKeys): LensKeys {
+  const out: LensKeys = inherited ? { ...inherited } : { camera_model: 'OPENCV', k1: 0, k2: 0, k3: 0, k4: 0, p1: 0, p2: 0 };
+  if (obj.camera_model !== undefined) {
+    if (typeof obj.camera_model !== 'string')
+      throw new ScanError(file, `"camera_model" should be a string, found ${JSON.stringify(obj.camera_model)}`);
+    out.camera_model = obj.camera_model;
+  }
+  for (const key of ['k1', 'k2', 'k3', 'k4', 'p1', 'p2'] as const) out[key] = optionalNumber(obj, key, file) ?? out[key];
+  return out;
+}
+
+/**
+ * The lens of a camera_model and its keys, or why it cannot be used. nerfstudio's perspective
+ * models put k4 on r⁸ (OpenCV's rational model puts it in a denominator): that term is left out,
+ * with a warning, as no capture tool writes it.
+ */
+function lensOf(keys: LensKeys): { distortion: LensDistortion | undefined; ignoredK4: boolean } | { unsupported: string } {
+  const { camera_model: model, k1, k2, k3, k4, p1, p2 } = keys;
+  if (model === FISHEYE_MODEL) return { distortion: fisheye({ k1, k2, k3, k4 }), ignoredK4: false };
+  if (!PERSPECTIVE_MODELS.includes(model)) return { unsupported: model };
+  return { distortion: radialTangential({ k1, k2, k3, p1, p2 }), ignoredK4: k4 !== 0 };
+}
+
+function unsupportedModel(model: string): string {
+  return `camera_model ${model} is not supported: a pinhole camera cannot show its images (supported: ${PERSPECTIVE_MODELS.join(', ')}, ${FISHEYE_MODEL})`;
 }
 
 function poseOf(frame: Record<string, unknown>, i: number, file: string): FrameSpec['pose'] {
@@ -87,8 +123,10 @@ export const nerfstudio: FormatParser = {
     if (json.frames.length === 0) throw new ScanError(file, '"frames" is empty');
     const paths = new Set(source.paths);
     const top = cameraKeys(json, file);
-    const topDistortion = distortionOf(json, file);
+    const topLens = lensKeys(json, file);
     let perFrameIntrinsics = false;
+    let ignoredK4 = false;
+    const unsupported: string[] = [];
     const frames = (json.frames as unknown[]).map((raw, i): FrameSpec => {
       if (typeof raw !== 'object' || raw === null) throw new ScanError(file, `frames[${i}] should be an object`);
       const frame = raw as Record<string, unknown>;
@@ -101,6 +139,7 @@ export const nerfstudio: FormatParser = {
           `has no intrinsics for frames[${i}]: give fl_x (with fl_y, cx, cy) or camera_angle_x, at the top or in the frame`,
         );
       }
+      const lens = lensOf(lensKeys(frame, file, topLens));
       const spec: FrameSpec = {
         imagePath: resolveImage(frame.file_path, paths) ?? frame.file_path.replace(/^\.\//, ''),
         sourceIndex: i,
@@ -108,18 +147,20 @@ export const nerfstudio: FormatParser = {
         intrinsics: intrinsicsFrom(keys),
       };
       if (typeof frame.depth_file_path === 'string') spec.depthPath = resolveImage(frame.depth_file_path, paths) ?? frame.depth_file_path;
-      const distortion = distortionOf(frame, file, topDistortion);
-      if (distortion) spec.distortion = distortion;
+      if ('unsupported' in lens) {
+        // The frame is skipped (with the reason) unless no frame is usable.
+        unsupported.push(lens.unsupported);
+        spec.pose = { problem: `frames[${i}] ${unsupportedModel(lens.unsupported)}`, file };
+      } else {
+        if (lens.distortion) spec.distortion = lens.distortion;
+        ignoredK4 ||= lens.ignoredK4;
+      }
       return spec;
     });
     const aabbScale = optionalNumber(json, 'aabb_scale', file);
+    if (unsupported.length === frames.length) throw new ScanError(file, unsupportedModel([...new Set(unsupported)].join(', ')));
     const warnings: string[] = [];
-    const model = typeof json.camera_model === 'string' ? json.camera_model : 'OPENCV';
-    if (/FISHEYE|EQUIRECTANGULAR/i.test(model) || ['k3', 'k4'].some((k) => json[k])) {
-      warnings.push(
-        `${file}: camera_model ${model} (or k3/k4) is not undistorted: only OpenCV k1 k2 p1 p2 are; images are used as they are`,
-      );
-    }
+    if (ignoredK4) warnings.push(`${file}: k4 of a perspective camera_model (the r⁸ term) is not undistorted: only k1 k2 k3 p1 p2 are`);
     return {
       format: 'nerfstudio',
       frames,
