@@ -18,7 +18,7 @@ export const replicaSemanticNerf: FormatParser = {
   async parse(source): Promise<ScanLayout> {
     const warnings: string[] = [];
     const images = sortByFrameNumber(source.paths.filter((p) => IMAGE.test(p)));
-    const poses = await readTrajectory(source, 'traj_w_c.txt', images, 'rgb/');
+    const poses = await readTrajectory(source, 'traj_w_c.txt', images, 'rgb/', warnings);
     const has = new Set(source.paths);
     const frames = images.map((imagePath, line) => {
       const n = frameNumber(imagePath)!;
