@@ -5,6 +5,7 @@
  * cube. The same code runs in the page (in a worker) and in the headless commands.
  */
 import { backProjectPixel, type Mat4 } from '../math/camera-convention.ts';
+import { scanClassNames } from './class-names.ts';
 import { findScan } from './detect-format.ts';
 import { decodePngScalar, decodeRgba, type PlatformImageDecoder, type RgbaImage } from './image-decoding.ts';
 import { resampleNearest, resizeRgba, trainingSize, undistortRgba } from './resample.ts';
@@ -82,6 +83,7 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
   }
 
   const generator = await readGenerator(source, warnings);
+  const classes = await scanClassNames(source, layout, frames, warnings);
   const bounds = sceneBounds(frames, layout.aabbScale);
   const extent = Math.max(...[0, 1, 2].map((a) => bounds.max[a]! - bounds.min[a]!), 1e-6) * 1.1;
   const offset = [0, 1, 2].map((a) => (bounds.min[a]! + bounds.max[a]!) / 2 - extent / 2) as [number, number, number];
@@ -97,7 +99,7 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
     trainingSize: { width: first.width, height: first.height },
     hasDepth,
     hasLabels: frames.some((f) => f.labels),
-    ...(layout.classes ? { classes: layout.classes } : {}),
+    ...(classes ? { classes } : {}),
     generator,
     bounds,
     normalisation: { offset, scale },

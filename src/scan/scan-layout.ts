@@ -37,6 +37,7 @@ export interface ScanLayout {
   depthIntrinsics?: Intrinsics;
   /** Whether frames may have different image sizes (per-frame intrinsics in transforms.json). */
   mixedSizes: boolean;
+  /** The format's default names of its label ids (ScanNet: NYU40); a classes.json beside the scan overrides them. */
   classes?: ClassName[];
   /** instant-ngp's scene extent relative to the cameras' unit cube. */
   aabbScale?: number;

@@ -1,9 +1,11 @@
 /**
  * A ScanNet export (the SensReader output): color/N.jpg, depth/N.png (uint16 millimetres, often of
  * another size than the colour images), pose/N.txt (4x4 camera-to-world; -inf where tracking
- * failed), intrinsic/intrinsic_color.txt and intrinsic_depth.txt (4x4), optional label-filt/N.png.
+ * failed), intrinsic/intrinsic_color.txt and intrinsic_depth.txt (4x4), optional label-filt/N.png
+ * (NYU40 class ids by default).
  */
 import { frameNumber, sortByFrameNumber } from '../frame-numbers.ts';
+import { NYU40_CLASSES } from '../nyu40-classes.ts';
 import { readPoseFile, unusedPoseFiles } from '../pose-files.ts';
 import { intrinsicsFromMatrix, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
 import { ScanError } from '../scan-error.ts';
@@ -60,6 +62,15 @@ export const scannet: FormatParser = {
     // Frames without a pose file are skipped by the loader, naming the file; extra ones are a thinned export.
     const unused = unusedPoseFiles(source.paths, POSE, posePaths, 'pose/');
     if (unused) warnings.push(unused);
-    return { format: 'scannet', frames, depthScale: 0.001, ...(depthIntrinsics ? { depthIntrinsics } : {}), mixedSizes: false, warnings };
+    return {
+      format: 'scannet',
+      frames,
+      depthScale: 0.001,
+      ...(depthIntrinsics ? { depthIntrinsics } : {}),
+      mixedSizes: false,
+      // label-filt ids read as NYU40 ids unless a classes.json beside the scan names them.
+      ...(frames.some((f) => f.labelPath) ? { classes: [...NYU40_CLASSES] } : {}),
+      warnings,
+    };
   },
 };
