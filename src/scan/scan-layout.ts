@@ -18,6 +18,8 @@ export interface FrameSpec {
   imagePath: string;
   depthPath?: string;
   labelPath?: string;
+  /** A PNG of the pixels to use (0 = masked out: never trained on nor scored). */
+  maskPath?: string;
   sourceIndex: number;
   /** Camera-to-world, OpenCV axes, source units; or the reason it is unusable. */
   pose: { c2w: Mat4 } | { problem: string; file: string };
@@ -41,6 +43,8 @@ export interface ScanLayout {
   classes?: ClassName[];
   /** instant-ngp's scene extent relative to the cameras' unit cube. */
   aabbScale?: number;
+  /** nerfstudio's applied_transform (the poses as given = it · the original poses), as a 4x4. */
+  appliedTransform?: Mat4;
   warnings: string[];
 }
 

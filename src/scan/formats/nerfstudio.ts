@@ -2,7 +2,9 @@
  * nerfstudio / instant-ngp: transforms.json (or Blender's transforms_train.json) with
  * frames[].file_path and transform_matrix (OpenGL camera-to-world), intrinsics as
  * fl_x/fl_y/cx/cy/w/h or camera_angle_x, at the top or per frame, optional OpenCV distortion
- * k1 k2 p1 p2, aabb_scale, optional depth_file_path (millimetres, nerfstudio's default).
+ * k1 k2 p1 p2, aabb_scale, optional depth_file_path (16-bit PNG or .npy, times
+ * depth_unit_scale_factor: millimetres by default, as nerfstudio), optional mask_path per frame
+ * (0 = masked out) and applied_transform (kept, see nerfstudio-applied-transform.ts).
  */
 import { openglToOpencv } from '../../math/camera-convention.ts';
 import { poseProblem, toMat4 } from '../pose-check.ts';
@@ -10,6 +12,8 @@ import { fitIntrinsics, type Distortion, type FormatParser, type FrameSpec, type
 import { ScanError } from '../scan-error.ts';
 import { optionalNumber, readJson } from '../scan-text.ts';
 import type { Intrinsics } from '../scan.ts';
+import { appliedTransformOf } from './nerfstudio-applied-transform.ts';
+import { unusedKeysWarning } from './nerfstudio-unused-keys.ts';
 
 const FILES = ['transforms.json', 'transforms_train.json'];
 const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.PNG', '.JPG', '.JPEG', '.webp'];
@@ -108,12 +112,19 @@ export const nerfstudio: FormatParser = {
         intrinsics: intrinsicsFrom(keys),
       };
       if (typeof frame.depth_file_path === 'string') spec.depthPath = resolveImage(frame.depth_file_path, paths) ?? frame.depth_file_path;
+      if (frame.mask_path !== undefined) {
+        if (typeof frame.mask_path !== 'string') throw new ScanError(file, `frames[${i}].mask_path should be a path (a string)`);
+        spec.maskPath = resolveImage(frame.mask_path, paths) ?? frame.mask_path.replace(/^\.\//, '');
+      }
       const distortion = distortionOf(frame, file, topDistortion);
       if (distortion) spec.distortion = distortion;
       return spec;
     });
     const aabbScale = optionalNumber(json, 'aabb_scale', file);
+    const appliedTransform = appliedTransformOf(json, file);
     const warnings: string[] = [];
+    const unused = unusedKeysWarning(json, file);
+    if (unused) warnings.push(unused);
     const model = typeof json.camera_model === 'string' ? json.camera_model : 'OPENCV';
     if (/FISHEYE|EQUIRECTANGULAR/i.test(model) || ['k3', 'k4'].some((k) => json[k])) {
       warnings.push(
@@ -126,6 +137,7 @@ export const nerfstudio: FormatParser = {
       depthScale: optionalNumber(json, 'depth_unit_scale_factor', file) ?? 0.001,
       mixedSizes: perFrameIntrinsics,
       ...(aabbScale !== undefined ? { aabbScale } : {}),
+      ...(appliedTransform ? { appliedTransform } : {}),
       warnings,
     };
   },
