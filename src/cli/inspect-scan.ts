@@ -41,8 +41,10 @@ await runCommand(
       ...native,
       has_depth: scan.hasDepth,
       has_labels: scan.hasLabels,
+      masked_frames: scan.frames.filter((f) => f.mask).length,
       // known: null where the scan does not say; scoring then takes the segmenter's classes as known.
       classes: scan.classes?.map((c) => ({ id: c.id, name: c.name, known: c.known ?? null })) ?? null,
+      applied_transform: scan.appliedTransform ? Array.from(scan.appliedTransform) : null,
       bounds_min: scan.bounds.min,
       bounds_max: scan.bounds.max,
       pose_convention: 'camera-to-world, OpenCV axes (x right, y down, z forward)',
@@ -61,6 +63,11 @@ await runCommand(
       `intrinsics:  fx ${fmt(native.fx)}  fy ${fmt(native.fy)}  cx ${fmt(native.cx)}  cy ${fmt(native.cy)}  (frame 0, image pixels, pixel centres at +0.5)`,
       `depth:       ${report.has_depth ? 'yes' : 'no'}`,
       `labels:      ${report.has_labels ? 'yes' : 'no'}${report.classes ? ` (${report.classes.length} classes: ${report.classes.map(classLabel).join(', ')})` : ''}`,
+      ...(report.masked_frames
+        ? [
+            `masks:       ${report.masked_frames} frame${report.masked_frames === 1 ? '' : 's'} (masked pixels are neither trained on nor scored)`,
+          ]
+        : []),
       `bounds:      min (${scan.bounds.min.map(fmt).join(', ')})  max (${scan.bounds.max.map(fmt).join(', ')})`,
       ...(scan.warnings.length ? ['warnings:', ...scan.warnings.map((w) => `  - ${w}`)] : ['warnings:    none']),
     ];

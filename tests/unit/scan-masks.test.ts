@@ -11,7 +11,8 @@ import { loadScan } from '../../src/scan/load-scan.ts';
 import { undistortRgba } from '../../src/scan/resample.ts';
 import { MemorySource } from '../../src/scan/scan-source.ts';
 import type { Scan } from '../../src/scan/scan.ts';
-import { makeFixture, toNerfstudio, type Files } from '../helpers/scan-fixtures.ts';
+import { runCli } from '../helpers/scan-files.ts';
+import { makeFixture, toNerfstudio, writeFiles, type Files } from '../helpers/scan-fixtures.ts';
 
 const W = 64;
 const H = 48;
@@ -148,5 +149,15 @@ describe('masks that cannot be used', () => {
     await expect(load(masked(null, (t) => (t.frames[2]!.mask_path = 3)))).rejects.toThrow(
       /^transforms\.json: frames\[2\]\.mask_path should be a path \(a string\)$/,
     );
+  });
+});
+
+describe('npm run inspect-scan', () => {
+  it('counts the masked frames', async () => {
+    const dir = writeFiles(masked(maskPng(W, H, rightHalf)));
+    const json = await runCli(['inspect-scan', dir, '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ frames: 4, masked_frames: 1, applied_transform: null });
+    expect((await runCli(['inspect-scan', dir])).stdout).toMatch(/masks: +1 frame \(masked pixels are neither trained on nor scored\)/);
   });
 });
