@@ -2,8 +2,9 @@
 // through the unit cube in equal steps, keeping only samples in occupied cells of the occupancy
 // grid (a bitfield of res^3 cells). Two passes around a prefix sum (sample compaction):
 //
-//   generate_rays  one thread per ray: picks frame and pixel, writes the ray and its training
-//                  target, and counts its occupied samples (at most max_samples).
+//   generate_rays  one thread per ray: picks frame and pixel (never a masked-out one), writes the
+//                  ray and its training target, and counts its occupied samples (at most
+//                  max_samples).
 //   (host)         exclusive prefix sum of the counts -> each ray's first sample.
 //   write_samples  one thread per ray: marches again and writes its samples' positions, (t, dt),
 //                  the ray's view-direction encoding for each sample, and its (first, count), cut
@@ -38,13 +39,55 @@ fn random(ray: u32, draw: u32) -> f32 {
   return random_uniform(params.seed, ray, draw);
 }
 
-@group(0) @binding(4) var<storage, read> pixels: array<u32>;       // rgb8
+@group(0) @binding(4) var<storage, read> pixels: array<u32>;       // rgb8, MASKED_PIXEL in the top byte
 @group(0) @binding(5) var<storage, read> depths: array<f32>;       // z-depth, normalised units, 0 = none
 @group(0) @binding(6) var<storage, read_write> targets: array<f32>; // [r, g, b, distance, logits(K)]
 @group(0) @binding(7) var<storage, read_write> sample_count: array<u32>;
 // Per pixel, the class distribution packed by semantic-targets.ts: four class ids (bytes, 255 =
 // none) and their probabilities (unorm8); the remaining mass is spread over the other classes.
 @group(0) @binding(8) var<storage, read> semantic_targets: array<vec2u>;
+
+// A pixel the frame's mask hides: never drawn (training-frames.ts sets it, the same value).
+const MASKED_PIXEL: u32 = 0x1000000u;
+// Draws of a random pixel before the fallback: with half the pixels masked, 1 ray in 65536 falls back.
+const DRAW_TRIES: u32 = 16u;
+
+struct DrawnPixel {
+  frame: u32,
+  px: u32,
+  py: u32,
+}
+
+// A random pixel of a random frame that is not masked out: each try draws frame and pixel afresh,
+// so the kept pixels are equally likely (as without masks, where the first try is always taken).
+// After DRAW_TRIES masked draws, the next kept pixel of the last frame drawn, in row order from the
+// last pixel drawn; every frame keeps some (the loader skips frames whose mask keeps none).
+fn draw_pixel(r: u32) -> DrawnPixel {
+  var frame = 0u;
+  var px = 0u;
+  var py = 0u;
+  for (var t = 0u; t < DRAW_TRIES; t++) {
+    // The first try takes draws 0..2, later ones 4.. (draw 3 is the march's offset).
+    let d = select(0u, 4u + 3u * (t - 1u), t > 0u);
+    frame = min(u32(random(r, d) * f32(params.frames)), params.frames - 1u);
+    let cam = cameras[frame];
+    px = min(u32(random(r, d + 1u) * f32(cam.size.x)), cam.size.x - 1u);
+    py = min(u32(random(r, d + 2u) * f32(cam.size.y)), cam.size.y - 1u);
+    if ((pixels[cam.size.z + py * cam.size.x + px] & MASKED_PIXEL) == 0u) {
+      return DrawnPixel(frame, px, py);
+    }
+  }
+  let cam = cameras[frame];
+  let n = cam.size.x * cam.size.y;
+  var p = py * cam.size.x + px;
+  for (var s = 0u; s < n; s++) {
+    p = (p + 1u) % n;
+    if ((pixels[cam.size.z + p] & MASKED_PIXEL) == 0u) {
+      break;
+    }
+  }
+  return DrawnPixel(frame, p % cam.size.x, p / cam.size.x);
+}
 
 // Target logits are ln p; the floor keeps ln finite for classes a pixel gives (nearly) no mass,
 // and sits below unorm8's smallest step so it never outweighs a stored probability.
@@ -56,12 +99,11 @@ fn generate_rays(invocation: Invocation) {
   if (r >= params.rays) {
     return;
   }
-  let frame = min(u32(random(r, 0u) * f32(params.frames)), params.frames - 1u);
-  let cam = cameras[frame];
+  let drawn = draw_pixel(r);
+  let cam = cameras[drawn.frame];
   let w = cam.size.x;
-  let h = cam.size.y;
-  let px = min(u32(random(r, 1u) * f32(w)), w - 1u);
-  let py = min(u32(random(r, 2u) * f32(h)), h - 1u);
+  let px = drawn.px;
+  let py = drawn.py;
   let ray = pixel_ray(cam, px, py);
   let len = ray.len;
   let d = ray.dir;

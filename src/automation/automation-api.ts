@@ -26,6 +26,8 @@ export interface ScanSummary {
   trainingHeight: number;
   hasDepth: boolean;
   hasLabels: boolean;
+  /** Frames with a mask (nerfstudio mask_path). */
+  maskedFrames: number;
   warnings: string[];
 }
 
@@ -97,6 +99,7 @@ export function createAutomationApi(state: {
         trainingHeight: scan.trainingSize.height,
         hasDepth: scan.hasDepth,
         hasLabels: scan.hasLabels,
+        maskedFrames: scan.frames.filter((f) => f.mask).length,
         warnings: scan.warnings,
       };
     },

@@ -10,6 +10,10 @@ import { intOption, parseArgs, runCommand, UsageError } from './args.ts';
 import { decodeImageNode } from './node-image-decoder.ts';
 import { openScanPath } from './node-scan-source.ts';
 
+/** "3 chair", with "(novel)" where the scan says the class is not known. */
+const classLabel = (c: { id: number; name: string; known: boolean | null }): string =>
+  `${c.id} ${c.name}${c.known === false ? ' (novel)' : ''}`;
+
 await runCommand(
   async () => {
     const args = parseArgs(process.argv.slice(2), { values: ['long-side', 'max-frames'], flags: ['json'] });
@@ -37,8 +41,11 @@ await runCommand(
       ...native,
       has_depth: scan.hasDepth,
       has_labels: scan.hasLabels,
-      classes: scan.classes?.map((c) => c.name) ?? null,
       sparse_points: scan.sparsePoints ? scan.sparsePoints.length / 3 : 0,
+      masked_frames: scan.frames.filter((f) => f.mask).length,
+      // known: null where the scan does not say; scoring then takes the segmenter's classes as known.
+      classes: scan.classes?.map((c) => ({ id: c.id, name: c.name, known: c.known ?? null })) ?? null,
+      applied_transform: scan.appliedTransform ? Array.from(scan.appliedTransform) : null,
       bounds_min: scan.bounds.min,
       bounds_max: scan.bounds.max,
       pose_convention: 'camera-to-world, OpenCV axes (x right, y down, z forward)',
@@ -56,7 +63,12 @@ await runCommand(
       `training:    ${report.training_width}x${report.training_height}`,
       `intrinsics:  fx ${fmt(native.fx)}  fy ${fmt(native.fy)}  cx ${fmt(native.cx)}  cy ${fmt(native.cy)}  (frame 0, image pixels, pixel centres at +0.5)`,
       `depth:       ${report.has_depth ? 'yes' : 'no'}`,
-      `labels:      ${report.has_labels ? 'yes' : 'no'}${report.classes ? ` (${report.classes.length} classes: ${report.classes.join(', ')})` : ''}`,
+      `labels:      ${report.has_labels ? 'yes' : 'no'}${report.classes ? ` (${report.classes.length} classes: ${report.classes.map(classLabel).join(', ')})` : ''}`,
+      ...(report.masked_frames
+        ? [
+            `masks:       ${report.masked_frames} frame${report.masked_frames === 1 ? '' : 's'} (masked pixels are neither trained on nor scored)`,
+          ]
+        : []),
       ...(scan.sparsePoints ? [`sparse:      ${report.sparse_points} points (the reconstruction's own 3D points)`] : []),
       `bounds:      min (${scan.bounds.min.map(fmt).join(', ')})  max (${scan.bounds.max.map(fmt).join(', ')})`,
       ...(scan.warnings.length ? ['warnings:', ...scan.warnings.map((w) => `  - ${w}`)] : ['warnings:    none']),

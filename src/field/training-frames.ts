@@ -1,6 +1,7 @@
 /**
- * A scan's frames on the GPU, uploaded once: camera records, pixels (RGB8 in one word), depth in
- * normalised scene units, and each pixel's semantic target (semantic-targets.ts).
+ * A scan's frames on the GPU, uploaded once: camera records, pixels (RGB8 in one word, and a flag
+ * for pixels the frame's mask hides: the ray sampler never draws those), depth in normalised
+ * scene units, and each pixel's semantic target (semantic-targets.ts).
  */
 import type { Scan } from '../scan/scan.ts';
 import { uploadBuffer } from '../gpu/buffer-io.ts';
@@ -29,6 +30,9 @@ export function cameraRecord(
   const k = camera.intrinsics;
   return { row0: row(0), row1: row(1), row2: row(2), k: [k.fx, k.fy, k.cx, k.cy], size: [camera.width, camera.height, firstPixel, 0] };
 }
+
+/** Set in a pixel word whose pixel is masked out (shaders/ray-sampler.wgsl's MASKED_PIXEL). */
+export const MASKED_PIXEL = 0x1000000;
 
 export interface TrainingFrames {
   frames: number;
@@ -71,8 +75,11 @@ export function uploadTrainingFrames(device: GPUDevice, scan: Scan, frameIndices
   for (const fi of frameIndices) {
     const f = scan.frames[fi]!;
     const n = f.width * f.height;
+    // The sampler's fallback looks for a kept pixel in the frame it drew: there must be one.
+    if (f.mask && !f.mask.some((v) => v !== 0)) throw new RangeError(`frame ${fi} (${f.name}) is masked out entirely`);
     for (let p = 0; p < n; p++) {
-      words[at + p] = (f.rgba[p * 4]! | (f.rgba[p * 4 + 1]! << 8) | (f.rgba[p * 4 + 2]! << 16)) >>> 0;
+      const masked = f.mask && !f.mask[p] ? MASKED_PIXEL : 0;
+      words[at + p] = (f.rgba[p * 4]! | (f.rgba[p * 4 + 1]! << 8) | (f.rgba[p * 4 + 2]! << 16) | masked) >>> 0;
       depths[at + p] = f.depth ? f.depth[p]! * scale : 0;
     }
     if (targets.from === 'labels') packLabelTargets(f.labels, targets.knownClasses, n, semantic, at);

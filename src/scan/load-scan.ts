@@ -5,9 +5,12 @@
  * cube. The same code runs in the page (in a worker) and in the headless commands.
  */
 import { backProjectPixel, type Mat4 } from '../math/camera-convention.ts';
+import { scanClassNames } from './class-names.ts';
 import { findScan } from './detect-format.ts';
+import { clearMasked, loadFrameMask } from './frame-mask.ts';
 import { Lens } from './lens-distortion.ts';
 import { decodePngScalar, decodeRgba, type PlatformImageDecoder, type RgbaImage } from './image-decoding.ts';
+import { decodeNpy } from './npy-array.ts';
 import { resampleNearest, resizeRgba, trainingSize, undistortRgba } from './resample.ts';
 import type { FrameSpec, ScanLayout } from './scan-layout.ts';
 import { ScanError } from './scan-error.ts';
@@ -83,6 +86,7 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
   }
 
   const generator = await readGenerator(source, warnings);
+  const classes = await scanClassNames(source, layout, frames, warnings);
   const bounds = sceneBounds(frames, layout.points, layout.aabbScale);
   const extent = Math.max(...[0, 1, 2].map((a) => bounds.max[a]! - bounds.min[a]!), 1e-6) * 1.1;
   const offset = [0, 1, 2].map((a) => (bounds.min[a]! + bounds.max[a]!) / 2 - extent / 2) as [number, number, number];
@@ -98,8 +102,9 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
     trainingSize: { width: first.width, height: first.height },
     hasDepth,
     hasLabels: frames.some((f) => f.labels),
-    ...(layout.classes ? { classes: layout.classes } : {}),
+    ...(classes ? { classes } : {}),
     ...(layout.points ? { sparsePoints: Float32Array.from(layout.points) } : {}),
+    ...(layout.appliedTransform ? { appliedTransform: layout.appliedTransform } : {}),
     generator,
     bounds,
     normalisation: { offset, scale },
@@ -145,8 +150,9 @@ async function loadFrame(
   const native = spec.intrinsics(image.width, image.height);
   const lens = new Lens(native, spec.distortion);
   const pinhole = lens.undistortedPinhole();
-  let rgba = image.data;
-  if (spec.distortion) rgba = undistortRgba(rgba, lens);
+  // The image, and its mask with it: the mask must cover the same pixels.
+  const undistort = (data: Uint8ClampedArray): Uint8ClampedArray => (spec.distortion ? undistortRgba(data, lens) : data);
+  let rgba = undistort(image.data);
   if (image.hasAlpha || spec.distortion) composite(rgba, ctx.background);
   const size = trainingSize(image.width, image.height, ctx.longSide);
   const k: Intrinsics = {
@@ -182,6 +188,17 @@ async function loadFrame(
     });
     if (labels) frame.labels = labels;
   }
+  if (spec.maskPath) {
+    const maskPath = spec.maskPath;
+    const of = { path: spec.imagePath, width: image.width, height: image.height };
+    // Missing or unreadable: the frame stays, unmasked, and a warning says so.
+    const mask = await optional(ctx.warnings, () => loadFrameMask(source, maskPath, of, size, undistort));
+    if (mask && !mask.includes(1)) throw new ScanError(maskPath, `masks out every pixel of ${spec.imagePath}: nothing to train on`);
+    if (mask) {
+      frame.mask = mask;
+      clearMasked(mask, frame);
+    }
+  }
   return { frame, sourceWidth: image.width, sourceHeight: image.height };
 }
 
@@ -209,7 +226,9 @@ async function loadDepth(
   layout: ScanLayout,
 ): Promise<Float32Array> {
   const path = spec.depthPath!;
-  const map = decodePngScalar(await source.read(path), path);
+  const bytes = await source.read(path);
+  // nerfstudio's depth: a 16-bit PNG or a NumPy array, both times depth_unit_scale_factor.
+  const map = /\.npy$/i.test(path) ? decodeNpy(bytes, path) : decodePngScalar(bytes, path);
   let from = lens;
   if (map.width !== image.width || map.height !== image.height) {
     if (!layout.depthIntrinsics) {
@@ -220,7 +239,8 @@ async function loadDepth(
   const raw = resampleNearest(map.data, from.intrinsics, k, new Float32Array(k.width * k.height), from.distortion);
   for (let p = 0; p < raw.length; p++) {
     const v = raw[p]!;
-    raw[p] = v === layout.depthInvalid ? 0 : v * layout.depthScale;
+    // Float depth (.npy) marks holes as NaN, inf or <= 0 as well as 0.
+    raw[p] = v === layout.depthInvalid || !(v > 0 && v < Infinity) ? 0 : v * layout.depthScale;
   }
   return raw;
 }

@@ -12,6 +12,8 @@ export interface FrameSpec {
   imagePath: string;
   depthPath?: string;
   labelPath?: string;
+  /** A PNG of the pixels to use (0 = masked out: never trained on nor scored). */
+  maskPath?: string;
   sourceIndex: number;
   /** Camera-to-world, OpenCV axes, source units; or the reason it is unusable. */
   pose: { c2w: Mat4 } | { problem: string; file: string };
@@ -32,11 +34,14 @@ export interface ScanLayout {
   depthIntrinsics?: Intrinsics;
   /** Whether frames may have different image sizes (per-frame intrinsics in transforms.json). */
   mixedSizes: boolean;
+  /** The format's default names of its label ids (ScanNet: NYU40); a classes.json beside the scan overrides them. */
   classes?: ClassName[];
   /** Points the format's own reconstruction placed in the scene (COLMAP's points3D), xyz in source units. */
   points?: Float64Array;
   /** instant-ngp's scene extent relative to the cameras' unit cube. */
   aabbScale?: number;
+  /** nerfstudio's applied_transform (the poses as given = it · the original poses), as a 4x4. */
+  appliedTransform?: Mat4;
   warnings: string[];
 }
 

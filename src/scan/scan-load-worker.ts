@@ -44,6 +44,6 @@ serveRequests<ScanLoadApi>(self as unknown as DedicatedWorkerGlobalScope, {
       background,
       onProgress: (done, total) => progress({ done, total }),
     });
-    return new WithTransfer(scan, buffersOf(...scan.frames.flatMap((f) => [f.rgba, f.depth, f.labels]), scan.sparsePoints));
+    return new WithTransfer(scan, buffersOf(...scan.frames.flatMap((f) => [f.rgba, f.depth, f.labels, f.mask]), scan.sparsePoints));
   },
 });

@@ -44,8 +44,13 @@ export interface ScanFrame {
   rgba: Uint8ClampedArray;
   /** z-depth in metres, 0 = missing. */
   depth?: Float32Array;
-  /** Ground-truth class id per pixel, 0 = void. */
+  /** Ground-truth class id per pixel, 0 = void (also wherever `mask` masks the pixel out). */
   labels?: Uint16Array;
+  /**
+   * Which pixels may be trained on and scored: 1 = keep, 0 = masked out (a nerfstudio mask_path;
+   * none = every pixel). Masked pixels also have no depth and no label.
+   */
+  mask?: Uint8Array;
   intrinsics: Intrinsics;
   /** Camera-to-world in the normalised scene. */
   c2w: Mat4;
@@ -80,6 +85,12 @@ export interface Scan {
   sparsePoints?: Float32Array;
   /** Scene bounds in the scan's own units, from the camera centres, the depth points and the sparse points. */
   bounds: { min: [number, number, number]; max: [number, number, number] };
+  /**
+   * The world transform the scan's writer applied to its original poses (nerfstudio's
+   * applied_transform, 4x4 row-major): poses in the source = it · the original poses. The poses
+   * are used as given; this only serves to align data in the original frame (a COLMAP model).
+   */
+  appliedTransform?: Mat4;
   /** p_normalised = (p_source - offset) * scale. */
   normalisation: { offset: [number, number, number]; scale: number };
   /** Background colour (sRGB 0..1) that transparent pixels were composited on. */

@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { halfRedHalfBlue, jpegWithOrientation, makeFixture, toNerfstudio, toScanNet, writeFiles } from '../helpers/scan-fixtures.ts';
+import { encode } from 'fast-png';
+import {
+  halfRedHalfBlue,
+  jpegWithOrientation,
+  makeFixture,
+  toNerfstudio,
+  toNiceSlam,
+  toScanNet,
+  writeFiles,
+} from '../helpers/scan-fixtures.ts';
 import { fisheye } from '../../src/scan/lens-distortion.ts';
 import { usePage } from '../helpers/browser-page.ts';
 import { toColmap } from '../helpers/colmap-files.ts';
@@ -88,6 +97,28 @@ describe('giving the page a scan', () => {
     await dropPaths(p, 'dropzone', [join(dir, 'notes.zip')]);
     await p.waitForFunction(() => /notes\.zip: is not a zip file/.test(document.querySelector('[data-testid="error"]')?.textContent ?? ''));
     expect(await p.evaluate(() => window.neurncd.scan()?.name)).toBe('capture.zip');
+  });
+
+  it('loads a thinned NICE-SLAM sequence and a nerfstudio capture with a mask', async () => {
+    const { page: p } = page();
+    const thinned = toNiceSlam(fixture);
+    for (const n of [1, 2, 4, 5])
+      for (const kind of ['frame', 'depth']) thinned.delete(`results/${kind}00000${n}.${kind === 'frame' ? 'jpg' : 'png'}`);
+    await p.getByTestId('folder-picker').setInputFiles(writeFiles(thinned));
+    await waitForStatus(p, /^Loaded .*NICE-SLAM layout\), 2 frames/);
+    expect((await p.evaluate(() => window.neurncd.scan()))!.warnings).toEqual([
+      expect.stringMatching(/^traj\.txt: 4 of 6 poses are unused/),
+    ]);
+
+    const masked = toNerfstudio(fixture);
+    const t = JSON.parse(new TextDecoder().decode(masked.get('transforms.json'))) as { frames: Record<string, unknown>[] };
+    t.frames[1]!.mask_path = 'masks/1.png';
+    masked.set('transforms.json', enc(JSON.stringify(t)));
+    const half = Uint8Array.from({ length: 96 * 72 }, (_, p) => (p % 96 >= 48 ? 255 : 0));
+    masked.set('masks/1.png', encode({ width: 96, height: 72, data: half, channels: 1 }));
+    await p.getByTestId('folder-picker').setInputFiles(writeFiles(masked));
+    await waitForStatus(p, /^Loaded .*nerfstudio.*6 frames/);
+    expect(await p.evaluate(() => window.neurncd.scan())).toMatchObject({ format: 'nerfstudio', maskedFrames: 1, warnings: [] });
   });
 
   it('turns JPEGs upright by their EXIF orientation, in the browser decoder', async () => {

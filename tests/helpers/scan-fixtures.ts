@@ -140,3 +140,35 @@ export function halfRedHalfBlue(width: number, height: number): Uint8Array {
   for (let p = 0; p < width * height; p++) data.set(p % width < width / 2 ? [255, 0, 0, 255] : [0, 0, 255, 255], p * 4);
   return data;
 }
+
+/** A 2-D NumPy .npy file as np.save writes it (format 1.0, header padded to 64 bytes). */
+export function npyOf(descr: '<f4' | '<f2' | '<f8' | '<u2', height: number, width: number, values: ArrayLike<number>): Uint8Array {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${height}, ${width}), }`;
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const size = descr === '<f8' ? 8 : descr === '<f4' ? 4 : 2;
+  const out = new Uint8Array(10 + header.length + values.length * size);
+  out.set([0x93, ...new TextEncoder().encode('NUMPY'), 1, 0, header.length & 255, header.length >> 8]);
+  out.set(new TextEncoder().encode(header), 10);
+  const view = new DataView(out.buffer, 10 + header.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (descr === '<f8') view.setFloat64(i * 8, v, true);
+    else if (descr === '<f4') view.setFloat32(i * 4, v, true);
+    else view.setUint16(i * 2, descr === '<u2' ? v : halfBits(v), true);
+  }
+  return out;
+}
+
+/** IEEE half-precision bits of a normal number (rounded to nearest), or of 0. */
+function halfBits(v: number): number {
+  if (v === 0) return 0;
+  const bits = new Uint32Array(Float32Array.of(v).buffer)[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  let exponent = ((bits >>> 23) & 0xff) - 127 + 15;
+  let mantissa = (bits & 0x7fffff) + 0x1000;
+  if (mantissa & 0x800000) {
+    mantissa = 0;
+    exponent++;
+  }
+  return sign | (exponent << 10) | (mantissa >>> 13);
+}

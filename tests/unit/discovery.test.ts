@@ -274,4 +274,20 @@ describe('discovery steps', () => {
     expect([r.acc, r.miou, r.miou_novel]).toEqual([100, 100, 100]);
     expect(r.cluster_to_class.map((m) => m.name).sort()).toEqual(['ceiling', 'tv']);
   });
+
+  it("matches by name where the segmenter's ids are not the scan's (NYUv2-13 ids on a ScanNet scan)", () => {
+    const nyu13Model = [
+      { name: 'bed', id: 1 },
+      { name: 'chair', id: 4 },
+      { name: 'table', id: 10 },
+    ];
+    const scannet = [
+      { id: 1, name: 'cabinet' },
+      { id: 3, name: 'chair' },
+      { id: 4, name: 'sofa' },
+      { id: 5, name: 'table' },
+    ];
+    expect(Array.from(segmenterToScanIds(scannet, nyu13Model))).toEqual([-1, 3, 5]);
+    expect(evaluatedClasses(scannet, nyu13Model).map((c) => c.known)).toEqual([false, true, false, true]);
+  });
 });

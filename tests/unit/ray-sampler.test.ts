@@ -8,6 +8,7 @@ import { readBuffer } from '../../src/gpu/buffer-io.ts';
 import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
 import { MemorySource } from '../../src/scan/scan-source.ts';
+import type { Scan } from '../../src/scan/scan.ts';
 import { expectNoGpuErrors, getTestGpu } from '../helpers/node-gpu.ts';
 import { makeFixture } from '../helpers/scan-fixtures.ts';
 
@@ -19,11 +20,12 @@ async function sample(
   settings: SamplerSettings,
   occupancyOf: (x: number, y: number, z: number) => boolean = () => true,
   targets: SemanticTargets = { from: 'labels', knownClasses: KNOWN },
+  from: Scan = scan,
 ) {
   const { device } = await getTestGpu();
   return expectNoGpuErrors(device, async () => {
     const cache = new PipelineCache(device);
-    const frames = uploadTrainingFrames(device, scan, [0, 1, 2, 3], targets);
+    const frames = uploadTrainingFrames(device, from, [0, 1, 2, 3], targets);
     const occupancy = fullOccupancy(device, RES);
     const bits = new Uint32Array(RES ** 3 / 32);
     for (let z = 0; z < RES; z++)
@@ -59,22 +61,16 @@ describe('ray sampler (WGSL)', () => {
     const k = KNOWN.length;
     let matched = 0;
     for (let i = 0; i < settings.rays; i++) {
-      const o = [r.rays[i * 8]!, r.rays[i * 8 + 1]!, r.rays[i * 8 + 2]!];
-      const d = [r.rays[i * 8 + 4]!, r.rays[i * 8 + 5]!, r.rays[i * 8 + 6]!];
-      expect(Math.hypot(d[0]!, d[1]!, d[2]!)).toBeCloseTo(1, 5);
-      const frame = scan.frames.find((f) => [0, 1, 2].every((a) => Math.abs(f.c2w[a * 4 + 3]! - o[a]!) < 1e-5))!;
+      expect(Math.hypot(r.rays[i * 8 + 4]!, r.rays[i * 8 + 5]!, r.rays[i * 8 + 6]!)).toBeCloseTo(1, 5);
+      const drawn = pixelOfRay(scan, r.rays, i);
+      const frame = scan.frames[drawn.frame]!;
       expect(frame).toBeDefined();
-      // Into the camera: R^T d, then the pinhole projection.
-      const m = frame.c2w;
-      const c = [0, 1, 2].map((col) => m[col]! * d[0]! + m[4 + col]! * d[1]! + m[8 + col]! * d[2]!);
-      const px = Math.floor((frame.intrinsics.fx * c[0]!) / c[2]! + frame.intrinsics.cx);
-      const py = Math.floor((frame.intrinsics.fy * c[1]!) / c[2]! + frame.intrinsics.cy);
-      const p = py * frame.width + px;
+      const p = drawn.py * frame.width + drawn.px;
       const t = i * (4 + k);
       expect(r.targets[t]).toBeCloseTo(frame.rgba[p * 4]! / 255, 5);
       expect(r.targets[t + 2]).toBeCloseTo(frame.rgba[p * 4 + 2]! / 255, 5);
       // Target distance along the ray = z-depth / cos(angle to the optical axis).
-      expect(r.targets[t + 3]).toBeCloseTo((frame.depth![p]! * scan.normalisation.scale) / c[2]!, 4);
+      expect(r.targets[t + 3]).toBeCloseTo((frame.depth![p]! * scan.normalisation.scale) / drawn.cameraZ, 4);
       const label = frame.labels![p]!;
       const logits = Array.from(r.targets.subarray(t + 4, t + 4 + k));
       // ln p: a known class's one-hot (ln 1 against the floor ln 1e-4), uniform ln(1/K) elsewhere.
@@ -104,14 +100,8 @@ describe('ray sampler (WGSL)', () => {
     frameIds.forEach((fi) => packLogitTargets(logitsOf(fi), words, firstPixel[fi]!));
     const r = await sample(settings, () => true, { from: 'packed', classes: k, words });
     for (let i = 0; i < settings.rays; i++) {
-      const o = [r.rays[i * 8]!, r.rays[i * 8 + 1]!, r.rays[i * 8 + 2]!];
-      const d = [r.rays[i * 8 + 4]!, r.rays[i * 8 + 5]!, r.rays[i * 8 + 6]!];
-      const fi = scan.frames.findIndex((f) => [0, 1, 2].every((a) => Math.abs(f.c2w[a * 4 + 3]! - o[a]!) < 1e-5));
+      const { frame: fi, px, py } = pixelOfRay(scan, r.rays, i);
       const frame = scan.frames[fi]!;
-      const m = frame.c2w;
-      const c = [0, 1, 2].map((col) => m[col]! * d[0]! + m[4 + col]! * d[1]! + m[8 + col]! * d[2]!);
-      const px = Math.floor((frame.intrinsics.fx * c[0]!) / c[2]! + frame.intrinsics.cx);
-      const py = Math.floor((frame.intrinsics.fy * c[1]!) / c[2]! + frame.intrinsics.cy);
       const packed = new Uint32Array(frame.width * frame.height * 2);
       packLogitTargets(logitsOf(fi), packed, 0);
       const want = unpackTarget(packed, py * frame.width + px, k);
@@ -169,5 +159,62 @@ describe('ray sampler (WGSL)', () => {
       written += count;
     }
     expect(written).toBe(small.capacity);
+  });
+});
+
+/**
+ * The frame and pixel ray `i` goes through (it starts at the camera centre, its direction projects
+ * into the pixel), and its direction's z in the camera (the cosine to the optical axis).
+ */
+function pixelOfRay(from: Scan, rays: Float32Array, i: number): { frame: number; px: number; py: number; cameraZ: number } {
+  const o = [rays[i * 8]!, rays[i * 8 + 1]!, rays[i * 8 + 2]!];
+  const d = [rays[i * 8 + 4]!, rays[i * 8 + 5]!, rays[i * 8 + 6]!];
+  const frame = from.frames.findIndex((f) => [0, 1, 2].every((a) => Math.abs(f.c2w[a * 4 + 3]! - o[a]!) < 1e-5));
+  const { c2w: m, intrinsics: k } = from.frames[frame]!;
+  // Into the camera: R^T d, then the pinhole projection.
+  const c = [0, 1, 2].map((col) => m[col]! * d[0]! + m[4 + col]! * d[1]! + m[8 + col]! * d[2]!);
+  return { frame, px: Math.floor((k.fx * c[0]!) / c[2]! + k.cx), py: Math.floor((k.fy * c[1]!) / c[2]! + k.cy), cameraZ: c[2]! };
+}
+
+describe('ray sampler with masks (nerfstudio mask_path)', () => {
+  const masked = (keep: (x: number, y: number, width: number) => boolean): Scan => ({
+    ...scan,
+    frames: scan.frames.map((f) => ({
+      ...f,
+      mask: Uint8Array.from({ length: f.width * f.height }, (_, p) => (keep(p % f.width, Math.floor(p / f.width), f.width) ? 1 : 0)),
+    })),
+  });
+
+  it('never draws a masked-out pixel: with the left half of every frame masked, every ray is in the right half', async () => {
+    const right = masked((x, _, width) => x >= width / 2);
+    const count = async (from: Scan) => {
+      const r = await sample(settings, () => true, { from: 'labels', knownClasses: KNOWN }, from);
+      const frames = new Set<number>();
+      let left = 0;
+      for (let i = 0; i < settings.rays; i++) {
+        const { frame, px } = pixelOfRay(from, r.rays, i);
+        frames.add(frame);
+        if (px < from.frames[frame]!.width / 2) left++;
+      }
+      return { left, frames: frames.size };
+    };
+    const without = await count(scan);
+    const withMask = await count(right);
+    // Without a mask about half the rays go through the left half; with it, none.
+    expect(without.left).toBeGreaterThan(0.4 * settings.rays);
+    expect(withMask.left).toBe(0);
+    expect(withMask.frames).toBe(4);
+  });
+
+  it("falls back to a frame's kept pixel when random draws keep missing it", async () => {
+    // One kept pixel of 48x36 in each frame: nearly every ray falls back, and finds it.
+    const one = masked((x, y) => x === 5 && y === 7);
+    const r = await sample(settings, () => true, { from: 'labels', knownClasses: KNOWN }, one);
+    const k = KNOWN.length;
+    for (let i = 0; i < settings.rays; i++) {
+      const { frame, px, py } = pixelOfRay(one, r.rays, i);
+      expect([px, py]).toEqual([5, 7]);
+      expect(r.targets[i * (4 + k)]).toBeCloseTo(one.frames[frame]!.rgba[(7 * one.frames[frame]!.width + 5) * 4]! / 255, 5);
+    }
   });
 });

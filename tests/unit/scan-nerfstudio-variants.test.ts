@@ -6,8 +6,10 @@ import { loadScan } from '../../src/scan/load-scan.ts';
 import { MemorySource } from '../../src/scan/scan-source.ts';
 import { fisheye, radialTangential, type Fisheye } from '../../src/scan/lens-distortion.ts';
 import { distortImage, idealRay, meanDifferenceToPinhole } from '../helpers/lens-images.ts';
+import type { Scan } from '../../src/scan/scan.ts';
 import { decodePng } from '../helpers/scan-files.ts';
-import { halfRedHalfBlue, jpegWithOrientation, makeFixture, toNerfstudio, type Files } from '../helpers/scan-fixtures.ts';
+import { decodeNpy } from '../../src/scan/npy-array.ts';
+import { halfRedHalfBlue, jpegWithOrientation, makeFixture, npyOf, toNerfstudio, type Files } from '../helpers/scan-fixtures.ts';
 
 const fixture = makeFixture(4, 64, 48, 13);
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -212,5 +214,126 @@ describe('JPEG EXIF orientation', () => {
     expect(image.data[0]).toBeGreaterThan(200);
     expect(image.data[2]).toBeLessThan(60);
     expect(image.data[3 * 2 * 4 + 2]).toBeGreaterThan(200);
+  });
+});
+
+describe('depth as .npy (depth_file_path), times depth_unit_scale_factor as nerfstudio does', () => {
+  const truth = (i: number): Float64Array => Float64Array.from(fixture.frames[i]!.depthMm, (mm) => mm / 1000);
+  /** Every frame's depth as a .npy of `descr`, in the unit `scale` says (metres per value). */
+  const npyDepth = (descr: '<f4' | '<f2' | '<f8' | '<u2', scale: number | undefined, hole = false) =>
+    variant((t, f) => {
+      if (scale !== undefined) t.depth_unit_scale_factor = scale;
+      t.frames.forEach((frame, i) => {
+        const values = truth(i).map((m) => (descr === '<u2' ? Math.round(m * 1000) : m));
+        if (hole) values[5] = NaN;
+        f.set(`depth/${i}.npy`, npyOf(descr, 48, 64, values));
+        frame.depth_file_path = `depth/${i}.npy`;
+      });
+    });
+  const worstError = (scan: Scan, i: number): number =>
+    truth(i).reduce((worst, m, p) => Math.max(worst, Math.abs(scan.frames[i]!.depth![p]! - m)), 0);
+
+  it.each<['<f4' | '<f2' | '<f8' | '<u2', number | undefined, number]>([
+    ['<f4', 1, 1e-6],
+    ['<f8', 1, 1e-6],
+    // Half precision: 11 significant bits, about 2 mm at 4 m.
+    ['<f2', 1, 2.5e-3],
+    ['<u2', undefined, 1e-6],
+  ])('%s with depth_unit_scale_factor %s', async (descr, scale, tolerance) => {
+    const scan = await load(npyDepth(descr, scale));
+    expect(scan.hasDepth).toBe(true);
+    for (const i of [0, 3]) expect(worstError(scan, i)).toBeLessThanOrEqual(tolerance);
+  });
+
+  it('float metres read with the default scale would be a thousand times too small', async () => {
+    const scan = await load(npyDepth('<f4', undefined));
+    expect(scan.frames[1]!.depth![100]).toBeCloseTo(truth(1)[100]! / 1000, 9);
+  });
+
+  it('NaN is a hole (0), like a 0 in a PNG', async () => {
+    const scan = await load(npyDepth('<f4', 1, true));
+    expect(scan.frames[2]!.depth![5]).toBe(0);
+    expect(scan.frames[2]!.depth![6]).toBeCloseTo(truth(2)[6]!, 6);
+  });
+
+  it('a bad .npy header: that frame keeps no depth, a warning names the file and the problem', async () => {
+    const files = npyDepth('<f4', 1);
+    const good = files.get('depth/1.npy')!;
+    const text = new TextDecoder('latin1').decode(good);
+    files.set('depth/1.npy', new Uint8Array(Array.from(text.replace("'<f4'", "'>f4'"), (c) => c.charCodeAt(0))));
+    const scan = await load(files);
+    expect(scan.frames).toHaveLength(4);
+    expect(scan.frames[1]!.depth).toBeUndefined();
+    expect(scan.warnings.join('\n')).toMatch(/depth\/1\.npy: is a \.npy array of dtype '>f4'; depth must be little-endian/);
+  });
+});
+
+describe('decodeNpy: every malformed header is a ScanError naming the file', () => {
+  const good = npyOf('<f4', 2, 3, [1, 2, 3, 4, 5, 6]);
+  const edited = (from: string, to: string): Uint8Array => {
+    const text = new TextDecoder('latin1').decode(good).replace(from, to);
+    return Uint8Array.from(text, (c) => c.charCodeAt(0));
+  };
+
+  it('reads a good one: shape, C order', () => {
+    const a = decodeNpy(good, 'd.npy');
+    expect([a.width, a.height]).toEqual([3, 2]);
+    expect(Array.from(a.data)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(decodeNpy(edited('(2, 3)', '(2, 3, 1)'), 'd.npy').width).toBe(3);
+  });
+
+  it.each<[string, Uint8Array, RegExp]>([
+    ['no magic', enc('PK not numpy at all'), /^d\.npy: is not a \.npy array/],
+    ['an unknown version', Uint8Array.from(good, (b, i) => (i === 6 ? 9 : b)), /^d\.npy: is a \.npy array of format version 9/],
+    ['a cut header', good.slice(0, 30), /^d\.npy: is a truncated \.npy array \(its header is cut\)/],
+    ['an integer dtype', edited("'<f4'", "'<i4'"), /^d\.npy: is a \.npy array of dtype '<i4'/],
+    ['Fortran order', edited('False', 'True '), /^d\.npy: is a \.npy array in Fortran \(column-major\) order/],
+    ['three channels', edited('(2, 3)', '(2, 1, 3)'), /^d\.npy: is a \.npy array of shape \(2, 1, 3\)/],
+    ['no shape', edited("'shape'", "'shap_'"), /^d\.npy: is a \.npy array whose header has no readable 'shape'/],
+    ['cut data', good.slice(0, good.length - 4), /^d\.npy: is a truncated \.npy array: 2x3 <f4 needs 24 bytes, it has 20/],
+  ])('%s', (_, bytes, message) => {
+    expect(() => decodeNpy(bytes, 'd.npy')).toThrow(message);
+  });
+});
+
+describe('applied_transform and keys that are not supported', () => {
+  const rotation = [
+    [1, 0, 0, 0.5],
+    [0, 0, 1, -2],
+    [0, -1, 0, 3],
+  ];
+
+  it('applied_transform (3x4 or 4x4) is kept on the scan; the poses stay as the file has them', async () => {
+    const plain = await load(variant(() => {}));
+    for (const matrix of [rotation, [...rotation, [0, 0, 0, 1]]]) {
+      const scan = await load(variant((t) => (t.applied_transform = matrix)));
+      expect(Array.from(scan.appliedTransform!)).toEqual([...rotation.flat(), 0, 0, 0, 1]);
+      scan.frames.forEach((f, i) => expect(Array.from(f.c2wSource)).toEqual(Array.from(plain.frames[i]!.c2wSource)));
+    }
+    expect(plain.appliedTransform).toBeUndefined();
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['not a matrix', 'identity', /^transforms\.json: "applied_transform" should be a 3x4 or 4x4 matrix of numbers/],
+    ['2 rows', rotation.slice(0, 2), /^transforms\.json: "applied_transform" should be a 3x4 or 4x4 matrix/],
+    ['a word in it', [[1, 0, 0, 'x'], ...rotation.slice(1)], /^transforms\.json: "applied_transform" should be a 3x4 or 4x4 matrix/],
+    ['a scale', [[2, 0, 0, 0], ...rotation.slice(1)], /^transforms\.json: "applied_transform" is not rigid/],
+  ])('a malformed applied_transform (%s) is an error naming the file and the key', async (_, matrix, message) => {
+    await expect(load(variant((t) => (t.applied_transform = matrix)))).rejects.toThrow(message);
+  });
+
+  it('keys that change the meaning but are not applied are named in one warning', async () => {
+    const scan = await load(
+      variant((t) => {
+        Object.assign(t, { ply_file_path: 'sparse_pc.ply', applied_scale: 0.5, train_filenames: ['rgb/rgb_0.png'] });
+      }),
+    );
+    const named = scan.warnings.filter((w) => w.startsWith('transforms.json: not supported'));
+    expect(named).toEqual([
+      'transforms.json: not supported, ignored: ply_file_path (its point cloud is not used); ' +
+        "applied_scale (only scales nerfstudio's point cloud, which is not used); " +
+        'train_filenames (every frame is loaded, the app makes its own split)',
+    ]);
+    expect((await load(variant(() => {}))).warnings.join()).not.toMatch(/not supported/);
   });
 });

@@ -3,7 +3,9 @@
  * frames[].file_path and transform_matrix (OpenGL camera-to-world), intrinsics as
  * fl_x/fl_y/cx/cy/w/h or camera_angle_x, at the top or per frame, camera_model with its distortion
  * (OPENCV k1 k2 k3 p1 p2, OPENCV_FISHEYE k1..k4), also at the top or per frame, aabb_scale,
- * optional depth_file_path (millimetres, nerfstudio's default).
+ * optional depth_file_path (16-bit PNG or .npy, times depth_unit_scale_factor: millimetres by
+ * default, as nerfstudio), optional mask_path per frame (0 = masked out) and applied_transform
+ * (kept, see nerfstudio-applied-transform.ts).
  */
 import { openglToOpencv } from '../../math/camera-convention.ts';
 import { poseProblem, toMat4 } from '../pose-check.ts';
@@ -12,6 +14,8 @@ import { fitIntrinsics, type FormatParser, type FrameSpec, type ScanLayout } fro
 import { ScanError } from '../scan-error.ts';
 import { optionalNumber, readJson } from '../scan-text.ts';
 import type { Intrinsics } from '../scan.ts';
+import { appliedTransformOf } from './nerfstudio-applied-transform.ts';
+import { unusedKeysWarning } from './nerfstudio-unused-keys.ts';
 
 const FILES = ['transforms.json', 'transforms_train.json'];
 const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.PNG', '.JPG', '.JPEG', '.webp'];
@@ -147,6 +151,10 @@ export const nerfstudio: FormatParser = {
         intrinsics: intrinsicsFrom(keys),
       };
       if (typeof frame.depth_file_path === 'string') spec.depthPath = resolveImage(frame.depth_file_path, paths) ?? frame.depth_file_path;
+      if (frame.mask_path !== undefined) {
+        if (typeof frame.mask_path !== 'string') throw new ScanError(file, `frames[${i}].mask_path should be a path (a string)`);
+        spec.maskPath = resolveImage(frame.mask_path, paths) ?? frame.mask_path.replace(/^\.\//, '');
+      }
       if ('unsupported' in lens) {
         // The frame is skipped (with the reason) unless no frame is usable.
         unsupported.push(lens.unsupported);
@@ -159,7 +167,10 @@ export const nerfstudio: FormatParser = {
     });
     const aabbScale = optionalNumber(json, 'aabb_scale', file);
     if (unsupported.length === frames.length) throw new ScanError(file, unsupportedModel([...new Set(unsupported)].join(', ')));
+    const appliedTransform = appliedTransformOf(json, file);
     const warnings: string[] = [];
+    const unused = unusedKeysWarning(json, file);
+    if (unused) warnings.push(unused);
     if (ignoredK4) warnings.push(`${file}: k4 of a perspective camera_model (the r⁸ term) is not undistorted: only k1 k2 k3 p1 p2 are`);
     return {
       format: 'nerfstudio',
@@ -167,6 +178,7 @@ export const nerfstudio: FormatParser = {
       depthScale: optionalNumber(json, 'depth_unit_scale_factor', file) ?? 0.001,
       mixedSizes: perFrameIntrinsics,
       ...(aabbScale !== undefined ? { aabbScale } : {}),
+      ...(appliedTransform ? { appliedTransform } : {}),
       warnings,
     };
   },

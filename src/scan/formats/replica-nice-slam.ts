@@ -40,7 +40,7 @@ export const replicaNiceSlam: FormatParser = {
       height: camera.h,
     };
     const images = sortByFrameNumber(source.paths.filter((p) => IMAGE.test(p)));
-    const poses = await readTrajectory(source, 'traj.txt', images, 'results/');
+    const poses = await readTrajectory(source, 'traj.txt', images, 'results/', warnings);
     const has = new Set(source.paths);
     const frames = images.map((imagePath, line) => {
       const digits = IMAGE.exec(imagePath)![1]!;

@@ -1,13 +1,12 @@
 /**
  * Replica as Semantic-NeRF renders it: traj_w_c.txt (one row-major 4x4 camera-to-world per line,
  * OpenCV axes), rgb/rgb_N.png, depth/depth_N.png (uint16 millimetres), optional
- * semantic_class/semantic_class_N.png. No intrinsics file: 90 degree horizontal field of view.
+ * semantic_class/semantic_class_N.png (class ids; their names in classes.json, read by the loader for
+ * every format). No intrinsics file: 90 degree horizontal field of view.
  */
 import { sortByFrameNumber, frameNumber } from '../frame-numbers.ts';
 import { readTrajectory } from '../pose-files.ts';
 import { replicaIntrinsics, type FormatParser, type ScanLayout } from '../scan-layout.ts';
-import { readText } from '../scan-text.ts';
-import type { ClassName } from '../scan.ts';
 
 const IMAGE = /^rgb\/rgb_(\d+)\.(png|jpe?g)$/i;
 
@@ -18,7 +17,7 @@ export const replicaSemanticNerf: FormatParser = {
   async parse(source): Promise<ScanLayout> {
     const warnings: string[] = [];
     const images = sortByFrameNumber(source.paths.filter((p) => IMAGE.test(p)));
-    const poses = await readTrajectory(source, 'traj_w_c.txt', images, 'rgb/');
+    const poses = await readTrajectory(source, 'traj_w_c.txt', images, 'rgb/', warnings);
     const has = new Set(source.paths);
     const frames = images.map((imagePath, line) => {
       const n = frameNumber(imagePath)!;
@@ -33,15 +32,6 @@ export const replicaSemanticNerf: FormatParser = {
         pose: poses[line]!,
       };
     });
-    let classes: ClassName[] | undefined;
-    if (has.has('classes.json')) {
-      const text = await readText(source, 'classes.json');
-      try {
-        classes = (JSON.parse(text) as ClassName[]).filter((c) => Number.isInteger(c.id) && typeof c.name === 'string');
-      } catch {
-        warnings.push('classes.json is not valid JSON; class names are not shown');
-      }
-    }
-    return { format: 'replica-semantic-nerf', frames, depthScale: 0.001, mixedSizes: false, classes, warnings };
+    return { format: 'replica-semantic-nerf', frames, depthScale: 0.001, mixedSizes: false, warnings };
   },
 };

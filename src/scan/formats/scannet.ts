@@ -1,16 +1,19 @@
 /**
  * A ScanNet export (the SensReader output): color/N.jpg, depth/N.png (uint16 millimetres, often of
  * another size than the colour images), pose/N.txt (4x4 camera-to-world; -inf where tracking
- * failed), intrinsic/intrinsic_color.txt and intrinsic_depth.txt (4x4), optional label-filt/N.png.
+ * failed), intrinsic/intrinsic_color.txt and intrinsic_depth.txt (4x4), optional label-filt/N.png
+ * (NYU40 class ids by default).
  */
 import { frameNumber, sortByFrameNumber } from '../frame-numbers.ts';
-import { readPoseFile } from '../pose-files.ts';
+import { NYU40_CLASSES } from '../nyu40-classes.ts';
+import { readPoseFile, unusedPoseFiles } from '../pose-files.ts';
 import { intrinsicsFromMatrix, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
 import { ScanError } from '../scan-error.ts';
 import { parseNumbers, readText } from '../scan-text.ts';
 import type { Intrinsics } from '../scan.ts';
 
 const IMAGE = /^color\/(\d+)\.(jpe?g|png)$/i;
+const POSE = /^pose\/\d+\.txt$/;
 
 async function readIntrinsics(source: Parameters<FormatParser['parse']>[0], path: string): Promise<number[]> {
   const values = parseNumbers(await readText(source, path), path);
@@ -22,7 +25,7 @@ async function readIntrinsics(source: Parameters<FormatParser['parse']>[0], path
 export const scannet: FormatParser = {
   format: 'scannet',
   signature: 'color/N.jpg with pose/N.txt and intrinsic/intrinsic_color.txt (ScanNet export)',
-  detect: (paths) => paths.some((p) => IMAGE.test(p)) && paths.some((p) => /^pose\/\d+\.txt$/.test(p)),
+  detect: (paths) => paths.some((p) => IMAGE.test(p)) && paths.some((p) => POSE.test(p)),
   async parse(source): Promise<ScanLayout> {
     const has = new Set(source.paths);
     const warnings: string[] = [];
@@ -38,9 +41,11 @@ export const scannet: FormatParser = {
     }
     const images = sortByFrameNumber(source.paths.filter((p) => IMAGE.test(p)));
     const frames: FrameSpec[] = [];
+    const posePaths: string[] = [];
     for (const imagePath of images) {
       const n = frameNumber(imagePath)!;
       const posePath = `pose/${n}.txt`;
+      posePaths.push(posePath);
       const pose = await readPoseFile(source, has, posePath);
       const depthPath = `depth/${n}.png`;
       const labelPath = `label-filt/${n}.png`;
@@ -54,8 +59,18 @@ export const scannet: FormatParser = {
         intrinsics: (w, h) => intrinsicsFromMatrix(kc, colsC, w, h),
       });
     }
-    const poseFiles = source.paths.filter((p) => /^pose\/\d+\.txt$/.test(p)).length;
-    if (poseFiles !== images.length) warnings.push(`pose/ has ${poseFiles} files for ${images.length} images in color/`);
-    return { format: 'scannet', frames, depthScale: 0.001, ...(depthIntrinsics ? { depthIntrinsics } : {}), mixedSizes: false, warnings };
+    // Frames without a pose file are skipped by the loader, naming the file; extra ones are a thinned export.
+    const unused = unusedPoseFiles(source.paths, POSE, posePaths, 'pose/');
+    if (unused) warnings.push(unused);
+    return {
+      format: 'scannet',
+      frames,
+      depthScale: 0.001,
+      ...(depthIntrinsics ? { depthIntrinsics } : {}),
+      mixedSizes: false,
+      // label-filt ids read as NYU40 ids unless a classes.json beside the scan names them.
+      ...(frames.some((f) => f.labelPath) ? { classes: [...NYU40_CLASSES] } : {}),
+      warnings,
+    };
   },
 };

@@ -5,18 +5,19 @@
  * principal point (320, 240) for 640x480.
  */
 import { frameNumber } from '../frame-numbers.ts';
-import { readPoseFile } from '../pose-files.ts';
+import { readPoseFile, unusedPoseFiles } from '../pose-files.ts';
 import { fitIntrinsics, intrinsicsFromMatrix, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
 import { parseMatrix, readText } from '../scan-text.ts';
 import type { Intrinsics } from '../scan.ts';
 
 const IMAGE = /^(?:(.*)\/)?frame-(\d+)\.color\.(png|jpe?g)$/i;
+const POSE = /frame-\d+\.pose\.txt$/;
 const SEVEN_SCENES_KINECT: Intrinsics = { fx: 585, fy: 585, cx: 320, cy: 240, width: 640, height: 480 };
 
 export const sevenScenes: FormatParser = {
   format: '7scenes',
   signature: 'frame-NNNNNN.color.png with frame-NNNNNN.pose.txt (7-Scenes / 3DMatch)',
-  detect: (paths) => paths.some((p) => IMAGE.test(p)) && paths.some((p) => /frame-\d+\.pose\.txt$/.test(p)),
+  detect: (paths) => paths.some((p) => IMAGE.test(p)) && paths.some((p) => POSE.test(p)),
   async parse(source): Promise<ScanLayout> {
     const has = new Set(source.paths);
     const warnings: string[] = [];
@@ -38,9 +39,11 @@ export const sevenScenes: FormatParser = {
         return sa !== sb ? (sa < sb ? -1 : 1) : frameNumber(a)! - frameNumber(b)!;
       });
     const frames: FrameSpec[] = [];
+    const posePaths: string[] = [];
     for (const [i, imagePath] of images.entries()) {
       const stem = imagePath.replace(/\.color\.(png|jpe?g)$/i, '');
       const posePath = `${stem}.pose.txt`;
+      posePaths.push(posePath);
       const pose = await readPoseFile(source, has, posePath);
       const depthPath = `${stem}.depth.png`;
       frames.push({
@@ -51,6 +54,8 @@ export const sevenScenes: FormatParser = {
         intrinsics,
       });
     }
+    const unused = unusedPoseFiles(source.paths, POSE, posePaths, 'frame-NNNNNN.pose.txt');
+    if (unused) warnings.push(unused);
     return { format: '7scenes', frames, depthScale: 0.001, depthInvalid: 65535, mixedSizes: false, warnings };
   },
 };
