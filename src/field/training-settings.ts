@@ -15,7 +15,22 @@ export interface AdapterFacts {
 /** Bytes of the colour network's input per sample, the largest per-sample buffer. */
 const COLOUR_INPUT_BYTES = 32 * 4;
 
-export function defaultTrainerSettings(adapter: AdapterFacts, k: number, seed = 1): TrainerSettings {
+/**
+ * The colour a ray that leaves the field empty ends on: the scan's own background for an object
+ * capture on a transparent background (its photos were composited on that colour, and a field
+ * rendered on another would have to build a wall of density to match it); black otherwise, where
+ * no photo shows a background.
+ */
+export function fieldBackground(scan: { transparent: boolean; background: [number, number, number] }): [number, number, number] {
+  return scan.transparent ? [...scan.background] : [...DEFAULT_RENDER_LOSS.background];
+}
+
+export function defaultTrainerSettings(
+  adapter: AdapterFacts,
+  k: number,
+  seed = 1,
+  background: [number, number, number] = DEFAULT_RENDER_LOSS.background,
+): TrainerSettings {
   const soft = adapter.software;
   let log2TableSize = soft ? 17 : 19;
   const levels = 16;
@@ -39,7 +54,7 @@ export function defaultTrainerSettings(adapter: AdapterFacts, k: number, seed = 
     // A quarter of the cells every 16 steps: the first full sweep (before which nothing is skipped)
     // ends at step 64.
     occupancy: { res: occupancyRes, cellsPerUpdate: occupancyRes ** 3 / 4, decay: 0.95, threshold: 0.01, updateEvery: 16 },
-    render: DEFAULT_RENDER_LOSS,
+    render: { ...DEFAULT_RENDER_LOSS, background },
     adam: INSTANT_NGP_ADAM,
     networkWeightDecay: 1e-6,
   };

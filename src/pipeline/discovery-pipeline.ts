@@ -31,7 +31,7 @@ import { FieldEvaluator } from '../field/field-evaluator.ts';
 import { FieldTrainer, type BatchLosses, type TrainerSettings } from '../field/field-trainer.ts';
 import { packedArgmax, unpackTarget } from '../field/semantic-targets.ts';
 import { uploadTrainingFrames, type TrainingFrames } from '../field/training-frames.ts';
-import { defaultTrainerSettings } from '../field/training-settings.ts';
+import { defaultTrainerSettings, fieldBackground } from '../field/training-settings.ts';
 import { TrainerSnapshot } from '../field/trainer-snapshot.ts';
 import {
   PIXEL_RECORD,
@@ -149,7 +149,12 @@ export class DiscoveryPipeline {
     const { device, summary } = ctx;
     const trainerSettings =
       options.trainerSettings ??
-      defaultTrainerSettings({ software: summary.software, maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize }, k);
+      defaultTrainerSettings(
+        { software: summary.software, maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize },
+        k,
+        1,
+        fieldBackground(scan),
+      );
     const cache = new PipelineCache(device);
     const training = uploadTrainingFrames(
       device,

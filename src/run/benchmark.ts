@@ -5,7 +5,7 @@
  * a few steps kernel by kernel.
  */
 import { FieldTrainer } from '../field/field-trainer.ts';
-import { defaultTrainerSettings } from '../field/training-settings.ts';
+import { defaultTrainerSettings, fieldBackground } from '../field/training-settings.ts';
 import { uploadTrainingFrames } from '../field/training-frames.ts';
 import { describeAdapter, type GpuContext } from '../gpu/gpu-context.ts';
 import { PassTimer } from '../gpu/pass-timer.ts';
@@ -116,6 +116,8 @@ export async function runBenchmark(
   const settings = defaultTrainerSettings(
     { software: summary.software, maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize },
     knownClasses.length,
+    1,
+    fieldBackground(scan),
   );
   const trainer = new FieldTrainer(cache, settings, train);
   const heldOut = new HeldOutViews(cache, trainer, scan, split.test, knownClasses);

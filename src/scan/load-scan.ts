@@ -4,8 +4,9 @@
  * missing or broken), resizes to the training resolution, and normalises the scene into the unit
  * cube. The same code runs in the page (in a worker) and in the headless commands.
  */
-import { backProjectPixel, type Mat4 } from '../math/camera-convention.ts';
+import type { Mat4 } from '../math/camera-convention.ts';
 import { scanClassNames } from './class-names.ts';
+import { sceneBounds, type BoundsSource } from './scene-bounds.ts';
 import { findScan } from './detect-format.ts';
 import { clearMasked, loadFrameMask } from './frame-mask.ts';
 import { Lens } from './lens-distortion.ts';
@@ -38,7 +39,14 @@ export function formatLabel(scan: Pick<Scan, 'format'>): string {
   return FORMAT_LABELS[scan.format];
 }
 
-type LoadedFrame = Omit<ScanFrame, 'c2w'>;
+type LoadedFrame = Omit<ScanFrame, 'c2w'> & { transparent: boolean };
+
+/** How a scan without depth got its bounds, when that is a guess the user should know of. */
+const NO_DEPTH_BOUNDS: Partial<Record<BoundsSource, string>> = {
+  aabb_scale: "no depth: scene bounds are the camera positions' box scaled by aabb_scale",
+  'camera axes': 'no depth: scene bounds fitted around what the cameras look at (the point nearest to their optical axes)',
+  'camera centres': 'no depth: scene bounds come from the camera positions only',
+};
 
 export async function loadScan(given: ScanSource, options: LoadOptions): Promise<Scan> {
   const found = findScan(given);
@@ -87,17 +95,23 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
 
   const generator = await readGenerator(source, warnings);
   const classes = await scanClassNames(source, layout, frames, warnings);
-  const bounds = sceneBounds(frames, layout.points, layout.aabbScale);
+  const transparent = frames.some((f) => f.transparent);
+  const { from: boundsFrom, ...bounds } = sceneBounds(frames, {
+    points: layout.points,
+    aabbScale: layout.aabbScale,
+    objectCapture: transparent,
+  });
   const extent = Math.max(...[0, 1, 2].map((a) => bounds.max[a]! - bounds.min[a]!), 1e-6) * 1.1;
   const offset = [0, 1, 2].map((a) => (bounds.min[a]! + bounds.max[a]!) / 2 - extent / 2) as [number, number, number];
   const scale = 1 / extent;
   const hasDepth = frames.some((f) => f.depth);
-  if (!hasDepth && !layout.points?.length) warnings.push('no depth: scene bounds come from the camera positions only');
+  const boundsWarning = NO_DEPTH_BOUNDS[boundsFrom];
+  if (boundsWarning) warnings.push(boundsWarning);
   const first = frames[0]!;
   return {
     format: layout.format,
     sourceName: source.name,
-    frames: frames.map((f) => ({ ...f, c2w: normalisePose(f.c2wSource, offset, scale) })),
+    frames: frames.map(({ transparent: _, ...f }) => ({ ...f, c2w: normalisePose(f.c2wSource, offset, scale) })),
     imageSize: imageSize!,
     trainingSize: { width: first.width, height: first.height },
     hasDepth,
@@ -109,6 +123,7 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
     bounds,
     normalisation: { offset, scale },
     background,
+    transparent,
     warnings,
   };
 }
@@ -152,6 +167,7 @@ async function loadFrame(
   const pinhole = lens.undistortedPinhole();
   // The image, and its mask with it: the mask must cover the same pixels.
   const undistort = (data: Uint8ClampedArray): Uint8ClampedArray => (spec.distortion ? undistortRgba(data, lens) : data);
+  const transparent = image.hasAlpha && hasTransparency(image.data);
   let rgba = undistort(image.data);
   if (image.hasAlpha || spec.distortion) composite(rgba, ctx.background);
   const size = trainingSize(image.width, image.height, ctx.longSide);
@@ -170,6 +186,7 @@ async function loadFrame(
     rgba: resizeRgba(rgba, image.width, image.height, size.width, size.height),
     intrinsics: k,
     c2wSource: spec.pose.c2w,
+    transparent,
   };
   if (spec.depthPath) {
     const depth = await optional(ctx.warnings, () => loadDepth(source, spec, image, lens, k, layout));
@@ -245,6 +262,11 @@ async function loadDepth(
   return raw;
 }
 
+function hasTransparency(rgba: Uint8ClampedArray): boolean {
+  for (let p = 3; p < rgba.length; p += 4) if (rgba[p]! < 255) return true;
+  return false;
+}
+
 function composite(rgba: Uint8ClampedArray, background: [number, number, number]): void {
   const bg = background.map((c) => c * 255);
   for (let p = 0; p < rgba.length; p += 4) {
@@ -253,56 +275,6 @@ function composite(rgba: Uint8ClampedArray, background: [number, number, number]
     for (let c = 0; c < 3; c++) rgba[p + c] = rgba[p + c]! * a + bg[c]! * (1 - a);
     rgba[p + 3] = 255;
   }
-}
-
-/**
- * Bounds of what the scan saw: camera centres, depth points (every 4th pixel of every frame) where
- * there is depth, and the format's own sparse points (COLMAP's points3D). The 0.5% tails of the
- * depth and sparse points are dropped as outliers (a reconstruction's stray points, sensor noise).
- */
-function sceneBounds(frames: LoadedFrame[], points: Float64Array | undefined, aabbScale?: number): Scan['bounds'] {
-  const xs: number[][] = [[], [], []];
-  for (const f of frames) {
-    for (let a = 0; a < 3; a++) xs[a]!.push(f.c2wSource[a * 4 + 3]!);
-  }
-  const cameras = xs.map((v) => [Math.min(...v), Math.max(...v)] as const);
-  let hasPoints = false;
-  const world = new Float64Array(3);
-  for (const f of frames) {
-    if (!f.depth) continue;
-    hasPoints = true;
-    const { width, height } = f.intrinsics;
-    for (let j = 2; j < height; j += 4) {
-      for (let i = 2; i < width; i += 4) {
-        const z = f.depth[j * width + i]!;
-        if (!(z > 0)) continue;
-        backProjectPixel(f.c2wSource, f.intrinsics, i, j, z, world);
-        for (let a = 0; a < 3; a++) xs[a]!.push(world[a]!);
-      }
-    }
-  }
-  if (points?.length) {
-    hasPoints = true;
-    for (let p = 0; p < points.length; p += 3) for (let a = 0; a < 3; a++) xs[a]!.push(points[p + a]!);
-  }
-  const min: [number, number, number] = [0, 0, 0];
-  const max: [number, number, number] = [0, 0, 0];
-  for (let a = 0; a < 3; a++) {
-    const v = Float64Array.from(xs[a]!).sort();
-    const lo = hasPoints ? v[Math.floor(v.length * 0.005)]! : v[0]!;
-    const hi = hasPoints ? v[Math.ceil(v.length * 0.995) - 1]! : v[v.length - 1]!;
-    min[a] = Math.min(lo, cameras[a]![0]);
-    max[a] = Math.max(hi, cameras[a]![1]);
-  }
-  if (!hasPoints && aabbScale && aabbScale > 1) {
-    for (let a = 0; a < 3; a++) {
-      const c = (min[a] + max[a]) / 2;
-      const h = ((max[a] - min[a]) / 2) * aabbScale;
-      min[a] = c - h;
-      max[a] = c + h;
-    }
-  }
-  return { min, max };
 }
 
 function normalisePose(c2w: Mat4, offset: [number, number, number], scale: number): Mat4 {

@@ -95,6 +95,8 @@ export interface Scan {
   normalisation: { offset: [number, number, number]; scale: number };
   /** Background colour (sRGB 0..1) that transparent pixels were composited on. */
   background: [number, number, number];
+  /** Whether some image had transparent pixels (an object capture on no background, as Blender's). */
+  transparent: boolean;
   /** Problems that did not stop the load: skipped frames, guessed intrinsics... */
   warnings: string[];
 }

@@ -6,10 +6,11 @@
  * - a sparse point cloud (COLMAP's points3D) without depth: the points alone, tails dropped; the
  *   cameras of an object capture stand far outside the object, and rays enter the box from outside;
  * - instant-ngp's `aabb_scale`: the camera centres' box scaled about its centre;
- * - what the cameras look at: when every optical axis points towards one place (an object
- *   capture), the point nearest to all axes, and around it the largest sphere that every camera
- *   sees whole (distance times the sine of the camera's narrower half field of view);
- * - else (cameras that look outwards, a room without depth): the camera centres' box.
+ * - what the cameras look at, for an object capture (images with transparent pixels) whose optical
+ *   axes all point towards one place: the point nearest to all axes, and around it the largest
+ *   sphere that every camera sees whole (distance times the sine of the camera's narrower half
+ *   field of view);
+ * - else (a room or a forward-facing capture without depth): the camera centres' box.
  * The occupancy grid then shrinks the box to what holds density as the field learns.
  */
 import { backProjectPixel, type Mat4 } from '../math/camera-convention.ts';
@@ -24,11 +25,21 @@ export interface BoundedFrame {
 
 export type BoundsSource = 'depth' | 'sparse points' | 'aabb_scale' | 'camera axes' | 'camera centres';
 
-export function sceneBounds(
-  frames: readonly BoundedFrame[],
-  points?: Float64Array,
-  aabbScale?: number,
-): Scan['bounds'] & { from: BoundsSource } {
+export interface BoundsHints {
+  /** A reconstruction's sparse points (COLMAP's points3D), xyz in the scan's units. */
+  points?: Float64Array | undefined;
+  /** instant-ngp's `aabb_scale`. */
+  aabbScale?: number | undefined;
+  /**
+   * The images show an object on no background (transparent pixels). Only then are converging
+   * axes taken as an object capture: cameras along a room's walls looking inwards converge as well,
+   * and a sphere all of them see whole would cut the room.
+   */
+  objectCapture?: boolean;
+}
+
+export function sceneBounds(frames: readonly BoundedFrame[], hints: BoundsHints = {}): Scan['bounds'] & { from: BoundsSource } {
+  const { points, aabbScale } = hints;
   const centres = frames.map((f) => [f.c2wSource[3]!, f.c2wSource[7]!, f.c2wSource[11]!] as const);
   const xs: number[][] = [[], [], []];
   {
@@ -69,7 +80,7 @@ export function sceneBounds(
     }
     return { ...cameras, from: 'aabb_scale' };
   }
-  const looked = lookedAtSphere(frames);
+  const looked = hints.objectCapture ? lookedAtSphere(frames) : null;
   if (looked) {
     const { centre: c, radius: r } = looked;
     return { min: [c[0] - r, c[1] - r, c[2] - r], max: [c[0] + r, c[1] + r, c[2] + r], from: 'camera axes' };
