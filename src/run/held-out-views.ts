@@ -11,7 +11,7 @@ import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import type { Scan, ScanFrame } from '../scan/scan.ts';
 
 export interface HeldOutViewsScore {
-  /** Over all pixels of all held-out frames. */
+  /** Over all pixels of all held-out frames (but masked ones). */
   psnr: number;
   /** Mean over the held-out frames. */
   ssim: number;
@@ -52,13 +52,14 @@ export class HeldOutViews {
       });
       const rendered = { width: view.width, height: view.height, rgb: view.rgb };
       const photo = photoOf(frame);
-      const e = meanSquaredError(rendered, photo);
+      // Masked pixels (a nerfstudio mask_path) are not scored; SSIM's windows run over the whole frame.
+      const e = meanSquaredError(rendered, photo, frame.mask);
       se += e.mse * e.pixels;
       pixels += e.pixels;
       ssimSum += ssim(rendered, photo);
       if (!frame.labels) continue;
       for (let p = 0; p < view.width * view.height; p++) {
-        const channel = this.knownClasses.indexOf(frame.labels[p]!);
+        const channel = this.knownClasses.indexOf(frame.labels[p]!); // masked pixels carry label 0, never known
         if (channel < 0) continue;
         labelled++;
         let best = 0;
