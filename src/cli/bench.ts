@@ -82,6 +82,10 @@ function summarise(r: BenchmarkResult): void {
     `${r.ms_per_step.toFixed(1)} ms/step, ${Math.round(r.train_rays_per_s)} rays/s, ${Math.round(r.train_samples_per_s)} samples/s over ${r.steps} steps`,
   );
   console.log(
-    `held-out PSNR ${r.psnr.toFixed(2)} dB, SSIM ${r.ssim.toFixed(3)} (${r.frames.test} whole frames); to 20 dB: ${r.seconds_to_psnr_20 ?? 'not reached'} s; to 25 dB: ${r.seconds_to_psnr_25 ?? 'not reached'} s`,
+    `held-out PSNR ${r.psnr.toFixed(2)} dB, SSIM ${r.ssim.toFixed(3)} (${r.frames.test} whole frames); to 20 dB: ${reachedAt(r.seconds_to_psnr_20)}; to 25 dB: ${reachedAt(r.seconds_to_psnr_25)}`,
   );
+}
+
+function reachedAt(seconds: number | null): string {
+  return seconds === null ? 'not reached' : `${seconds.toFixed(0)} s`;
 }
