@@ -126,20 +126,14 @@ export async function runBenchmark(
   trainer.step();
   await device.queue.onSubmittedWorkDone();
   const evalEvery = (options.evalEverySeconds ?? Math.max(5, options.seconds / 10)) * 1000;
-  const curve: [number, number][] = [];
-  const ssimCurve: [number, number][] = [];
-  const reached: Record<20 | 25, number | null> = { 20: null, 25: null };
   let trainMs = 0;
   let raysTrained = 0;
   let nextEval = evalEvery;
-  const latest: { atMs: number; score: HeldOutViewsScore | null } = { atMs: -1, score: null };
+  // Every scoring, with the training time (ms) it came at; the curves and thresholds follow from it.
+  const scored: { atMs: number; score: HeldOutViewsScore }[] = [];
   const score = async (): Promise<HeldOutViewsScore> => {
     const s = await heldOut.score();
-    latest.atMs = trainMs;
-    latest.score = s;
-    curve.push([trainMs / 1000, s.psnr]);
-    ssimCurve.push([trainMs / 1000, s.ssim]);
-    for (const bound of [20, 25] as const) if (reached[bound] === null && s.psnr >= bound) reached[bound] = trainMs / 1000;
+    scored.push({ atMs: trainMs, score: s });
     return s;
   };
   while (trainMs < options.seconds * 1000) {
@@ -162,7 +156,7 @@ export async function runBenchmark(
   }
   const steps = trainer.steps - 1;
   // The field as trained, scored before the profiled steps below change it.
-  const last = latest.score && latest.atMs === trainMs ? latest.score : await score();
+  const last = scored.at(-1)?.atMs === trainMs ? scored.at(-1)!.score : await score();
   log(
     `final held-out PSNR ${last.psnr.toFixed(2)} dB, SSIM ${last.ssim.toFixed(3)} over ${last.frames} whole frames (${last.pixels} pixels); label agreement ${last.labelAgreement === null ? 'n/a' : (100 * last.labelAgreement).toFixed(1) + '%'}`,
   );
@@ -180,6 +174,10 @@ export async function runBenchmark(
   const mlpMs = (kernelMs['mlp forward'] ?? NaN) + (kernelMs['mlp backward'] ?? NaN);
   const mlpGflops = (flops.forward + flops.backward) / (mlpMs * 1e6);
 
+  const secondsTo = (db: number): number | null => {
+    const first = scored.find(({ score: s }) => s.psnr >= db);
+    return first ? first.atMs / 1000 : null;
+  };
   const msPerStep = trainMs / steps;
   const result: BenchmarkResult = {
     adapter: { vendor: summary.vendor, architecture: summary.architecture, device: summary.device, description: summary.description },
@@ -198,10 +196,10 @@ export async function runBenchmark(
     psnr_pixels: last.pixels,
     ssim: last.ssim,
     label_agreement: last.labelAgreement,
-    seconds_to_psnr_20: reached[20],
-    seconds_to_psnr_25: reached[25],
-    psnr_curve: curve,
-    ssim_curve: ssimCurve,
+    seconds_to_psnr_20: secondsTo(20),
+    seconds_to_psnr_25: secondsTo(25),
+    psnr_curve: scored.map(({ atMs, score: s }) => [atMs / 1000, s.psnr]),
+    ssim_curve: scored.map(({ atMs, score: s }) => [atMs / 1000, s.ssim]),
     steps,
     train_seconds: trainMs / 1000,
     preset: 'preset' in scene ? scene.preset : null,

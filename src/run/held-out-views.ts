@@ -4,11 +4,13 @@
  * PSNR over every pixel of every frame, SSIM per frame, and, where the scan has labels, how many
  * labelled pixels of a known class the rendered embedding names right.
  */
+import { argmaxClass } from '../discover/class-discovery.ts';
 import { meanSquaredError, psnrFromMse, ssim } from '../eval/image-quality.ts';
 import type { FieldTrainer } from '../field/field-trainer.ts';
 import { ViewRenderer, viewSettingsFor } from '../field/view-renderer.ts';
 import type { PipelineCache } from '../gpu/pipeline-cache.ts';
-import type { Scan, ScanFrame } from '../scan/scan.ts';
+import { unitRgb } from '../scan/resample.ts';
+import type { Scan } from '../scan/scan.ts';
 
 export interface HeldOutViewsScore {
   /** Over all pixels of all held-out frames (but masked ones). */
@@ -51,7 +53,8 @@ export class HeldOutViews {
         height: frame.height,
       });
       const rendered = { width: view.width, height: view.height, rgb: view.rgb };
-      const photo = photoOf(frame);
+      // The photograph, already composited on the scan's background.
+      const photo = { width: frame.width, height: frame.height, rgb: unitRgb(frame.rgba) };
       // Masked pixels (a nerfstudio mask_path) are not scored; SSIM's windows run over the whole frame.
       const e = meanSquaredError(rendered, photo, frame.mask);
       se += e.mse * e.pixels;
@@ -62,9 +65,7 @@ export class HeldOutViews {
         const channel = this.knownClasses.indexOf(frame.labels[p]!); // masked pixels carry label 0, never known
         if (channel < 0) continue;
         labelled++;
-        let best = 0;
-        for (let c = 1; c < view.k; c++) if (view.probs[p * view.k + c]! > view.probs[p * view.k + best]!) best = c;
-        if (best === channel) agree++;
+        if (argmaxClass(view.probs, p * view.k, view.k) === channel) agree++;
       }
     }
     return {
@@ -79,12 +80,4 @@ export class HeldOutViews {
   destroy(): void {
     this.renderer.destroy();
   }
-}
-
-/** The frame's photograph as RGB 0..1 (already composited on the scan's background). */
-function photoOf(frame: ScanFrame): { width: number; height: number; rgb: Float32Array } {
-  const n = frame.width * frame.height;
-  const rgb = new Float32Array(n * 3);
-  for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++) rgb[p * 3 + c] = frame.rgba[p * 4 + c]! / 255;
-  return { width: frame.width, height: frame.height, rgb };
 }

@@ -6,28 +6,22 @@ export function frameNumber(path: string): number | null {
   return matches ? Number(matches[matches.length - 1]) : null;
 }
 
+/** Frame 10 after frame 9; names without a number, or with the same one, in text order. */
+function compareByFrameNumber(a: string, b: string): number {
+  const na = frameNumber(a);
+  const nb = frameNumber(b);
+  if (na !== null && nb !== null && na !== nb) return na - nb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function sortByFrameNumber(paths: string[]): string[] {
-  return [...paths].sort((a, b) => {
-    const na = frameNumber(a);
-    const nb = frameNumber(b);
-    if (na !== null && nb !== null && na !== nb) return na - nb;
-    return a < b ? -1 : a > b ? 1 : 0;
-  });
+  return [...paths].sort(compareByFrameNumber);
 }
 
 /**
- * Indices of `frames` in the order of their frame numbers: the number in each file name when every
- * frame has one, else the file names' order (nerfstudio's data parser sorts its frames by name).
+ * Indices of `frames` in the order of their frame numbers (the number in each file name; names in
+ * text order where they have none, as nerfstudio's data parser sorts its frames).
  */
 export function inNumberOrder(frames: readonly { name: string }[]): number[] {
-  const numbers = frames.map((f) => frameNumber(f.name));
-  const numbered = numbers.every((n) => n !== null);
-  return frames
-    .map((_, i) => i)
-    .sort((a, b) => {
-      if (numbered && numbers[a] !== numbers[b]) return numbers[a]! - numbers[b]!;
-      const na = frames[a]!.name;
-      const nb = frames[b]!.name;
-      return na < nb ? -1 : na > nb ? 1 : a - b;
-    });
+  return frames.map((_, i) => i).sort((a, b) => compareByFrameNumber(frames[a]!.name, frames[b]!.name) || a - b);
 }

@@ -8,6 +8,14 @@ export function trainingSize(width: number, height: number, longSide: number): {
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
+/** RGB in 0..1, 3 values per pixel, from RGBA8 (alpha dropped): what renders are compared with. */
+export function unitRgb(rgba: ArrayLike<number>): Float32Array {
+  const n = rgba.length / 4;
+  const rgb = new Float32Array(n * 3);
+  for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++) rgb[p * 3 + c] = rgba[p * 4 + c]! / 255;
+  return rgb;
+}
+
 /** Area-average downsizing of RGBA8 (each output pixel is the mean of the source pixels it covers). */
 export function resizeRgba(src: Uint8ClampedArray, w: number, h: number, W: number, H: number): Uint8ClampedArray {
   if (w === W && h === H) return src;

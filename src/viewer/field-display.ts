@@ -9,7 +9,7 @@ import type { Rgb8 } from '../discover/class-colours.ts';
 import { knownColour } from '../discover/class-colours.ts';
 import { resizedCamera, type RenderedView } from '../field/view-renderer.ts';
 import type { DiscoveryPipeline } from '../pipeline/discovery-pipeline.ts';
-import { resampleNearest, resizeRgba } from '../scan/resample.ts';
+import { resampleNearest, resizeRgba, unitRgb } from '../scan/resample.ts';
 import type { Scan } from '../scan/scan.ts';
 import type { CameraPhoto } from './camera-photo.ts';
 import type { ViewSettings } from './control-panel.ts';
@@ -175,8 +175,7 @@ export class FieldDisplay {
     }
     if (mode === 'error') {
       if (!frame) throw new Error('photos exist at the training cameras only: click a camera');
-      const rgba = resizeRgba(frame.rgba, frame.width, frame.height, view.width, view.height);
-      context.photo = Float32Array.from({ length: view.width * view.height * 3 }, (_, i) => rgba[Math.floor(i / 3) * 4 + (i % 3)]! / 255);
+      context.photo = unitRgb(resizeRgba(frame.rgba, frame.width, frame.height, view.width, view.height));
     }
     return context;
   }
