@@ -5,7 +5,7 @@
  * the same undistortion and area resizing as its image, and a training pixel is kept only where
  * every image pixel it averages is kept: a pixel whose colour mixes in masked content is masked.
  */
-import { decodePngRgba, decodePngScalar, isPng } from './image-decoding.ts';
+import { decodePngScalarOrRgba, isPng } from './image-decoding.ts';
 import { resizeRgba } from './resample.ts';
 import { ScanError } from './scan-error.ts';
 import type { ScanSource } from './scan-source.ts';
@@ -15,13 +15,12 @@ const KEEP = 255;
 /** The mask at its own size: KEEP where the pixel is kept, 0 where it is masked out. */
 function decodeMask(bytes: Uint8Array, path: string): { width: number; height: number; keep: Uint8Array } {
   if (!isPng(bytes)) throw new ScanError(path, 'is not a PNG image (masks are PNGs, 0 = masked out)');
-  try {
-    const grey = decodePngScalar(bytes, path);
+  const decoded = decodePngScalarOrRgba(bytes, path);
+  if ('scalar' in decoded) {
+    const grey = decoded.scalar;
     return { width: grey.width, height: grey.height, keep: Uint8Array.from(grey.data, (v) => (v ? KEEP : 0)) };
-  } catch (e) {
-    if (!(e instanceof ScanError) || !/single-channel/.test(e.problem)) throw e;
   }
-  const rgba = decodePngRgba(bytes, path);
+  const rgba = decoded.rgba;
   const keep = new Uint8Array(rgba.width * rgba.height);
   for (let p = 0; p < keep.length; p++) {
     const d = rgba.data;

@@ -46,7 +46,19 @@ function decodePngRaw(bytes: Uint8Array, path: string): DecodedPng {
 
 /** A PNG as RGBA8 (16-bit colour is rounded to 8 bits; palettes and grey are expanded). */
 export function decodePngRgba(bytes: Uint8Array, path: string): RgbaImage {
+  return rgbaOf(decodePngRaw(bytes, path));
+}
+
+/**
+ * A single-channel PNG with its exact values, any other PNG as RGBA8: for files that may be
+ * either (masks), decoded once.
+ */
+export function decodePngScalarOrRgba(bytes: Uint8Array, path: string): { scalar: ScalarImage } | { rgba: RgbaImage } {
   const png = decodePngRaw(bytes, path);
+  return !png.palette && png.channels === 1 ? { scalar: scalarOf(png) } : { rgba: rgbaOf(png) };
+}
+
+function rgbaOf(png: DecodedPng): RgbaImage {
   const n = png.width * png.height;
   const out = new Uint8ClampedArray(n * 4);
   const src = png.data;
@@ -87,6 +99,10 @@ export function decodePngScalar(bytes: Uint8Array, path: string): ScalarImage {
   if (png.palette || png.channels !== 1) {
     throw new ScanError(path, `should be a single-channel (grey) PNG, found ${png.palette ? 'a palette' : `${png.channels} channels`}`);
   }
+  return scalarOf(png);
+}
+
+function scalarOf(png: DecodedPng): ScalarImage {
   return { width: png.width, height: png.height, data: png.data as Uint16Array | Uint8Array, bitDepth: png.depth };
 }
 
