@@ -12,3 +12,17 @@ fn pcg_hash(x: u32) -> u32 {
 fn random_uniform(seed: u32, item: u32, draw: u32) -> f32 {
   return f32(pcg_hash(pcg_hash(seed ^ (item * 0x9e3779b9u)) + draw) >> 8u) / 16777216.0;
 }
+
+// Draws a ray's own random background from, past the ray sampler's draws (0 .. 3 * 16).
+const BACKGROUND_DRAW: u32 = 64u;
+
+// A training ray's background colour when each ray gets its own (an object capture on no
+// background, as instant-ngp trains them): the ray sampler composites the ray's target on it and
+// the volume renderer the ray's colour, each drawing it for itself from the step's seed.
+fn random_background(seed: u32, ray: u32) -> vec3f {
+  return vec3f(
+    random_uniform(seed, ray, BACKGROUND_DRAW),
+    random_uniform(seed, ray, BACKGROUND_DRAW + 1u),
+    random_uniform(seed, ray, BACKGROUND_DRAW + 2u),
+  );
+}

@@ -10,7 +10,7 @@
 //                  the ray's view-direction encoding for each sample, and its (first, count), cut
 //                  at the sample capacity.
 //
-// requires: random_uniform (random.wgsl)
+// requires: random_uniform, random_background (random.wgsl)
 // requires: Camera, pixel_ray, sh16, march_ray, march_span, march_count, march_write (ray-march.wgsl)
 // requires: Invocation, invocation_index (dispatch.wgsl)
 //
@@ -27,6 +27,8 @@ struct Params {
   capacity: u32,       // samples the batch buffers hold
   grid_res: u32,       // occupancy cells per axis
   step: f32,           // marching step in the unit cube
+  background: vec3f,   // the colour transparent pixels were composited on
+  random_background: u32, // 1: each ray's target is composited on random_background(seed, ray) instead
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -39,7 +41,7 @@ fn random(ray: u32, draw: u32) -> f32 {
   return random_uniform(params.seed, ray, draw);
 }
 
-@group(0) @binding(4) var<storage, read> pixels: array<u32>;       // rgb8, MASKED_PIXEL in the top byte
+@group(0) @binding(4) var<storage, read> pixels: array<u32>;       // rgb8, MASKED_PIXEL and transparency in the top byte
 @group(0) @binding(5) var<storage, read> depths: array<f32>;       // z-depth, normalised units, 0 = none
 @group(0) @binding(6) var<storage, read_write> targets: array<f32>; // [r, g, b, distance, logits(K)]
 @group(0) @binding(7) var<storage, read_write> sample_count: array<u32>;
@@ -49,6 +51,8 @@ fn random(ray: u32, draw: u32) -> f32 {
 
 // A pixel the frame's mask hides: never drawn (training-frames.ts sets it, the same value).
 const MASKED_PIXEL: u32 = 0x1000000u;
+// The pixel's transparency (1 - alpha) in 127ths sits in the word's top 7 bits (training-frames.ts).
+const TRANSPARENCY_SHIFT: u32 = 25u;
 // Draws of a random pixel before the fallback: with half the pixels masked, 1 ray in 65536 falls back.
 const DRAW_TRIES: u32 = 16u;
 
@@ -114,11 +118,17 @@ fn generate_rays(invocation: Invocation) {
   rays[r * 2u + 1u] = vec4f(d, march.t_far);
 
   let pixel = cam.size.z + py * w + px;
-  let rgba = unpack4x8unorm(pixels[pixel]);
+  let word = pixels[pixel];
+  var colour = unpack4x8unorm(word).xyz;
+  if (params.random_background != 0u) {
+    // The stored colour is c a + background (1 - a): moved onto this ray's own background.
+    let transparency = f32(word >> TRANSPARENCY_SHIFT) / 127.0;
+    colour += transparency * (random_background(params.seed, r) - params.background);
+  }
   let t = r * (4u + params.k);
-  targets[t] = rgba.x;
-  targets[t + 1u] = rgba.y;
-  targets[t + 2u] = rgba.z;
+  targets[t] = colour.x;
+  targets[t + 1u] = colour.y;
+  targets[t + 2u] = colour.z;
   // z-depth to distance along the unit direction.
   targets[t + 3u] = depths[pixel] * len;
   let packed = semantic_targets[pixel];

@@ -6,7 +6,8 @@
 // (density, r, g, b) (sigma = exp(density), clamped as instant-ngp's truncated exponential;
 // colour = sigmoid) and K embedding logits (feature-major, as the networks write them). Colour, depth (expected t) and logits are composited
 // with the same weights w_i = T_i (1 - exp(-sigma_i dt_i)); colour sees `background` through the
-// remaining transmittance.
+// remaining transmittance (or, when random_background is set, the ray's own random colour, the
+// one the ray sampler composited its target on).
 //
 // Per-ray records (packed so that no kernel binds more than 8 storage buffers, WebGPU's default):
 //   rendered    [r, g, b, depth, opacity, logits(K)]   stride 5 + K
@@ -16,6 +17,7 @@
 // Workgroup layout (all kernels): 64 threads, one ray each (numbered as dispatch.wgsl says).
 //
 // requires: Invocation, invocation_index (dispatch.wgsl)
+// requires: random_background (random.wgsl)
 //
 //   composite           rendered values per ray
 //   ray_loss            Huber on colour, L1 on depth where the target has depth, lambda
@@ -34,6 +36,8 @@ struct Params {
   kl_weight: f32,
   loss_scale: f32,        // 1 / rays: losses are means over the batch
   samples: u32,           // stride of the feature-major logits: logit k of sample s at k * samples + s
+  random_background: u32, // 1: ray r ends on random_background(seed, r), not on background
+  seed: u32,              // the ray sampler's seed of this batch
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -90,7 +94,11 @@ fn composite(invocation: Invocation) {
       break;
     }
   }
-  c += transmittance * params.background;
+  var background = params.background;
+  if (params.random_background != 0u) {
+    background = random_background(params.seed, r);
+  }
+  c += transmittance * background;
   rendered[out] = c.x;
   rendered[out + 1u] = c.y;
   rendered[out + 2u] = c.z;

@@ -1,6 +1,6 @@
 import type { AdapterSummary, GpuContext } from '../gpu/gpu-context.ts';
 import type { ScanSession } from '../scan/scan-session.ts';
-import type { Scan } from '../scan/scan.ts';
+import type { ClassName, Scan } from '../scan/scan.ts';
 import { readBuffer, uploadBuffer } from '../gpu/buffer-io.ts';
 import { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
@@ -26,8 +26,10 @@ export interface ScanSummary {
   trainingHeight: number;
   hasDepth: boolean;
   hasLabels: boolean;
-  /** Frames with a mask (nerfstudio mask_path). */
+  /** Frames with a mask (nerfstudio mask_path, or corners an undistorted lens does not reach). */
   maskedFrames: number;
+  /** The scan's label ids with their names and known/novel split (classes.json, or a format's own), or null. */
+  classes: ClassName[] | null;
   warnings: string[];
 }
 
@@ -100,6 +102,7 @@ export function createAutomationApi(state: {
         hasDepth: scan.hasDepth,
         hasLabels: scan.hasLabels,
         maskedFrames: scan.frames.filter((f) => f.mask).length,
+        classes: scan.classes ?? null,
         warnings: scan.warnings,
       };
     },

@@ -42,6 +42,7 @@ await runCommand(
       has_depth: scan.hasDepth,
       has_labels: scan.hasLabels,
       sparse_points: scan.sparsePoints ? scan.sparsePoints.length / 3 : 0,
+      sparse_depth_frames: scan.frames.filter((f) => f.sparseDepth).length,
       masked_frames: scan.frames.filter((f) => f.mask).length,
       // known: null where the scan does not say; scoring then takes the segmenter's classes as known.
       classes: scan.classes?.map((c) => ({ id: c.id, name: c.name, known: c.known ?? null })) ?? null,
@@ -69,7 +70,12 @@ await runCommand(
             `masks:       ${report.masked_frames} frame${report.masked_frames === 1 ? '' : 's'} (masked pixels are neither trained on nor scored)`,
           ]
         : []),
-      ...(scan.sparsePoints ? [`sparse:      ${report.sparse_points} points (the reconstruction's own 3D points)`] : []),
+      ...(scan.sparsePoints
+        ? [
+            `sparse:      ${report.sparse_points} points (the reconstruction's own 3D points)` +
+              (report.sparse_depth_frames ? `; depth prior in ${report.sparse_depth_frames} frames (the points each observes)` : ''),
+          ]
+        : []),
       `bounds:      min (${scan.bounds.min.map(fmt).join(', ')})  max (${scan.bounds.max.map(fmt).join(', ')})`,
       ...(scan.warnings.length ? ['warnings:', ...scan.warnings.map((w) => `  - ${w}`)] : ['warnings:    none']),
     ];

@@ -47,10 +47,12 @@ export class FieldEvaluator {
     // More room per ray than training has, so that few rays are cut; cut rays are not scored.
     const perRay = Math.ceil((1.5 * s.sampler.capacity) / s.sampler.rays);
     const capacity = Math.ceil((rays * perRay) / 16) * 16;
-    this.sampler = new RaySampler(cache, { ...s.sampler, rays, capacity }, frames, trainer.occupancy.bits, s.occupancy.res);
+    // Scored on the background the photos were composited on, never a random one.
+    const render = { ...s.render, randomBackground: false };
+    this.sampler = new RaySampler(cache, { ...s.sampler, rays, capacity }, frames, trainer.occupancy.bits, s.occupancy.res, render);
     this.batch = trainer.field.createBatch(capacity, { backward: false });
     this.renderer = new VolumeRenderer(cache);
-    this.renderParams = this.renderer.paramsFor(rays, frames.k, capacity, s.render);
+    this.renderParams = this.renderer.paramsFor(rays, frames.k, capacity, render);
     this.rendered = createStorageBuffer(this.device, rays * renderedStride(frames.k) * 4, 'held-out rendered rays');
   }
 

@@ -74,7 +74,7 @@ export class FieldTrainer {
     this.field = new EmbeddingField(cache, settings.field);
     this.occupancy = new OccupancyGrid(cache, { ...settings.occupancy, step: settings.sampler.step });
     this.occupancyBatch = this.field.createDensityBatch(settings.occupancy.cellsPerUpdate);
-    this.sampler = new RaySampler(cache, settings.sampler, frames, this.occupancy.bits, settings.occupancy.res);
+    this.sampler = new RaySampler(cache, settings.sampler, frames, this.occupancy.bits, settings.occupancy.res, settings.render);
     this.renderer = new VolumeRenderer(cache);
     this.batch = this.field.createBatch(capacity);
     // Until the first rebalance, as many rays as fit if each takes every sample it may.
@@ -104,13 +104,15 @@ export class FieldTrainer {
   step(timer: PassTimer | null = null): void {
     if (this.steps % this.settings.occupancy.updateEvery === 0) this.updateOccupancy(timer);
     const rays = this.sampler.activeRays;
-    if (rays !== this.lastRays)
-      this.renderer.writeParams(this.renderParams, rays, this.settings.field.k, this.settings.sampler.capacity, this.settings.render);
+    const seed = (this.steps * 2654435761 + 1) >>> 0;
+    // A random background is drawn from the batch's seed: the renderer needs it every step.
+    if (rays !== this.lastRays || this.settings.render.randomBackground)
+      this.renderer.writeParams(this.renderParams, rays, this.settings.field.k, this.settings.sampler.capacity, this.settings.render, seed);
     this.lastRays = rays;
     const s = this.sampler.batch;
     const samples = { range: s.range, geom: s.geom, raw: this.batch.raw, logits: this.batch.logits };
     const encoder = this.device.createCommandEncoder({ label: `training step ${this.steps}` });
-    this.sampler.encode(encoder, this.steps * 2654435761 + 1, timer);
+    this.sampler.encode(encoder, seed, timer);
     // Samples past this batch's total keep last step's values: their gradients must be zero.
     encoder.clearBuffer(this.grads.dRaw);
     encoder.clearBuffer(this.grads.dLogits);

@@ -57,7 +57,15 @@ export const SAMPLER_PARAMS = new WgslStruct('ray-sampler.wgsl', 'Params', {
   capacity: 'u32',
   grid_res: 'u32',
   step: 'f32',
+  background: 'vec3f',
+  random_background: 'u32',
 });
+
+/** What the targets' transparent pixels show: the colour they were composited on, or a random one per ray. */
+export interface TargetBackground {
+  background: [number, number, number];
+  randomBackground: boolean;
+}
 
 export class RaySampler {
   readonly batch: SampleBatch;
@@ -73,6 +81,7 @@ export class RaySampler {
     private readonly frames: TrainingFrames,
     private readonly occupancy: GPUBuffer,
     private readonly gridRes: number,
+    private readonly targetBackground: TargetBackground = { background: [0, 0, 0], randomBackground: false },
   ) {
     const d = cache.device;
     const { rays, capacity } = settings;
@@ -117,6 +126,8 @@ export class RaySampler {
       capacity: s.capacity,
       grid_res: this.gridRes,
       step: s.step,
+      background: this.targetBackground.background,
+      random_background: this.targetBackground.randomBackground ? 1 : 0,
     });
     this.cache.device.queue.writeBuffer(this.params, 0, params);
     const b = this.batch;

@@ -1,6 +1,7 @@
 /**
- * A scan's frames on the GPU, uploaded once: camera records, pixels (RGB8 in one word, and a flag
- * for pixels the frame's mask hides: the ray sampler never draws those), depth in normalised
+ * A scan's frames on the GPU, uploaded once: camera records, pixels (RGB8 in one word, a flag
+ * for pixels the frame's mask hides: the ray sampler never draws those, and the pixel's
+ * transparency in a photo on no background), depth in normalised
  * scene units, and each pixel's semantic target (semantic-targets.ts).
  */
 import type { Scan } from '../scan/scan.ts';
@@ -33,6 +34,18 @@ export function cameraRecord(
 
 /** Set in a pixel word whose pixel is masked out (shaders/ray-sampler.wgsl's MASKED_PIXEL). */
 export const MASKED_PIXEL = 0x1000000;
+/**
+ * A pixel word's top 7 bits: its transparency, 1 - alpha, in 127ths (shaders/ray-sampler.wgsl's
+ * TRANSPARENCY_SHIFT): 0 for every pixel of an opaque photo.
+ */
+export const TRANSPARENCY_SHIFT = 25;
+const TRANSPARENCY_STEPS = 127;
+
+/** A training pixel as the ray sampler reads it: sRGB8 colour (composited), mask flag, transparency. */
+export function pixelWord(r: number, g: number, b: number, masked: boolean, alpha = 255): number {
+  const transparency = Math.round(((255 - alpha) * TRANSPARENCY_STEPS) / 255);
+  return (r | (g << 8) | (b << 16) | (masked ? MASKED_PIXEL : 0) | (transparency << TRANSPARENCY_SHIFT)) >>> 0;
+}
 
 export interface TrainingFrames {
   frames: number;
@@ -77,10 +90,12 @@ export function uploadTrainingFrames(device: GPUDevice, scan: Scan, frameIndices
     const n = f.width * f.height;
     // The sampler's fallback looks for a kept pixel in the frame it drew: there must be one.
     if (f.mask && !f.mask.some((v) => v !== 0)) throw new RangeError(`frame ${fi} (${f.name}) is masked out entirely`);
+    // A reconstruction's sparse depth where there is no sensor depth: supervised the same way.
+    const depth = f.depth ?? f.sparseDepth;
     for (let p = 0; p < n; p++) {
-      const masked = f.mask && !f.mask[p] ? MASKED_PIXEL : 0;
-      words[at + p] = (f.rgba[p * 4]! | (f.rgba[p * 4 + 1]! << 8) | (f.rgba[p * 4 + 2]! << 16) | masked) >>> 0;
-      depths[at + p] = f.depth ? f.depth[p]! * scale : 0;
+      const masked = f.mask !== undefined && !f.mask[p];
+      words[at + p] = pixelWord(f.rgba[p * 4]!, f.rgba[p * 4 + 1]!, f.rgba[p * 4 + 2]!, masked, f.coverage?.[p]);
+      depths[at + p] = depth ? depth[p]! * scale : 0;
     }
     if (targets.from === 'labels') packLabelTargets(f.labels, targets.knownClasses, n, semantic, at);
     at += n;

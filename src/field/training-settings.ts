@@ -5,7 +5,7 @@
  */
 import { INSTANT_NGP_ADAM } from './adam.ts';
 import type { TrainerSettings } from './field-trainer.ts';
-import { DEFAULT_RENDER_LOSS } from './volume-renderer.ts';
+import { DEFAULT_RENDER_LOSS, type RenderLossSettings } from './volume-renderer.ts';
 
 export interface AdapterFacts {
   software: boolean;
@@ -16,20 +16,26 @@ export interface AdapterFacts {
 const COLOUR_INPUT_BYTES = 32 * 4;
 
 /**
- * The colour a ray that leaves the field empty ends on: the scan's own background for an object
- * capture on a transparent background (its photos were composited on that colour, and a field
- * rendered on another would have to build a wall of density to match it); black otherwise, where
- * no photo shows a background.
+ * The colour a ray that leaves the field empty ends on. An object capture on a transparent
+ * background: the scan's background (its photos were composited on it) for views and scores, and
+ * a random colour per training ray (instant-ngp's way: any density where the photos are
+ * transparent is then wrong on most rays, so the field learns the object alone). Black otherwise,
+ * where no photo shows a background.
  */
-export function fieldBackground(scan: { transparent: boolean; background: [number, number, number] }): [number, number, number] {
-  return scan.transparent ? [...scan.background] : [...DEFAULT_RENDER_LOSS.background];
+export function fieldBackground(scan: {
+  transparent: boolean;
+  background: [number, number, number];
+}): Pick<RenderLossSettings, 'background' | 'randomBackground'> {
+  return scan.transparent
+    ? { background: [...scan.background], randomBackground: true }
+    : { background: [...DEFAULT_RENDER_LOSS.background], randomBackground: false };
 }
 
 export function defaultTrainerSettings(
   adapter: AdapterFacts,
   k: number,
   seed = 1,
-  background: [number, number, number] = DEFAULT_RENDER_LOSS.background,
+  background: Pick<RenderLossSettings, 'background' | 'randomBackground'> = DEFAULT_RENDER_LOSS,
 ): TrainerSettings {
   const soft = adapter.software;
   let log2TableSize = soft ? 17 : 19;
@@ -54,7 +60,7 @@ export function defaultTrainerSettings(
     // A quarter of the cells every 16 steps: the first full sweep (before which nothing is skipped)
     // ends at step 64.
     occupancy: { res: occupancyRes, cellsPerUpdate: occupancyRes ** 3 / 4, decay: 0.95, threshold: 0.01, updateEvery: 16 },
-    render: { ...DEFAULT_RENDER_LOSS, background },
+    render: { ...DEFAULT_RENDER_LOSS, background: [...background.background], randomBackground: background.randomBackground },
     adam: INSTANT_NGP_ADAM,
     networkWeightDecay: 1e-6,
   };

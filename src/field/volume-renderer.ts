@@ -3,6 +3,7 @@
  * training losses, and their backward pass to the field's raw per-sample outputs.
  */
 import dispatch from '../../shaders/dispatch.wgsl?raw';
+import random from '../../shaders/random.wgsl?raw';
 import kernels from '../../shaders/volume-render.wgsl?raw';
 import { createUniformBuffer } from '../gpu/buffer-io.ts';
 import { ComputeKernel } from '../gpu/compute-kernel.ts';
@@ -11,8 +12,14 @@ import { WgslStruct } from '../gpu/uniform-layout.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
 
 export interface RenderLossSettings {
-  /** Colour transparent rays end on (sRGB 0..1). */
+  /** Colour transparent rays end on (sRGB 0..1); also the colour transparent photo pixels were composited on. */
   background: [number, number, number];
+  /**
+   * Training only: each ray ends on its own random colour, and its target is recomposited on the
+   * same colour from the photo's transparency (instant-ngp's training of object captures: a field
+   * that puts any density where the photo is transparent is then wrong on most rays).
+   */
+  randomBackground: boolean;
   /** Transmittance below which marching stops. */
   earlyStop: number;
   huberDelta: number;
@@ -23,6 +30,7 @@ export interface RenderLossSettings {
 
 export const DEFAULT_RENDER_LOSS: RenderLossSettings = {
   background: [0, 0, 0],
+  randomBackground: false,
   earlyStop: 1e-4,
   huberDelta: 0.1,
   depthWeight: 0.1,
@@ -71,7 +79,7 @@ export function rayColourError(rendered: Float32Array, targets: Float32Array, k:
 }
 
 const WORKGROUP = 64;
-const shader = composeWgsl('volume-render', { 'dispatch.wgsl': dispatch, 'volume-render.wgsl': kernels });
+const shader = composeWgsl('volume-render', { 'dispatch.wgsl': dispatch, 'random.wgsl': random, 'volume-render.wgsl': kernels });
 
 /** The renderer's uniforms (shaders/volume-render.wgsl). */
 export const VOLUME_RENDER_PARAMS = new WgslStruct('volume-render.wgsl', 'Params', {
@@ -84,6 +92,8 @@ export const VOLUME_RENDER_PARAMS = new WgslStruct('volume-render.wgsl', 'Params
   kl_weight: 'f32',
   loss_scale: 'f32',
   samples: 'u32',
+  random_background: 'u32',
+  seed: 'u32',
 });
 
 export class VolumeRenderer {
@@ -97,17 +107,20 @@ export class VolumeRenderer {
     this.backward = new ComputeKernel(cache, 'volume-render', shader, 'composite_backward');
   }
 
-  /** `samples`: the sample capacity, the stride of the feature-major logits. */
-  paramsFor(rays: number, k: number, samples: number, s: RenderLossSettings): GPUBuffer {
-    return createUniformBuffer(this.cache.device, this.paramsData(rays, k, samples, s), `volume render params (${rays})`);
+  /**
+   * `samples`: the sample capacity, the stride of the feature-major logits; `seed`: the ray
+   * sampler's seed of the batch (only random backgrounds draw from it).
+   */
+  paramsFor(rays: number, k: number, samples: number, s: RenderLossSettings, seed = 0): GPUBuffer {
+    return createUniformBuffer(this.cache.device, this.paramsData(rays, k, samples, s, seed), `volume render params (${rays})`);
   }
 
   /** Rewrites uniforms from paramsFor (through the queue: takes effect for work submitted after). */
-  writeParams(params: GPUBuffer, rays: number, k: number, samples: number, s: RenderLossSettings): void {
-    this.cache.device.queue.writeBuffer(params, 0, this.paramsData(rays, k, samples, s));
+  writeParams(params: GPUBuffer, rays: number, k: number, samples: number, s: RenderLossSettings, seed = 0): void {
+    this.cache.device.queue.writeBuffer(params, 0, this.paramsData(rays, k, samples, s, seed));
   }
 
-  private paramsData(rays: number, k: number, samples: number, s: RenderLossSettings): ArrayBuffer {
+  private paramsData(rays: number, k: number, samples: number, s: RenderLossSettings, seed: number): ArrayBuffer {
     return VOLUME_RENDER_PARAMS.pack({
       rays,
       k,
@@ -118,6 +131,8 @@ export class VolumeRenderer {
       kl_weight: s.klWeight,
       loss_scale: 1 / Math.max(rays, 1),
       samples,
+      random_background: s.randomBackground ? 1 : 0,
+      seed: seed >>> 0,
     });
   }
 

@@ -1,8 +1,9 @@
 /**
  * Reads a COLMAP sparse model, text or binary (the layout of COLMAP's own read_write_model):
  * cameras (model, size, parameters), images (world-to-camera pose, camera, file name) and the 3D
- * points' positions. What the loader does not use (the 2D observations, point colours and
- * tracks) is skipped. Every problem is a ScanError naming the file, with the line for text.
+ * points' positions with the images that observe them (their tracks). What the loader does not use
+ * (the images' 2D points, point colours and errors) is skipped. Every problem is a ScanError
+ * naming the file, with the line for text.
  */
 import { ScanError } from './scan-error.ts';
 
@@ -26,6 +27,24 @@ export interface ColmapImage {
   name: string;
   /** Where the image is described, for messages: "line 5" or "image 3". */
   where: string;
+}
+
+/** The 3D points of a model and, per point, the images that observe it (its track). */
+export interface ColmapPoints {
+  /** x, y, z per point. */
+  xyz: Float64Array;
+  /** Point p is observed by the images trackImages[trackStart[p] .. trackStart[p + 1]) (image ids). */
+  trackStart: Uint32Array;
+  trackImages: Int32Array;
+}
+
+/** Points from their positions and tracks, listed point by point. */
+function pointsOf(xyz: Float64Array, tracks: number[][]): ColmapPoints {
+  const trackStart = new Uint32Array(tracks.length + 1);
+  tracks.forEach((t, p) => (trackStart[p + 1] = trackStart[p]! + t.length));
+  const trackImages = new Int32Array(trackStart[tracks.length]!);
+  tracks.forEach((t, p) => trackImages.set(t, trackStart[p]!));
+  return { xyz, trackStart, trackImages };
 }
 
 /** COLMAP's camera model ids, names and parameter counts that a pinhole with a lens model covers. */
@@ -122,17 +141,19 @@ export function parseImagesText(text: string, file: string): ColmapImage[] {
   return images;
 }
 
-/** points3D.txt: POINT3D_ID X Y Z R G B ERROR TRACK[] per line; the positions only. */
-export function parsePointsText(text: string, file: string): Float64Array {
+/** points3D.txt: POINT3D_ID X Y Z R G B ERROR TRACK[] per line, TRACK[] as IMAGE_ID POINT2D_IDX pairs. */
+export function parsePointsText(text: string, file: string): ColmapPoints {
   const rows = textLines(text).filter((l) => l.text);
   const xyz = new Float64Array(rows.length * 3);
-  rows.forEach(({ number: line, text: row }, p) => {
-    const words = row.split(/\s+/, 8);
+  const tracks = rows.map(({ number: line, text: row }, p) => {
+    const words = row.split(/\s+/);
     if (words.length < 8)
       throw new ScanError(file, `line ${line}: has ${words.length} fields, a point needs at least 8 (POINT3D_ID X Y Z R G B ERROR)`);
     for (let a = 0; a < 3; a++) xyz[p * 3 + a] = numberAt(words, 1 + a, file, line, 'xyz'[a]!);
+    if ((words.length - 8) % 2) throw new ScanError(file, `line ${line}: its track has an image id without a point index`);
+    return Array.from({ length: (words.length - 8) / 2 }, (_, e) => numberAt(words, 8 + 2 * e, file, line, 'track image id', true));
   });
-  return xyz;
+  return pointsOf(xyz, tracks);
 }
 
 // ---- binary ----
@@ -277,10 +298,11 @@ export function parseImagesBinary(bytes: Uint8Array, file: string): ColmapImage[
  * points3D.bin: uint64 count; per point uint64 id, float64 xyz, uint8 rgb, float64 error, uint64
  * track length and per track element int32 image id, int32 point index.
  */
-export function parsePointsBinary(bytes: Uint8Array, file: string): Float64Array {
+export function parsePointsBinary(bytes: Uint8Array, file: string): ColmapPoints {
   const r = new BinaryReader(bytes, file);
   const n = r.count('points', 51);
   const xyz = new Float64Array(n * 3);
+  const tracks: number[][] = [];
   for (let p = 0; p < n; p++) {
     r.at('point', p, n);
     r.skip(8);
@@ -288,8 +310,13 @@ export function parsePointsBinary(bytes: Uint8Array, file: string): Float64Array
     if (!Number.isFinite(xyz[p * 3]! + xyz[p * 3 + 1]! + xyz[p * 3 + 2]!))
       throw new ScanError(file, `point ${p + 1} of ${n} has a position that is not finite`);
     r.skip(3 + 8);
-    r.skip(r.uint64() * 8);
+    const track: number[] = [];
+    for (let e = r.uint64(); e > 0; e--) {
+      track.push(r.int32());
+      r.skip(4);
+    }
+    tracks.push(track);
   }
   r.end(n, 'point');
-  return xyz;
+  return pointsOf(xyz, tracks);
 }

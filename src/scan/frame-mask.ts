@@ -55,17 +55,47 @@ export async function loadFrameMask(
       rgba.fill(keep, (j * w + i) * 4, (j * w + i + 1) * 4);
     }
   }
-  rgba = resizeRgba(undistort(rgba), w, h, trainingSize.width, trainingSize.height);
+  return keptAtTrainingSize(rgba, image, trainingSize, undistort);
+}
+
+/**
+ * The pixels of an undistorted frame that its photo shows whole (1 = keep): undistortion leaves
+ * the corners a lens does not reach empty (a fisheye's, past its rim, or a radial lens's few), and
+ * those must be masked, not trained as background.
+ */
+export function lensCoverageMask(
+  image: { width: number; height: number },
+  trainingSize: { width: number; height: number },
+  undistort: (rgba: Uint8ClampedArray) => Uint8ClampedArray,
+): Uint8Array {
+  return keptAtTrainingSize(new Uint8ClampedArray(image.width * image.height * 4).fill(KEEP), image, trainingSize, undistort);
+}
+
+/** A keep map at the image's size (KEEP in every channel where kept) through the image's path to training pixels. */
+function keptAtTrainingSize(
+  keepRgba: Uint8ClampedArray,
+  image: { width: number; height: number },
+  trainingSize: { width: number; height: number },
+  undistort: (rgba: Uint8ClampedArray) => Uint8ClampedArray,
+): Uint8Array {
+  const rgba = resizeRgba(undistort(keepRgba), image.width, image.height, trainingSize.width, trainingSize.height);
   const keep = new Uint8Array(trainingSize.width * trainingSize.height);
   for (let p = 0; p < keep.length; p++) keep[p] = rgba[p * 4] === KEEP && rgba[p * 4 + 3] === KEEP ? 1 : 0;
   return keep;
 }
 
+/** Pixels both masks keep (either may be absent). */
+export function bothKept(a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Array | undefined {
+  if (!a || !b) return a ?? b;
+  return a.map((v, p) => (v && b[p] ? 1 : 0));
+}
+
 /** Masked pixels have no depth and no label (0 = void), so that nothing counts them. */
-export function clearMasked(mask: Uint8Array, frame: { depth?: Float32Array; labels?: Uint16Array }): void {
+export function clearMasked(mask: Uint8Array, frame: { depth?: Float32Array; sparseDepth?: Float32Array; labels?: Uint16Array }): void {
   for (let p = 0; p < mask.length; p++) {
     if (mask[p]) continue;
     if (frame.depth) frame.depth[p] = 0;
+    if (frame.sparseDepth) frame.sparseDepth[p] = 0;
     if (frame.labels) frame.labels[p] = 0;
   }
 }

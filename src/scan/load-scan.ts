@@ -8,13 +8,14 @@ import type { Mat4 } from '../math/camera-convention.ts';
 import { scanClassNames } from './class-names.ts';
 import { sceneBounds, type BoundsSource } from './scene-bounds.ts';
 import { findScan } from './detect-format.ts';
-import { clearMasked, loadFrameMask } from './frame-mask.ts';
+import { bothKept, clearMasked, lensCoverageMask, loadFrameMask } from './frame-mask.ts';
 import { Lens } from './lens-distortion.ts';
 import { decodePngScalar, decodeRgba, type PlatformImageDecoder, type RgbaImage } from './image-decoding.ts';
 import { decodeNpy } from './npy-array.ts';
 import { resampleNearest, resizeRgba, trainingSize, undistortRgba } from './resample.ts';
 import type { FrameSpec, ScanLayout } from './scan-layout.ts';
 import { ScanError } from './scan-error.ts';
+import { sparseDepthMap } from './sparse-depth.ts';
 import type { ScanSource } from './scan-source.ts';
 import { readJson } from './scan-text.ts';
 import { FORMAT_LABELS, SCENE_FILE, type Intrinsics, type Scan, type ScanFrame } from './scan.ts';
@@ -168,9 +169,11 @@ async function loadFrame(
   // The image, and its mask with it: the mask must cover the same pixels.
   const undistort = (data: Uint8ClampedArray): Uint8ClampedArray => (spec.distortion ? undistortRgba(data, lens) : data);
   const transparent = image.hasAlpha && hasTransparency(image.data);
-  let rgba = undistort(image.data);
-  if (image.hasAlpha || spec.distortion) composite(rgba, ctx.background);
+  const rgba = undistort(image.data);
   const size = trainingSize(image.width, image.height, ctx.longSide);
+  // Taken before compositing: training puts the object on other backgrounds than the page's.
+  const coverage = transparent ? alphaChannel(resizeRgba(rgba, image.width, image.height, size.width, size.height)) : undefined;
+  if (image.hasAlpha || spec.distortion) composite(rgba, ctx.background);
   const k: Intrinsics = {
     fx: (pinhole.fx * size.width) / image.width,
     fy: (pinhole.fy * size.height) / image.height,
@@ -187,10 +190,15 @@ async function loadFrame(
     intrinsics: k,
     c2wSource: spec.pose.c2w,
     transparent,
+    ...(coverage ? { coverage } : {}),
   };
   if (spec.depthPath) {
     const depth = await optional(ctx.warnings, () => loadDepth(source, spec, image, lens, k, layout));
     if (depth) frame.depth = depth;
+  }
+  if (!frame.depth && spec.observedPoints) {
+    const sparse = sparseDepthMap(spec.observedPoints, spec.pose.c2w, k);
+    if (sparse) frame.sparseDepth = sparse;
   }
   if (spec.labelPath) {
     const labels = await optional(ctx.warnings, async () => {
@@ -205,16 +213,18 @@ async function loadFrame(
     });
     if (labels) frame.labels = labels;
   }
+  let mask = spec.distortion ? lensCoverageMask(image, size, undistort) : undefined;
   if (spec.maskPath) {
     const maskPath = spec.maskPath;
     const of = { path: spec.imagePath, width: image.width, height: image.height };
     // Missing or unreadable: the frame stays, unmasked, and a warning says so.
-    const mask = await optional(ctx.warnings, () => loadFrameMask(source, maskPath, of, size, undistort));
-    if (mask && !mask.includes(1)) throw new ScanError(maskPath, `masks out every pixel of ${spec.imagePath}: nothing to train on`);
-    if (mask) {
-      frame.mask = mask;
-      clearMasked(mask, frame);
-    }
+    const fileMask = await optional(ctx.warnings, () => loadFrameMask(source, maskPath, of, size, undistort));
+    mask = bothKept(mask, fileMask);
+    if (fileMask && !mask!.includes(1)) throw new ScanError(maskPath, `masks out every pixel of ${spec.imagePath}: nothing to train on`);
+  }
+  if (mask && mask.includes(0)) {
+    frame.mask = mask;
+    clearMasked(mask, frame);
   }
   return { frame, sourceWidth: image.width, sourceHeight: image.height };
 }
@@ -260,6 +270,12 @@ async function loadDepth(
     raw[p] = v === layout.depthInvalid || !(v > 0 && v < Infinity) ? 0 : v * layout.depthScale;
   }
   return raw;
+}
+
+function alphaChannel(rgba: Uint8ClampedArray): Uint8Array {
+  const alpha = new Uint8Array(rgba.length / 4);
+  for (let p = 0; p < alpha.length; p++) alpha[p] = rgba[p * 4 + 3]!;
+  return alpha;
 }
 
 function hasTransparency(rgba: Uint8ClampedArray): boolean {

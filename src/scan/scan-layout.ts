@@ -21,6 +21,8 @@ export interface FrameSpec {
   intrinsics: (width: number, height: number) => Intrinsics;
   /** The lens of the image (and of its depth and labels), undone on load. */
   distortion?: LensDistortion;
+  /** Reconstructed 3D points this image observes (COLMAP's tracks), xyz in source units: a sparse depth prior. */
+  observedPoints?: Float64Array;
 }
 
 export interface ScanLayout {

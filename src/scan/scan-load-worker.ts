@@ -44,6 +44,9 @@ serveRequests<ScanLoadApi>(self as unknown as DedicatedWorkerGlobalScope, {
       background,
       onProgress: (done, total) => progress({ done, total }),
     });
-    return new WithTransfer(scan, buffersOf(...scan.frames.flatMap((f) => [f.rgba, f.depth, f.labels, f.mask]), scan.sparsePoints));
+    return new WithTransfer(
+      scan,
+      buffersOf(...scan.frames.flatMap((f) => [f.rgba, f.depth, f.sparseDepth, f.labels, f.mask, f.coverage]), scan.sparsePoints),
+    );
   },
 });

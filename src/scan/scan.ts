@@ -44,13 +44,25 @@ export interface ScanFrame {
   rgba: Uint8ClampedArray;
   /** z-depth in metres, 0 = missing. */
   depth?: Float32Array;
+  /**
+   * A frame without a depth map: z-depth (source units) where a reconstructed 3D point it observes
+   * lands (COLMAP's tracks), 0 elsewhere. Training's depth prior only (sparse-depth.ts).
+   */
+  sparseDepth?: Float32Array;
   /** Ground-truth class id per pixel, 0 = void (also wherever `mask` masks the pixel out). */
   labels?: Uint16Array;
   /**
-   * Which pixels may be trained on and scored: 1 = keep, 0 = masked out (a nerfstudio mask_path;
-   * none = every pixel). Masked pixels also have no depth and no label.
+   * Which pixels may be trained on and scored: 1 = keep, 0 = masked out (a nerfstudio mask_path,
+   * or the corners an undistorted lens does not reach; none = every pixel). Masked pixels also
+   * have no depth and no label.
    */
   mask?: Uint8Array;
+  /**
+   * Opacity (0..255) of each pixel of a photo with transparent pixels (an object capture on no
+   * background); none for an opaque photo. `rgba` is composited on `Scan.background`; training
+   * composites the same pixels on other backgrounds from it.
+   */
+  coverage?: Uint8Array;
   intrinsics: Intrinsics;
   /** Camera-to-world in the normalised scene. */
   c2w: Mat4;

@@ -3,7 +3,7 @@
  * shows its error and the scan already loaded stays.
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { zipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -65,6 +65,26 @@ describe('giving the page a scan', () => {
     await p.getByTestId('folder-picker').setInputFiles(dir);
     await waitForStatus(p, /^Loaded .*ScanNet export, 6 frames/);
     expect(await p.evaluate(() => window.neurncd.scan()?.format)).toBe('scannet');
+  });
+
+  it('loads a ScanNet export with a classes.json beside it: its names and known/novel split, not the NYU40 defaults', async () => {
+    const { page: p } = page();
+    const classes = [
+      { id: 1, name: 'wall', known: true },
+      { id: 4, name: 'chair', known: false },
+      { id: 10, name: '<b>table</b>' },
+    ];
+    const files = toScanNet(fixture);
+    files.set('classes.json', enc(JSON.stringify(classes)));
+    const dir = writeFiles(files);
+    await dropPaths(p, 'dropzone', [dir]);
+    // The status reads as the last test's ScanNet scan did: wait for this folder's.
+    await p.waitForFunction((name) => window.neurncd.scan()?.name === name, basename(dir));
+    await waitForStatus(p, /^Loaded .*ScanNet export, 6 frames/);
+    expect(await p.evaluate(() => window.neurncd.scan())).toMatchObject({ format: 'scannet', classes, hasLabels: true });
+    // The summary counts them; a name is text, never markup.
+    expect(await p.getByTestId('scan-summary').textContent()).toContain('yes (3 classes)');
+    expect(await p.locator('[data-testid="scan-summary"] b').count()).toBe(0);
   });
 
   it('loads a dropped .zip of a folder', async () => {

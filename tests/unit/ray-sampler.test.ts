@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
-import { fullOccupancy, RaySampler, type SamplerSettings } from '../../src/field/ray-sampler.ts';
+import { fullOccupancy, RaySampler, type SamplerSettings, type TargetBackground } from '../../src/field/ray-sampler.ts';
 import { packLogitTargets, unpackTarget, type SemanticTargets } from '../../src/field/semantic-targets.ts';
 import { uploadTrainingFrames } from '../../src/field/training-frames.ts';
 import type { FeatureMap } from '../../src/segment/feature-query.ts';
-import { readBuffer } from '../../src/gpu/buffer-io.ts';
+import { DEFAULT_RENDER_LOSS, renderedStride, VolumeRenderer } from '../../src/field/volume-renderer.ts';
+import { createStorageBuffer, readBuffer } from '../../src/gpu/buffer-io.ts';
 import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
 import { MemorySource } from '../../src/scan/scan-source.ts';
@@ -16,11 +17,14 @@ const scan = await loadScan(new MemorySource('tiny', makeFixture(4, 48, 36, 2).f
 const KNOWN = [1, 2, 4, 5, 6, 7, 9, 10, 12];
 const RES = 32;
 
+const SEED = 42;
+
 async function sample(
   settings: SamplerSettings,
   occupancyOf: (x: number, y: number, z: number) => boolean = () => true,
   targets: SemanticTargets = { from: 'labels', knownClasses: KNOWN },
   from: Scan = scan,
+  background?: TargetBackground,
 ) {
   const { device } = await getTestGpu();
   return expectNoGpuErrors(device, async () => {
@@ -35,13 +39,24 @@ async function sample(
           if (occupancyOf((x + 0.5) / RES, (y + 0.5) / RES, (z + 0.5) / RES)) bits[cell >> 5]! |= 1 << (cell & 31);
         }
     device.queue.writeBuffer(occupancy, 0, bits);
-    const sampler = new RaySampler(cache, settings, frames, occupancy, RES);
+    const sampler = new RaySampler(cache, settings, frames, occupancy, RES, background);
     const encoder = device.createCommandEncoder();
-    sampler.encode(encoder, 42);
+    sampler.encode(encoder, SEED);
+    // The renderer's colour of each ray with the batch's seed (no field: what samples there are see nothing).
+    const renderer = new VolumeRenderer(cache);
+    const rendered = createStorageBuffer(device, settings.rays * renderedStride(frames.k) * 4, 'rendered');
+    const params = renderer.paramsFor(settings.rays, frames.k, settings.capacity, { ...DEFAULT_RENDER_LOSS, ...background }, SEED);
+    const b = sampler.batch;
+    const raw = createStorageBuffer(device, settings.capacity * 16, 'raw');
+    const logits = createStorageBuffer(device, settings.capacity * frames.k * 4, 'logits');
+    const composite = encoder.beginComputePass();
+    renderer.encodeComposite(composite, params, settings.rays, { range: b.range, geom: b.geom, raw, logits }, rendered);
+    composite.end();
     device.queue.submit([encoder.finish()]);
     const f32 = async (b: GPUBuffer) => new Float32Array(await readBuffer(device, b));
     const u32 = async (b: GPUBuffer) => new Uint32Array(await readBuffer(device, b));
     return {
+      rendered: await f32(rendered),
       rays: await f32(sampler.batch.rays),
       targets: await f32(sampler.batch.targets),
       count: await u32(sampler.batch.count),
@@ -176,6 +191,31 @@ function pixelOfRay(from: Scan, rays: Float32Array, i: number): { frame: number;
   return { frame, px: Math.floor((k.fx * c[0]!) / c[2]! + k.cx), py: Math.floor((k.fy * c[1]!) / c[2]! + k.cy), cameraZ: c[2]! };
 }
 
+describe('ray sampler with a sparse depth prior (a reconstruction, no depth maps)', () => {
+  it("takes a frame's sparse depth as the target where a point lands, and no depth elsewhere", async () => {
+    // The fixture's depth kept at every 7th pixel only, as COLMAP's points would give it.
+    const sparse: Scan = {
+      ...scan,
+      hasDepth: false,
+      frames: scan.frames.map(({ depth, ...f }) => ({ ...f, sparseDepth: depth!.map((z, p) => (p % 7 === 0 ? z : 0)) })),
+    };
+    const r = await sample(settings, () => true, { from: 'labels', knownClasses: KNOWN }, sparse);
+    const k = KNOWN.length;
+    let withDepth = 0;
+    for (let i = 0; i < settings.rays; i++) {
+      const drawn = pixelOfRay(sparse, r.rays, i);
+      const f = sparse.frames[drawn.frame]!;
+      const p = drawn.py * f.width + drawn.px;
+      const want = (f.sparseDepth![p]! * scan.normalisation.scale) / drawn.cameraZ;
+      expect(r.targets[i * (4 + k) + 3]).toBeCloseTo(want, 4);
+      if (want > 0) withDepth++;
+    }
+    // About one ray in 7.
+    expect(withDepth).toBeGreaterThan(settings.rays / 12);
+    expect(withDepth).toBeLessThan(settings.rays / 4);
+  });
+});
+
 describe('ray sampler with masks (nerfstudio mask_path)', () => {
   const masked = (keep: (x: number, y: number, width: number) => boolean): Scan => ({
     ...scan,
@@ -215,6 +255,68 @@ describe('ray sampler with masks (nerfstudio mask_path)', () => {
       const { frame, px, py } = pixelOfRay(one, r.rays, i);
       expect([px, py]).toEqual([5, 7]);
       expect(r.targets[i * (4 + k)]).toBeCloseTo(one.frames[frame]!.rgba[(7 * one.frames[frame]!.width + 5) * 4]! / 255, 5);
+    }
+  });
+});
+
+describe('ray sampler on an object capture (transparent photos)', () => {
+  // Frames composited on white, as the loader does: left third transparent, middle third half, right opaque.
+  const WHITE: [number, number, number] = [1, 1, 1];
+  const alphaAt = (x: number, width: number): number => (x < width / 3 ? 0 : x < (2 * width) / 3 ? 128 : 255);
+  const transparent: Scan = {
+    ...scan,
+    transparent: true,
+    frames: scan.frames.map((f) => {
+      const coverage = Uint8Array.from({ length: f.width * f.height }, (_, p) => alphaAt(p % f.width, f.width));
+      const rgba = Uint8ClampedArray.from(f.rgba);
+      coverage.forEach((a, p) => {
+        for (let c = 0; c < 3; c++) rgba[p * 4 + c] = Math.round((f.rgba[p * 4 + c]! * a + 255 * (255 - a)) / 255);
+      });
+      return { ...f, rgba, coverage };
+    }),
+  };
+  const k = KNOWN.length;
+  const all = { from: 'labels', knownClasses: KNOWN } as const;
+
+  it("composites each ray's target on the ray's own random background, the one the renderer ends that ray on", async () => {
+    // An empty grid: no ray has samples, so each renders its background alone.
+    const r = await sample(settings, () => false, all, transparent, { background: WHITE, randomBackground: true });
+    const backgrounds: number[] = [];
+    for (let i = 0; i < settings.rays; i++) {
+      const { frame, px, py } = pixelOfRay(transparent, r.rays, i);
+      const f = transparent.frames[frame]!;
+      const p = py * f.width + px;
+      const bg = Array.from(r.rendered.subarray(i * renderedStride(k), i * renderedStride(k) + 3));
+      backgrounds.push(...bg);
+      const alpha = f.coverage![p]!;
+      // Stored transparency: 1 - alpha in 127ths.
+      const t = Math.round(((255 - alpha) * 127) / 255) / 127;
+      for (let c = 0; c < 3; c++) {
+        const want = f.rgba[p * 4 + c]! / 255 + t * (bg[c]! - 1);
+        expect(r.targets[i * (4 + k) + c]).toBeCloseTo(want, 5);
+        // Fully transparent: the target is the ray's background itself, whatever the photo's colour.
+        if (alpha === 0) expect(r.targets[i * (4 + k) + c]).toBeCloseTo(bg[c]!, 5);
+      }
+    }
+    // The backgrounds are spread over the colour cube, ray by ray and channel by channel.
+    const mean = backgrounds.reduce((a, v) => a + v, 0) / backgrounds.length;
+    expect(mean).toBeGreaterThan(0.45);
+    expect(mean).toBeLessThan(0.55);
+    expect(Math.min(...backgrounds)).toBeLessThan(0.01);
+    expect(Math.max(...backgrounds)).toBeGreaterThan(0.99);
+    expect(new Set(backgrounds.map((v) => v.toFixed(4))).size).toBeGreaterThan(0.9 * backgrounds.length);
+  });
+
+  it('keeps the photo as composited when backgrounds are not random (scoring, or a fixed background)', async () => {
+    const r = await sample(settings, () => false, all, transparent, { background: WHITE, randomBackground: false });
+    for (let i = 0; i < settings.rays; i++) {
+      const { frame, px, py } = pixelOfRay(transparent, r.rays, i);
+      const f = transparent.frames[frame]!;
+      const p = py * f.width + px;
+      for (let c = 0; c < 3; c++) {
+        expect(r.targets[i * (4 + k) + c]).toBeCloseTo(f.rgba[p * 4 + c]! / 255, 5);
+        expect(r.rendered[i * renderedStride(k) + c]).toBeCloseTo(1, 6);
+      }
     }
   });
 });

@@ -100,6 +100,20 @@ describe.each([
       }
   });
 
+  it('gives each frame the depth of the 3D points it observes, at the pixels they came from, and no more', () => {
+    for (const [i, f] of scan.frames.entries()) {
+      expect(f.depth).toBeUndefined();
+      const own = colmap.points.filter((p) => p.frame === i);
+      expect(own.length).toBeGreaterThan(20);
+      // Every 8th pixel: one point a pixel, none dropped, none from another frame's track.
+      expect(f.sparseDepth!.filter((z) => z > 0).length).toBe(own.length);
+      for (const p of own) {
+        const at = Math.floor(p.pixel[1]) * f.width + Math.floor(p.pixel[0]);
+        expect(f.sparseDepth![at]).toBeCloseTo(fixture.frames[i]!.depthMm[at]! / 1000, 3);
+      }
+    }
+  });
+
   it('bounds from the cameras alone, without points3D, are a fraction of the scene', async () => {
     const noPoints = await load(new Map([...colmap.files].filter(([p]) => !p.startsWith('sparse/0/points3D'))));
     expect(noPoints.sparsePoints).toBeUndefined();
@@ -340,9 +354,16 @@ describe('npm run inspect-scan on a COLMAP folder', () => {
     const r = await runCli(['inspect-scan', dir]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/format: +COLMAP sparse model \(colmap\)/);
-    expect(r.stdout).toMatch(new RegExp(`sparse: +${colmap.points.length} points`));
+    expect(r.stdout).toMatch(new RegExp(`sparse: +${colmap.points.length} points .*; depth prior in 4 frames`));
     const json = JSON.parse((await runCli(['inspect-scan', dir, '--json'])).stdout);
-    expect(json).toMatchObject({ format: 'colmap', frames: 4, sparse_points: colmap.points.length, fx: K.fx, cx: 32 });
+    expect(json).toMatchObject({
+      format: 'colmap',
+      frames: 4,
+      sparse_points: colmap.points.length,
+      sparse_depth_frames: 4,
+      fx: K.fx,
+      cx: 32,
+    });
   });
 
   it('a broken model: one error line naming the file, exit 2', async () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
 import { scoreLabelMaps } from '../../src/eval/label-scoring.ts';
 import { clearMasked } from '../../src/scan/frame-mask.ts';
-import { Lens, radialTangential } from '../../src/scan/lens-distortion.ts';
+import { fisheye, Lens, radialTangential } from '../../src/scan/lens-distortion.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
 import { undistortRgba } from '../../src/scan/resample.ts';
 import { MemorySource } from '../../src/scan/scan-source.ts';
@@ -43,6 +43,13 @@ function masked(mask: Uint8Array | null, change: (t: Transforms) => void = () =>
   files.set('transforms.json', enc(JSON.stringify(t)));
   return files;
 }
+
+/** A keep map as white RGBA (KEEP in every channel where kept), as the loader undistorts masks. */
+const keepRgba = (width: number, height: number, keep: (x: number, y: number) => boolean): Uint8ClampedArray => {
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  for (let p = 0; p < width * height; p++) if (keep(p % width, Math.floor(p / width))) rgba.fill(255, p * 4, p * 4 + 4);
+  return rgba;
+};
 
 const load = (files: Files, longSide?: number): Promise<Scan> =>
   loadScan(new MemorySource('masked', files), { decodeImage: decodeImageNode, ...(longSide ? { longSide } : {}) });
@@ -103,6 +110,35 @@ describe('mask_path', () => {
     }
     // Pincushion distortion undone: the ideal image's corners see past the photo's edge.
     expect(corners).toBeGreaterThan(W * H * 0.05);
+  });
+
+  it('a fisheye capture with masks: a frame keeps what both its mask and its lens keep, the others what their lens keeps', async () => {
+    const d = { k1: 0.05, k2: -0.01, k3: 0.002, k4: -0.0005 };
+    const lensK = { fx: 42, fy: 42, cx: W / 2, cy: H / 2, width: W, height: H };
+    const scan = await load(
+      masked(maskPng(W, H, rightHalf), (t) =>
+        Object.assign(t, { camera_model: 'OPENCV_FISHEYE', fl_x: 42, fl_y: 42, cx: W / 2, cy: H / 2, ...d }),
+      ),
+    );
+    const lens = new Lens(lensK, fisheye(d));
+    const reached = undistortRgba(new Uint8ClampedArray(W * H * 4).fill(255), lens);
+    const right = undistortRgba(keepRgba(W, H, rightHalf), lens);
+    const lensKeeps = (p: number): boolean => reached[p * 4 + 3] === 255;
+    // The undistorted pinhole's corners look further off axis than the fisheye's: empty, so masked.
+    const corners = Array.from({ length: W * H }, (_, p) => p).filter((p) => !lensKeeps(p)).length;
+    expect(corners).toBeGreaterThan(10);
+    for (const [i, f] of scan.frames.entries()) {
+      expect(f.mask).toBeDefined();
+      for (let p = 0; p < W * H; p++) {
+        const keep = lensKeeps(p) && (i !== 1 || (right[p * 4] === 255 && right[p * 4 + 3] === 255));
+        expect(f.mask![p]).toBe(keep ? 1 : 0);
+        if (!keep) expect(f.depth![p]).toBe(0);
+      }
+    }
+    // The masked frame keeps a little under half of what its lens keeps.
+    const share = kept(scan.frames[1]!.mask!) / kept(scan.frames[0]!.mask!);
+    expect(share).toBeGreaterThan(0.4);
+    expect(share).toBeLessThan(0.55);
   });
 
   it('labels under the mask become void, and label scoring counts only the kept half', async () => {

@@ -6,30 +6,18 @@ import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
 import { fieldBackground } from '../../src/field/training-settings.ts';
-import { opencvToOpengl } from '../../src/math/camera-convention.ts';
-import { lookFrom } from '../../src/synth/camera-path.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
 import { lookedAtSphere, sceneBounds, type BoundedFrame } from '../../src/scan/scene-bounds.ts';
 import { MemorySource } from '../../src/scan/scan-source.ts';
+import { BOX_CENTRE, boxCapture, CAPTURE_K, captureCameras } from '../helpers/object-capture.ts';
 
-const K = { fx: 50, fy: 50, cx: 32, cy: 24, width: 64, height: 48 };
+const K = CAPTURE_K;
 // Narrower half field of view: atan(24 / 50).
-const HALF_FOV = Math.atan(24 / 50);
-const TARGET: [number, number, number] = [1, 2, 3];
+const HALF_FOV = Math.atan(K.cy / K.fx);
+const TARGET = BOX_CENTRE;
 
 /** Cameras on a sphere of radius 4 around TARGET, each looking at it (OpenCV axes). */
-function objectCameras(n = 12): BoundedFrame[] {
-  return Array.from({ length: n }, (_, i) => {
-    const a = (2 * Math.PI * i) / n;
-    const elevation = 0.3 + 0.4 * (i % 3);
-    const eye: [number, number, number] = [
-      TARGET[0] + 4 * Math.cos(a) * Math.cos(elevation),
-      TARGET[1] + 4 * Math.sin(a) * Math.cos(elevation),
-      TARGET[2] + 4 * Math.sin(elevation),
-    ];
-    return { c2wSource: lookFrom(eye, [TARGET[0] - eye[0], TARGET[1] - eye[1], TARGET[2] - eye[2]], 0), intrinsics: K };
-  });
-}
+const objectCameras = (n = 12): BoundedFrame[] => captureCameras(n).map((c2wSource) => ({ c2wSource, intrinsics: K }));
 
 describe('scene bounds', () => {
   it('fits an object capture around the point its cameras look at, as wide as every camera sees whole', () => {
@@ -72,24 +60,9 @@ describe('scene bounds', () => {
   });
 });
 
-/** A Blender-style capture: an opaque grey square in the middle of each frame, transparent around. */
-function blenderCapture(): MemorySource {
-  const files = new Map<string, Uint8Array>();
-  const frames = objectCameras(8).map((f, i) => {
-    const data = new Uint8Array(64 * 48 * 4);
-    for (let y = 14; y < 34; y++) for (let x = 22; x < 42; x++) data.set([120, 120, 120, 255], (y * 64 + x) * 4);
-    files.set(`train/r_${i}.png`, encode({ width: 64, height: 48, data, channels: 4, depth: 8 }));
-    const m = Array.from(opencvToOpengl(f.c2wSource));
-    return { file_path: `./train/r_${i}`, transform_matrix: [0, 1, 2, 3].map((r) => m.slice(r * 4, r * 4 + 4)) };
-  });
-  const camera_angle_x = 2 * Math.atan(32 / 50);
-  files.set('transforms_train.json', new TextEncoder().encode(JSON.stringify({ camera_angle_x, frames })));
-  return new MemorySource('lego-like', files);
-}
-
 describe('an RGBA object capture', () => {
   it('is fitted to what its cameras look at, and its field renders on the background its photos were composited on', async () => {
-    const scan = await loadScan(blenderCapture(), { decodeImage: decodeImageNode });
+    const scan = await loadScan(boxCapture(8).source, { decodeImage: decodeImageNode });
     expect(scan.transparent).toBe(true);
     expect(scan.warnings).toContain(
       'no depth: scene bounds fitted around what the cameras look at (the point nearest to their optical axes)',
@@ -101,11 +74,14 @@ describe('an RGBA object capture', () => {
     }
     // The transparent surround is white in the photos (the page's default), and so is the field's background.
     expect(Array.from(scan.frames[0]!.rgba.subarray(0, 4))).toEqual([255, 255, 255, 255]);
-    expect(fieldBackground(scan)).toEqual([1, 1, 1]);
+    expect(fieldBackground(scan)).toEqual({ background: [1, 1, 1], randomBackground: true });
+    // The photo's own transparency stays beside it: training composites it on other colours.
+    expect(scan.frames[0]!.coverage![0]).toBe(0);
+    expect(Math.max(...scan.frames[0]!.coverage!)).toBe(255);
   });
 
   it('an opaque capture keeps a black background and the cameras’ box', async () => {
-    const source = blenderCapture();
+    const source = boxCapture(8).source;
     const opaque = new Map<string, Uint8Array>();
     for (const path of source.paths) {
       const bytes = await source.read(path);
@@ -115,6 +91,7 @@ describe('an RGBA object capture', () => {
     const scan = await loadScan(new MemorySource('opaque', opaque), { decodeImage: decodeImageNode });
     expect(scan.transparent).toBe(false);
     expect(scan.warnings).toContain('no depth: scene bounds come from the camera positions only');
-    expect(fieldBackground(scan)).toEqual([0, 0, 0]);
+    expect(fieldBackground(scan)).toEqual({ background: [0, 0, 0], randomBackground: false });
+    expect(scan.frames.some((f) => f.coverage)).toBe(false);
   });
 });

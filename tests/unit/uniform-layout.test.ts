@@ -129,8 +129,9 @@ ${reads.map((r, i) => `  leaves[${i}] = bitcast<u32>(${r.expr});`).join('\n')}
 
 describe('uniform layouts', () => {
   it("places members by WGSL's alignment rules", () => {
-    expect(VOLUME_RENDER_PARAMS.offsets).toMatchObject({ early_stop: 8, background: 16, huber_delta: 28, samples: 44 });
-    expect(VOLUME_RENDER_PARAMS.size).toBe(48);
+    expect(VOLUME_RENDER_PARAMS.offsets).toMatchObject({ early_stop: 8, background: 16, huber_delta: 28, samples: 44, seed: 52 });
+    // A struct's size rounds up to its alignment (16, from the vec3f).
+    expect(VOLUME_RENDER_PARAMS.size).toBe(64);
     const inner = new WgslStruct('test', 'Inner', { x: 'vec3f' });
     const outer = new WgslStruct('test', 'Outer', { a: 'f32', b: 'vec2f', c: 'u32', d: arrayOf(inner, 2), e: 'f32' });
     expect(outer.offsets).toEqual({ a: 0, b: 8, c: 16, d: 32, e: 64 });
@@ -151,10 +152,12 @@ describe('uniform layouts', () => {
       kl_weight: 3,
       loss_scale: 4,
       samples: 9,
+      random_background: 1,
+      seed: 0xffffffff,
     });
     const f = new Float32Array(bytes);
     const u = new Uint32Array(bytes);
-    expect([u[0], u[1], f[2], f[4], f[5], f[6], f[8], u[11]]).toEqual([7, 3, 0.5, 0.25, 0.5, 1, 2, 9]);
+    expect([u[0], u[1], f[2], f[4], f[5], f[6], f[8], u[11], u[12], u[13]]).toEqual([7, 3, 0.5, 0.25, 0.5, 1, 2, 9, 1, 0xffffffff]);
     const ok = { n: 1, blocks: 2 };
     expect(() => PREFIX_SUM_PARAMS.pack({ n: 1 } as typeof ok)).toThrow('Params.blocks is missing');
     expect(() => PREFIX_SUM_PARAMS.pack({ ...ok, blockz: 2 } as typeof ok)).toThrow("Params (prefix-sum.wgsl) has no member 'blockz'");

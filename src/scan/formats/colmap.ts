@@ -4,7 +4,8 @@
  * images/ (the names in images.* are relative to it). Poses are world-to-camera quaternions with
  * OpenCV camera axes; pixel centres are at +0.5 already (COLMAP's top-left pixel centre is
  * (0.5, 0.5)). Every camera model a pinhole with a lens model covers is undistorted on load; the
- * 3D points widen the scene bounds and are kept as the scan's sparse points.
+ * 3D points widen the scene bounds and are kept as the scan's sparse points; those an image
+ * observes (its tracks) become that frame's sparse depth.
  */
 import type { Mat4 } from '../../math/camera-convention.ts';
 import { rotationFromQuaternion } from '../../math/quaternion.ts';
@@ -16,6 +17,7 @@ import {
   parsePointsBinary,
   parsePointsText,
   type ColmapCamera,
+  type ColmapPoints,
   type ColmapImage,
 } from '../colmap-model.ts';
 import { sortByFrameNumber } from '../frame-numbers.ts';
@@ -86,6 +88,20 @@ function poseOf(image: ColmapImage, file: string): FrameSpec['pose'] {
   return problem ? { problem: `${image.where}: image ${image.id}'s pose ${problem}`, file } : { c2w: m };
 }
 
+/** Per image id, the positions (xyz, source units) of the points its track lists it in. */
+function observedPoints(points: ColmapPoints): Map<number, Float64Array> {
+  const lists = new Map<number, number[]>();
+  for (let p = 0; p + 1 < points.trackStart.length; p++) {
+    for (let e = points.trackStart[p]!; e < points.trackStart[p + 1]!; e++) {
+      const image = points.trackImages[e]!;
+      let list = lists.get(image);
+      if (!list) lists.set(image, (list = []));
+      list.push(points.xyz[p * 3]!, points.xyz[p * 3 + 1]!, points.xyz[p * 3 + 2]!);
+    }
+  }
+  return new Map([...lists].map(([image, xyz]) => [image, Float64Array.from(xyz)]));
+}
+
 export const colmap: FormatParser = {
   format: 'colmap',
   signature: 'sparse/0/cameras.bin and images.bin (or .txt) with images/ (COLMAP sparse model)',
@@ -106,6 +122,8 @@ export const colmap: FormatParser = {
         `is missing: ${imagesFile} names images in images/, beside sparse/: drop the folder that holds both`,
       );
     }
+    const points = pointsFile ? await readModelFile(source, pointsFile, parsePointsBinary, parsePointsText) : undefined;
+    const observed = points ? observedPoints(points) : new Map<number, Float64Array>();
     const byName = new Map(images.map((image) => [image.name, image]));
     const frames = sortByFrameNumber([...byName.keys()]).map((name, index): FrameSpec => {
       const image = byName.get(name)!;
@@ -122,6 +140,7 @@ export const colmap: FormatParser = {
         pose: poseOf(image, imagesFile),
         intrinsics: (width, height) => fitIntrinsics(camera.intrinsics, width, height),
         ...(camera.distortion ? { distortion: camera.distortion } : {}),
+        ...(observed.has(image.id) ? { observedPoints: observed.get(image.id)! } : {}),
       };
     });
     const warnings: string[] = [];
@@ -138,7 +157,7 @@ export const colmap: FormatParser = {
       frames,
       depthScale: 1,
       mixedSizes: usedSizes.size > 1,
-      ...(pointsFile ? { points: await readModelFile(source, pointsFile, parsePointsBinary, parsePointsText) } : {}),
+      ...(points ? { points: points.xyz } : {}),
       warnings,
     };
   },
