@@ -119,7 +119,7 @@ describe('giving the page a scan', () => {
     expect(await p.evaluate(() => window.neurncd.scan()?.name)).toBe('capture.zip');
   });
 
-  it('loads a thinned NICE-SLAM sequence and a nerfstudio capture with a mask', async () => {
+  it('loads a thinned NICE-SLAM sequence and a fisheye nerfstudio capture with a mask', async () => {
     const { page: p } = page();
     const thinned = toNiceSlam(fixture);
     for (const n of [1, 2, 4, 5])
@@ -133,12 +133,14 @@ describe('giving the page a scan', () => {
     const masked = toNerfstudio(fixture);
     const t = JSON.parse(new TextDecoder().decode(masked.get('transforms.json'))) as { frames: Record<string, unknown>[] };
     t.frames[1]!.mask_path = 'masks/1.png';
+    Object.assign(t, { camera_model: 'OPENCV_FISHEYE', fl_x: 63, fl_y: 63, cx: 48, cy: 36, k1: 0.05, k2: -0.01 });
     masked.set('transforms.json', enc(JSON.stringify(t)));
     const half = Uint8Array.from({ length: 96 * 72 }, (_, p) => (p % 96 >= 48 ? 255 : 0));
     masked.set('masks/1.png', encode({ width: 96, height: 72, data: half, channels: 1 }));
     await p.getByTestId('folder-picker').setInputFiles(writeFiles(masked));
     await waitForStatus(p, /^Loaded .*nerfstudio.*6 frames/);
-    expect(await p.evaluate(() => window.neurncd.scan())).toMatchObject({ format: 'nerfstudio', maskedFrames: 1, warnings: [] });
+    // Frame 1 by its mask and its lens, the others by their lens (the undistorted corners it does not reach).
+    expect(await p.evaluate(() => window.neurncd.scan())).toMatchObject({ format: 'nerfstudio', maskedFrames: 6, warnings: [] });
   });
 
   it('turns JPEGs upright by their EXIF orientation, in the browser decoder', async () => {

@@ -197,4 +197,13 @@ describe('npm run inspect-scan', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ frames: 4, masked_frames: 1, applied_transform: null });
     expect((await runCli(['inspect-scan', dir])).stdout).toMatch(/masks: +1 frame \(masked pixels are neither trained on nor scored\)/);
   });
+
+  it('loads a fisheye capture with a mask: every frame masked where the lens does not reach', async () => {
+    const fisheyeCapture = masked(maskPng(W, H, rightHalf), (t) =>
+      Object.assign(t, { camera_model: 'OPENCV_FISHEYE', fl_x: 42, fl_y: 42, cx: W / 2, cy: H / 2, k1: 0.05, k2: -0.01 }),
+    );
+    const json = await runCli(['inspect-scan', writeFiles(fisheyeCapture), '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ format: 'nerfstudio', frames: 4, masked_frames: 4, warnings: [] });
+  });
 });

@@ -8,7 +8,8 @@ import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
 import { MemorySource } from '../../src/scan/scan-source.ts';
 import type { Scan } from '../../src/scan/scan.ts';
-import { makeFixture, toNiceSlam, toScanNet, toSevenScenes, type Files } from '../helpers/scan-fixtures.ts';
+import { runCli } from '../helpers/scan-files.ts';
+import { makeFixture, toNiceSlam, toScanNet, toSevenScenes, writeFiles, type Files } from '../helpers/scan-fixtures.ts';
 
 const fixture = makeFixture(9, 32, 24, 5);
 const load = (files: Files): Promise<Scan> => loadScan(new MemorySource('thinned', files), { decodeImage: decodeImageNode });
@@ -82,5 +83,27 @@ describe('a trajectory shorter than the frame numbers', () => {
     const files = new Map(fixture.files);
     files.set('traj_w_c.txt', new TextEncoder().encode(lines.slice(0, 8).join('\n')));
     await expect(load(files)).rejects.toThrow(/^traj_w_c\.txt: has 8 poses but rgb\/ has 9 images/);
+  });
+});
+
+describe('npm run inspect-scan on a thinned NICE-SLAM sequence', () => {
+  const niceSlamThinned = (): Files => thinned(toNiceSlam(fixture), (n) => [`results/frame${pad(n)}.jpg`, `results/depth${pad(n)}.png`]);
+
+  it('loads its 3 images with the warning', async () => {
+    const r = await runCli(['inspect-scan', writeFiles(niceSlamThinned()), '--json']);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ format: 'replica-nice-slam', frames: 3 });
+    expect(json.warnings).toEqual([expect.stringMatching(/^traj\.txt: 6 of 9 poses are unused/)]);
+  });
+
+  it('too short a trajectory: one error line naming it and the frame, exit 2', async () => {
+    const files = niceSlamThinned();
+    const lines = new TextDecoder().decode(files.get('traj.txt')).trim().split('\n');
+    files.set('traj.txt', new TextEncoder().encode(lines.slice(0, 5).join('\n')));
+    const r = await runCli(['inspect-scan', writeFiles(files)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^error: traj\.txt: has 5 poses \(lines 1\.\.5\), too few for results\/frame000006\.jpg/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
