@@ -122,9 +122,10 @@ describe('a broken classes.json', () => {
 });
 
 describe('npm run inspect-scan --json', () => {
-  it('shows the classes: id, name, known (null where the scan does not say)', async () => {
-    const r = await runCli(['inspect-scan', writeFiles(withFile(toSevenScenes(fixture), 'classes.json', JSON.stringify(OWN))), '--json']);
+  it('shows the classes of a ScanNet export with a classes.json: id, name, known (null where the scan does not say)', async () => {
+    const r = await runCli(['inspect-scan', writeFiles(withFile(toScanNet(fixture), 'classes.json', JSON.stringify(OWN))), '--json']);
     expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ format: 'scannet', has_labels: true });
     expect(JSON.parse(r.stdout).classes).toEqual([
       { id: 1, name: 'bed', known: true },
       { id: 4, name: 'chair', known: false },

@@ -326,6 +326,16 @@ describe('broken models name the file and the problem', () => {
       /^sparse\/0\/points3D\.txt: line 6: x 'x' is not a number/,
     ],
     [
+      'a points3D track with an image id but no point index',
+      textWith('points3D.txt', (t) => t.replace(/^(5 .*)$/m, '$1 3')),
+      /^sparse\/0\/points3D\.txt: line 6: its track has an image id without a point index/,
+    ],
+    [
+      'a points3D track whose image id is not an integer',
+      textWith('points3D.txt', (t) => t.replace(/^(5( \S+){7}) \S+/m, '$1 2.5')),
+      /^sparse\/0\/points3D\.txt: line 6: track image id '2\.5' is not an integer/,
+    ],
+    [
       'a camera whose width is not an integer',
       textWith('cameras.txt', (t) => t.replace(/^1 PINHOLE 64 /m, '1 PINHOLE 64.5 ')),
       /^sparse\/0\/cameras\.txt: line 2: width '64\.5' is not an integer/,
