@@ -6,7 +6,8 @@ import { createDropZone } from './viewer/drop-zone.ts';
 import { showNoWebGpu, showNotice } from './viewer/notice.ts';
 import { ScanPanel } from './viewer/scan-panel.ts';
 import { SegmenterPanel } from './viewer/segmenter-panel.ts';
-import { ViewerApp } from './viewer/viewer-app.ts';
+import { FieldAutosave } from './viewer/field-autosave.ts';
+import { DEMO_NAME, ViewerApp } from './viewer/viewer-app.ts';
 import { Segmenter } from './segment/segmenter.ts';
 
 const app = document.getElementById('app')!;
@@ -32,6 +33,8 @@ function startScanUi(ctx: GpuContext): void {
     onLoaded: (scan) => {
       panel.showError(null);
       panel.showScan(scan);
+      // A scan the user gave replaces the autosave (or goes on from it).
+      if (scan.sourceName !== DEMO_NAME) panel.showAutosave(null);
       status.textContent = `Loaded ${scan.sourceName}: ${FORMAT_LABELS[scan.format]}, ${scan.frames.length} frames`;
       void viewer?.start(scan);
     },
@@ -56,6 +59,7 @@ function startScanUi(ctx: GpuContext): void {
     app.replaceChildren(side);
     return;
   }
+  void new FieldAutosave().read().then((saved) => panel.showAutosave(saved?.record ?? null));
   const viewport = document.createElement('div');
   viewport.className = 'viewport';
   app.classList.add('viewer');
@@ -76,11 +80,28 @@ async function boot(): Promise<void> {
   }
   status.textContent = `Ready on ${describeAdapter(context.summary)}`;
   startScanUi(context);
-  void context.lost.then((info) => {
-    if (info.reason === 'destroyed') return;
-    gpuError = `The GPU device was lost: ${info.message || info.reason}`;
-    status.textContent = 'GPU lost';
-    showNotice(app, 'The GPU device was lost', [gpuError, 'Reload the page to start again.']);
+  watchForLoss(context);
+}
+
+/**
+ * A lost device (a driver reset, a GPU process crash, destroy()) costs no more than the steps since
+ * the field's last copy: a new device is asked for and the viewer goes on there. Only when none
+ * can be had does the page say to reload.
+ */
+function watchForLoss(lostOne: GpuContext): void {
+  void lostOne.lost.then(async (info) => {
+    if (context !== lostOne) return;
+    viewer?.onDeviceLost(info);
+    try {
+      context = await createGpuContext(navigator.gpu);
+    } catch (e) {
+      gpuError = `The GPU device was lost (${info.message || info.reason}) and no new one could be had: ${e instanceof Error ? e.message : String(e)}`;
+      status.textContent = 'GPU lost';
+      showNotice(app, 'The GPU device was lost', [gpuError, 'Reload the page to start again.']);
+      return;
+    }
+    watchForLoss(context);
+    await viewer?.continueOn(context, info);
   });
 }
 

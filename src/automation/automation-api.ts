@@ -46,6 +46,8 @@ export interface NeurncdAutomation {
   gpu: {
     /** Exclusive prefix sum of u32 values on the page's device. */
     exclusiveScan(values: number[]): Promise<number[]>;
+    /** Destroys the page's device, as a driver reset would take it (for checking that a run survives it). */
+    loseDevice(): void;
   };
   synth: {
     /** Generates a synthetic scan in Web Workers; returns each file's SHA-256 (hex) by path. */
@@ -108,6 +110,9 @@ export function createAutomationApi(state: {
     },
     scanError: () => state.session()?.lastError ?? null,
     gpu: {
+      loseDevice() {
+        device().destroy();
+      },
       async exclusiveScan(values) {
         const dev = device();
         if (cache?.device !== dev) cache = new PipelineCache(dev);

@@ -74,6 +74,14 @@ function upsampleSegments(seg: PreSegmentation, width: number, height: number): 
 /** While training stays finite, the field is copied aside every this many steps (to roll back to if it diverges). */
 const SNAPSHOT_EVERY = 100;
 
+/**
+ * The field is also read back to memory (as a checkpoint) this often while it trains, and after
+ * every discovery update: what a lost GPU device costs (moveTo()). A read-back of the software
+ * adapter's field (~50 MB with Adam's moments) takes well under a second; a hardware one's
+ * (~200 MB) about as long, every half minute.
+ */
+const DEVICE_LOSS_COPY_EVERY_MS = 30_000;
+
 /** train() found the loss or parameters not finite; recoverFromDivergence() puts the field back to its last sound state. */
 export class TrainingDivergedError extends Error {
   override name = 'TrainingDivergedError';
@@ -85,6 +93,16 @@ export class TrainingDivergedError extends Error {
       `training diverged by step ${step} (${losses.nonFiniteParameters > 0 ? `${losses.nonFiniteParameters} parameter values are not finite` : 'the loss is not finite'})`,
     );
   }
+}
+
+/** Every frame of the scan, with the segmenter's distributions as targets. */
+function uploadFrames(device: GPUDevice, scan: Scan, segmentation: ScanSegmentation): TrainingFrames {
+  const frames = scan.frames.map((_, i) => i);
+  return uploadTrainingFrames(device, scan, frames, {
+    from: 'packed',
+    classes: segmentation.classNames.length,
+    words: segmentation.packed,
+  });
 }
 
 interface Field {
@@ -120,14 +138,17 @@ export class DiscoveryPipeline {
   private queue: Promise<unknown> = Promise.resolve();
   private destroyed = false;
 
+  /** The field as last read back to memory (a checkpoint), kept to go on from if the device is lost. */
+  private copy: { bytes: Uint8Array; steps: number; at: number } | null = null;
+
   private constructor(
-    private readonly ctx: GpuContext,
+    private ctx: GpuContext,
     readonly scan: Scan,
     private readonly segmentation: ScanSegmentation,
     settings: PipelineSettings,
     private readonly trainerSettings: TrainerSettings,
-    private readonly cache: PipelineCache,
-    private readonly training: TrainingFrames,
+    private cache: PipelineCache,
+    private training: TrainingFrames,
   ) {
     this.classNames = segmentation.classNames;
     this.k = this.classNames.length;
@@ -156,13 +177,7 @@ export class DiscoveryPipeline {
         fieldBackground(scan),
       );
     const cache = new PipelineCache(device);
-    const training = uploadTrainingFrames(
-      device,
-      scan,
-      scan.frames.map((_, i) => i),
-      { from: 'packed', classes: k, words: segmentation.packed },
-    );
-    return new DiscoveryPipeline(ctx, scan, segmentation, settings, trainerSettings, cache, training);
+    return new DiscoveryPipeline(ctx, scan, segmentation, settings, trainerSettings, cache, uploadFrames(device, scan, segmentation));
   }
 
   private buildField(learningRate: number, klWeight: number): Field {
@@ -256,6 +271,7 @@ export class DiscoveryPipeline {
       if (!Number.isFinite(losses.psnr) || losses.nonFiniteParameters > 0) throw new TrainingDivergedError(trainer.steps, losses);
       const last = snapshot.steps;
       if (last === null || trainer.steps - last >= SNAPSHOT_EVERY) snapshot.take();
+      if (!this.copy || performance.now() - this.copy.at >= DEVICE_LOSS_COPY_EVERY_MS) await this.keepCopy();
       return losses;
     });
   }
@@ -438,7 +454,43 @@ export class DiscoveryPipeline {
   discover(progress?: FrameProgress): Promise<DiscoveryUpdate> {
     return this.serial(async () => {
       if (!this.scene || this.renderedCutStale) await this.presegmentNow(progress);
-      return this.scene!.update(this.fieldPixels);
+      const update = await this.scene!.update(this.fieldPixels);
+      await this.keepCopy();
+      return update;
+    });
+  }
+
+  private async keepCopy(): Promise<void> {
+    const trainer = this.field.trainer;
+    const bytes = await saveCheckpoint(trainer, { scan: this.scan.sourceName, steps: trainer.steps, classes: this.classNames });
+    this.copy = { bytes, steps: trainer.steps, at: performance.now() };
+  }
+
+  /** The field's last copy in memory, a checkpoint (what moveTo() goes on from), or null before the first. */
+  get lastCopy(): { readonly bytes: Uint8Array; readonly steps: number } | null {
+    return this.copy;
+  }
+
+  /**
+   * The pipeline on another device, after its own was lost: the frames uploaded again, the field
+   * rebuilt from its last copy in memory (an untrained field without one), everything on the CPU
+   * (segmentations, discovery and its classes) kept as it is. Returns the step it goes on from.
+   */
+  moveTo(ctx: GpuContext): Promise<number> {
+    // The lost device's work never finishes: what was queued on it is dropped, not waited for.
+    this.queue = Promise.resolve();
+    return this.serial(async () => {
+      // Buffers of a lost device are gone already; destroying them is allowed and frees the wrappers.
+      this.releaseField();
+      this.training.destroy();
+      this.ctx = ctx;
+      this.cache = new PipelineCache(ctx.device);
+      this.training = uploadFrames(ctx.device, this.scan, this.segmentation);
+      this.field = this.buildField(this.settings.learningRate, this.settings.klWeight);
+      if (this.copy) await restoreCheckpoint(this.field.trainer, this.copy.bytes);
+      // A cut made on the rendered depth of the lost field's later steps is cut again.
+      if (!this.scan.hasDepth && this.presegmentedAt !== null) this.presegmentedAt = 0;
+      return this.steps;
     });
   }
 

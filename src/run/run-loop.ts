@@ -121,10 +121,24 @@ export class RunLoop {
     this.warmUp.reset();
   }
 
+  /**
+   * The field went back to an earlier step (it was rebuilt from a copy after a lost device): the
+   * next discovery comes `discoverEvery` steps after the last one it has seen, not after a step it
+   * no longer has. Warm-up, once passed, stays passed: the classes were learnt by then.
+   */
+  rewoundTo(step: number): void {
+    this.lastDiscovery = Math.min(this.lastDiscovery, step);
+  }
+
   /** Ends run() at its next turn; what is in flight finishes first. */
   stop(): void {
     this.stopped = true;
     this.wakeUp();
+  }
+
+  /** After stop() and the end of run(): run() may go on again, with the loop's cadence and warm-up as they were. */
+  reopen(): void {
+    this.stopped = false;
   }
 
   private setRunning(running: boolean): void {

@@ -17,12 +17,19 @@ export class ScanSession {
   lastError: string | null = null;
   background: [number, number, number] = [...DEFAULT_BACKGROUND];
   private generation = 0;
+  private loading = 0;
 
   constructor(private readonly events: ScanSessionEvents) {}
+
+  /** Whether a scan is loaded or a load is running. */
+  get taken(): boolean {
+    return this.current !== null || this.loading > 0;
+  }
 
   async load(input: ScanInput): Promise<Scan | null> {
     // Only the newest of overlapping loads may win.
     const ticket = ++this.generation;
+    this.loading++;
     try {
       const scan = await loadScanInWorker(input, {
         background: this.background,
@@ -38,6 +45,8 @@ export class ScanSession {
       this.lastError = e instanceof Error ? e.message : String(e);
       this.events.onError(this.lastError);
       return null;
+    } finally {
+      this.loading--;
     }
   }
 }

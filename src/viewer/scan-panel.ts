@@ -7,6 +7,7 @@ export class ScanPanel {
   private readonly error = document.createElement('p');
   private readonly warnings = document.createElement('ul');
   private readonly preview = document.createElement('canvas');
+  private readonly autosave = document.createElement('p');
 
   constructor() {
     this.element.className = 'scan-panel';
@@ -18,7 +19,17 @@ export class ScanPanel {
     this.warnings.dataset.testid = 'warnings';
     this.preview.dataset.testid = 'scan-preview';
     this.preview.hidden = true;
-    this.element.append(this.error, this.summary, this.warnings, this.preview);
+    this.autosave.dataset.testid = 'autosave';
+    this.autosave.hidden = true;
+    this.element.append(this.error, this.autosave, this.summary, this.warnings, this.preview);
+  }
+
+  /** A field saved by an earlier session, which dropping the same scan goes on from (null: none). */
+  showAutosave(saved: { scan: { name: string }; steps: number; savedAt: string } | null): void {
+    this.autosave.textContent = saved
+      ? `Saved from your last session: ${saved.scan.name}, trained to step ${saved.steps} (${new Date(saved.savedAt).toLocaleString()}). Drop the same scan to go on from there.`
+      : '';
+    this.autosave.hidden = saved === null;
   }
 
   showScan(scan: Scan): void {

@@ -30,6 +30,7 @@ import { generateScanInBrowser } from '../synth/generate-in-browser.ts';
 import { CameraPhoto } from './camera-photo.ts';
 import { ClassLegend } from './class-legend.ts';
 import { ControlPanel, DEFAULT_VIEW_SETTINGS } from './control-panel.ts';
+import { FieldAutosave, sameScan, scanIdentity } from './field-autosave.ts';
 import { FieldDisplay } from './field-display.ts';
 import { FieldViewport } from './field-viewport.ts';
 import { download, pickFile } from './file-transfer.ts';
@@ -39,8 +40,14 @@ import { probePixel } from './pixel-probe.ts';
 import { StatusLine } from './status-line.ts';
 import { TrainingCharts } from './training-charts.ts';
 
+/** Whether `ctx`'s device is lost within `ms` milliseconds. */
+function lostWithin(ctx: GpuContext, ms: number): Promise<boolean> {
+  return Promise.race([ctx.lost.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
+}
+
 /** The demo room: small enough to train visibly on a software adapter. */
 export const DEMO_SCAN = { preset: 'demo', frames: 40, width: 160, height: 120 } as const;
+export const DEMO_NAME = 'demo room';
 
 /** One pipeline and the loop that runs it. */
 interface Run {
@@ -49,6 +56,12 @@ interface Run {
   loop: RunLoop;
   /** Scan class id of each segmenter class (-1 none), for colours that match the ground truth. */
   scanIdOfClass: Int32Array;
+  /** The loop's run() while it runs (ends when it ends or fails). */
+  active?: Promise<void>;
+  /** A scan the user gave (not the demo): its field is autosaved. */
+  autosaved: boolean;
+  /** Step of the pipeline's copy last written to the autosave. */
+  savedSteps?: number;
 }
 
 export class ViewerApp {
@@ -76,9 +89,15 @@ export class ViewerApp {
   private warmUpNote = '';
   private psnr = NaN;
 
+  /** Set from the moment the device is lost until the run goes on on a new one. */
+  private deviceLost = false;
+  private readonly autosave = new FieldAutosave();
+  /** Autosave writes, one after another. */
+  private saving: Promise<void> = Promise.resolve();
+
   constructor(
     parts: { viewport: HTMLElement; side: HTMLElement; status: HTMLElement },
-    private readonly ctx: GpuContext,
+    private ctx: GpuContext,
     private readonly session: ScanSession,
     private readonly segmenter: Segmenter,
   ) {
@@ -132,9 +151,11 @@ export class ViewerApp {
     const files = await generateScanInBrowser(DEMO_SCAN, (done, total) =>
       this.status.show(`Generating the demo room: ${done}/${total} frames`),
     );
+    // A scan given while the demo was being generated wins: the demo must not replace it.
+    if (this.session.taken) return;
     const input: ScanInput = {
       kind: 'files',
-      name: 'demo room',
+      name: DEMO_NAME,
       entries: [...files].map(([path, bytes]) => ({ path, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) })),
     };
     await this.session.load(input);
@@ -186,7 +207,10 @@ export class ViewerApp {
           () => this.betweenTurns(run),
         ),
         scanIdOfClass: segmenterToScanIds(scan.classes ?? [], segmentation.classes),
+        autosaved: scan.sourceName !== DEMO_NAME,
       };
+      if (run.autosaved) await this.resumeFromAutosave(run);
+      if (stale()) return;
       this.run = run;
       const radius = Math.max(...scan.frames.map((f) => Math.hypot(f.c2w[3]!, f.c2w[7]!, f.c2w[11]!)), 0.5);
       this.viewport.setCameras(scan.frames, radius);
@@ -195,12 +219,65 @@ export class ViewerApp {
       this.panel.setTraining(this.training);
       this.stepsPerSecond = { at: performance.now(), steps: 0, value: 0 };
       this.warmUpNote = '';
-      await run.loop.run();
+      run.active = this.runLoop(run);
+      await run.active;
     } catch (e) {
       if (stale()) return;
-      this.status.show(`Stopped: ${e instanceof Error ? e.message : String(e)}`);
-      this.panel.setTraining(false);
+      this.stopped(e);
     }
+  }
+
+  /** Runs `run`'s loop until it ends, or stops with its error (unless the device was lost: the run goes on on a new one). */
+  private async runLoop(run: Run): Promise<void> {
+    try {
+      await run.loop.run();
+    } catch (e) {
+      if (run !== this.run) return;
+      // The work in flight fails when the device goes; deviceLost() may come a moment later.
+      if (this.deviceLost || (await lostWithin(this.ctx, 1000))) return;
+      this.stopped(e);
+    }
+  }
+
+  private stopped(e: unknown): void {
+    this.status.show(`Stopped: ${e instanceof Error ? e.message : String(e)}`);
+    this.panel.setTraining(false);
+  }
+
+  /** The GPU device is gone: say so while a new one is asked for (the page's owner of the device asks). */
+  onDeviceLost(info: GPUDeviceLostInfo): void {
+    this.deviceLost = true;
+    this.run?.loop.stop();
+    this.status.note(`The GPU device was lost (${info.message || info.reason}); asking for a new one`);
+  }
+
+  /**
+   * Goes on on a new device: the pipeline is rebuilt there from the field's last copy in memory,
+   * everything else (scan, segmentation, classes, the user's edits and settings) as it was.
+   */
+  async continueOn(ctx: GpuContext, info: GPUDeviceLostInfo): Promise<void> {
+    this.ctx = ctx;
+    const run = this.run;
+    if (!run) {
+      this.deviceLost = false;
+      return;
+    }
+    // The old loop ends at its next turn or with its failed GPU work (never waited for long).
+    await Promise.race([run.active, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    const reached = run.pipeline.steps;
+    const from = await run.pipeline.moveTo(ctx);
+    this.deviceLost = false;
+    if (run !== this.run) return;
+    run.loop.rewoundTo(from);
+    run.loop.reopen();
+    this.display.fieldReplaced();
+    const lost = reached - from;
+    this.status.note(
+      `The GPU device was lost (${info.message || info.reason}). Training goes on on a new device from step ${from}` +
+        (from === 0 ? ' (no copy of the field had been kept yet)' : ` (${lost} step${lost === 1 ? '' : 's'} lost)`),
+    );
+    run.active = this.runLoop(run);
+    await run.active;
   }
 
   private setTraining(on: boolean): void {
@@ -278,8 +355,43 @@ export class ViewerApp {
     }
   }
 
+  /** Goes on from the field an earlier session saved for this very scan, segmented into the same classes. */
+  private async resumeFromAutosave(run: Run): Promise<void> {
+    const saved = await this.autosave.read();
+    if (!saved) return;
+    const { record, bytes } = saved;
+    const classes = run.pipeline.classNames;
+    if (!sameScan(record.scan, scanIdentity(run.pipeline.scan)) || record.classes.join('\n') !== classes.join('\n')) return;
+    try {
+      await run.pipeline.restore(bytes);
+    } catch (e) {
+      this.status.note(`The saved field could not be used (${e instanceof Error ? e.message : String(e)}); training starts afresh`);
+      return;
+    }
+    run.savedSteps = run.pipeline.steps;
+    run.loop.discoverSoon();
+    this.status.note(`Went on from the field saved at step ${run.pipeline.steps} (${new Date(record.savedAt).toLocaleString()})`);
+  }
+
+  /** Writes the pipeline's newest copy of the field to the autosave (a scan the user gave only). */
+  private autosaveCopy(run: Run): void {
+    const copy = run.pipeline.lastCopy;
+    if (!run.autosaved || !copy || copy.steps === run.savedSteps) return;
+    run.savedSteps = copy.steps;
+    const record = {
+      scan: scanIdentity(run.pipeline.scan),
+      steps: copy.steps,
+      classes: [...run.pipeline.classNames],
+      savedAt: new Date().toISOString(),
+    };
+    this.saving = this.saving
+      .then(() => this.autosave.write(record, copy.bytes))
+      .catch((e: unknown) => this.status.note(`Could not autosave the field: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
   /** Between two turns of the loop: a view when it is stale, then the next animation frame. */
   private async betweenTurns(run: Run): Promise<void> {
+    this.autosaveCopy(run);
     if (!run.loop.training)
       this.status.show(`Paused at step ${run.pipeline.steps} (PSNR ${Number.isFinite(this.psnr) ? this.psnr.toFixed(2) : '—'} dB)`);
     await this.display.refresh(run.pipeline, run.loop.training);

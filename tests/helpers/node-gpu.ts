@@ -45,6 +45,13 @@ export function getTestGpu(): Promise<GpuContext> {
   return context;
 }
 
+/** A device of its own (not the shared one), for a test that destroys it. */
+export async function newTestGpu(): Promise<GpuContext> {
+  await getTestGpu();
+  const { create } = await import('webgpu');
+  return createGpuContext(create([]) as unknown as GPU);
+}
+
 /** Runs `body` and fails with the validation message if it produced any WebGPU error. */
 export async function expectNoGpuErrors<T>(device: GPUDevice, body: () => Promise<T>): Promise<T> {
   device.pushErrorScope('validation');

@@ -1,0 +1,93 @@
+/**
+ * A lost GPU device costs no training beyond the field's last copy: the page as a person opens it,
+ * a small scan dropped in, and while it trains the device is destroyed (as a driver reset takes
+ * it). The page asks for a new device, says what happened and how many steps were lost, and goes
+ * on training the same field: its PSNR carries on from where it was instead of starting over.
+ * Then the page is reloaded: it names the scan whose field it kept (in the origin's private file
+ * system), and dropping the same folder goes on from that field.
+ */
+import { basename } from 'node:path';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { usePage } from '../helpers/browser-page.ts';
+import { makeFixture, toNerfstudio, writeFiles } from '../helpers/scan-fixtures.ts';
+
+const status = (p: Page): Promise<string> => p.evaluate(() => document.querySelector('[data-testid="status"]')?.textContent ?? '');
+
+/** Waits until the status shows training at step >= `step`; returns step and batch PSNR. */
+async function trainedTo(p: Page, step: number, timeout: number): Promise<{ step: number; psnr: number }> {
+  await p.waitForFunction(
+    (s) => Number(/Training: step (\d+)/.exec(document.querySelector('[data-testid="status"]')?.textContent ?? '')?.[1] ?? -1) >= s,
+    step,
+    { timeout },
+  );
+  const m = /Training: step (\d+), [\d.]+ steps\/s, PSNR ([\d.]+) dB/.exec(await status(p))!;
+  return { step: Number(m[1]), psnr: Number(m[2]) };
+}
+
+describe('a lost GPU device, and a reload', () => {
+  const page = usePage('', { live: true });
+  const dir = writeFiles(toNerfstudio(makeFixture(8, 96, 72, 23)));
+
+  it('is replaced, and training goes on from the last copy of the field', { timeout: 900_000 }, async () => {
+    const { page: p, errors } = page();
+    await p.getByTestId('folder-picker').setInputFiles(dir);
+    await p.waitForFunction(() => window.neurncd.scan()?.format === 'nerfstudio', undefined, { timeout: 300_000 });
+    // Past the first copy (taken at the first slice) and half a minute more: a later one.
+    await trainedTo(p, 1, 600_000);
+    await p.waitForTimeout(40_000);
+    const before = await trainedTo(p, 1, 60_000);
+    await p.evaluate(() => window.neurncd.gpu.loseDevice());
+    await p.waitForFunction(
+      () => /Training goes on on a new device from step/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ''),
+      undefined,
+      {
+        timeout: 120_000,
+      },
+    );
+    const notice = /from step (\d+) \((\d+) steps? lost\)/.exec(await status(p));
+    expect(notice, await status(p)).not.toBeNull();
+    const from = Number(notice![1]);
+    const lost = Number(notice![2]);
+    expect(from).toBeGreaterThan(0);
+    expect(from + lost).toBeGreaterThanOrEqual(before.step);
+    // Training goes on from there, on a device that works, with the field it had.
+    const after = await trainedTo(p, from + 20, 300_000);
+    console.log(
+      `[device-loss] lost at step ${before.step} (PSNR ${before.psnr}); went on from ${from} (${lost} lost); step ${after.step}: PSNR ${after.psnr}`,
+    );
+    expect(after.psnr).toBeGreaterThan(before.psnr - 2);
+    expect(await p.evaluate(() => window.neurncd.adapter())).not.toBeNull();
+    expect(await p.getByTestId('notice').count()).toBe(0);
+    expect(errors.filter((e) => !/device|lost|destroyed/i.test(e))).toEqual([]);
+  });
+
+  it('after a reload, the same scan dropped again goes on from its autosaved field', { timeout: 900_000 }, async () => {
+    const { page: p } = page();
+    // Let a copy taken after the new device's first half minute reach the autosave.
+    await p.waitForTimeout(35_000);
+    const before = await trainedTo(p, 1, 60_000);
+    await p.reload();
+    await expect
+      .poll(() => p.getByTestId('autosave').textContent(), { timeout: 60_000 })
+      .toMatch(
+        new RegExp(`^Saved from your last session: ${basename(dir)}, trained to step \\d+ .*Drop the same scan to go on from there\\.$`),
+      );
+    const saved = Number(/trained to step (\d+)/.exec((await p.getByTestId('autosave').textContent())!)![1]);
+    expect(saved).toBeGreaterThan(0);
+    expect(saved).toBeLessThanOrEqual(before.step);
+    await p.getByTestId('folder-picker').setInputFiles(dir);
+    await p.waitForFunction(
+      () => /Went on from the field saved at step/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ''),
+      undefined,
+      { timeout: 600_000 },
+    );
+    expect(await status(p)).toContain(`Went on from the field saved at step ${saved}`);
+    expect(await p.getByTestId('autosave').isHidden()).toBe(true);
+    const after = await trainedTo(p, saved + 10, 300_000);
+    console.log(
+      `[autosave] saved at step ${saved} (PSNR ${before.psnr} at ${before.step}); after the reload, step ${after.step}: PSNR ${after.psnr}`,
+    );
+    expect(after.psnr).toBeGreaterThan(before.psnr - 2);
+  });
+});
