@@ -39,9 +39,10 @@ export async function runGenerate(args: string[]): Promise<{ dir: string; stdout
   return { dir, stdout, stderr };
 }
 
-export async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `as`: run as another user (the tests must run as root to switch), for permission checks. */
+export async function runCli(args: string[], as?: { uid: number; gid: number }): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, ['tools/cli.mjs', ...args]);
+    const { stdout, stderr } = await exec(process.execPath, ['tools/cli.mjs', ...args], { ...as });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
