@@ -1,8 +1,9 @@
 /**
  * Loads a scan folder of any supported format into the one Scan model: detects the format, reads
  * its poses and intrinsics, decodes every frame (skipping, with a warning, frames whose files are
- * missing or broken), resizes to the training resolution, and normalises the scene into the unit
- * cube. The same code runs in the page (in a worker) and in the headless commands.
+ * missing or broken, but stopping at input over a limit of input-limits.ts), resizes to the
+ * training resolution, and normalises the scene into the unit cube. The same code runs in the page
+ * (in a worker) and in the headless commands.
  */
 import type { Mat4 } from '../math/camera-convention.ts';
 import { scanClassNames } from './class-names.ts';
@@ -11,6 +12,7 @@ import { findScan } from './detect-format.ts';
 import { bothKept, clearMasked, lensCoverageMask, loadFrameMask } from './frame-mask.ts';
 import { Lens } from './lens-distortion.ts';
 import { decodePngScalar, decodeRgba, type PlatformImageDecoder, type RgbaImage } from './image-decoding.ts';
+import { InputLimitError } from './input-limits.ts';
 import { decodeNpy } from './npy-array.ts';
 import { resampleNearest, resizeRgba, trainingSize, undistortRgba } from './resample.ts';
 import type { FrameSpec, ScanLayout } from './scan-layout.ts';
@@ -80,7 +82,7 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
       imageSize ??= { width: frame.sourceWidth, height: frame.sourceHeight };
       frames.push(frame.frame);
     } catch (e) {
-      if (!(e instanceof ScanError)) throw e;
+      if (!(e instanceof ScanError) || e instanceof InputLimitError) throw e;
       skipped.push(e.message);
     }
     options.onProgress?.(i + 1, layout.frames.length);
@@ -136,6 +138,7 @@ async function readGenerator(source: ScanSource, warnings: string[]): Promise<st
     const scene = await readJson(source, SCENE_FILE);
     return typeof scene.generator === 'string' ? scene.generator : null;
   } catch (e) {
+    if (e instanceof InputLimitError) throw e;
     warnings.push(`${SCENE_FILE} was not read: ${e instanceof Error ? e.message : String(e)}`);
     return null;
   }
@@ -234,7 +237,7 @@ async function optional<T>(warnings: string[], load: () => Promise<T>): Promise<
   try {
     return await load();
   } catch (e) {
-    if (!(e instanceof ScanError)) throw e;
+    if (!(e instanceof ScanError) || e instanceof InputLimitError) throw e;
     warnings.push(`${e.message} (ignored for this frame)`);
     return undefined;
   }
