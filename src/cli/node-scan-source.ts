@@ -1,8 +1,10 @@
 /** Scan folders and zips on disk, for the headless commands. */
+import { openAsBlob } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { ScanError } from '../scan/scan-error.ts';
-import { rootedPaths, zipSource, type ScanSource } from '../scan/scan-source.ts';
+import { rootedPaths, type ScanSource } from '../scan/scan-source.ts';
+import { zipSource } from '../scan/zip-source.ts';
 
 export class DirectorySource implements ScanSource {
   constructor(
@@ -29,11 +31,11 @@ async function walk(dir: string, root: string, out: string[]): Promise<void> {
   }
 }
 
-/** A folder, or a .zip of one. */
+/** A folder, or a .zip of one (read in slices from the file, as the page reads a dropped one). */
 export async function openScanPath(path: string): Promise<ScanSource> {
   const info = await stat(path).catch(() => null);
   if (!info) throw new ScanError(path, 'does not exist');
-  if (info.isFile()) return zipSource(basename(path), new Uint8Array(await readFile(path)));
+  if (info.isFile()) return zipSource(basename(path), await openAsBlob(path));
   const files: string[] = [];
   await walk(path, path, files);
   const { prefix, paths } = rootedPaths(files);
