@@ -1,14 +1,16 @@
 /**
- * Scan folders and zips on disk, for the headless commands. Symbolic links inside a scan folder
+ * Scan folders and zips on disk, for the headless commands (a zip read in slices from the file,
+ * as the page reads a dropped one). Symbolic links inside a scan folder
  * are followed only where they stay inside it: `discover` and `bench` serve the folder to the page,
  * and the static server refuses the links that lead out (a link must not expose any file the user
  * can read), so the listing refuses them first, naming the link.
  */
-import type { Stats } from 'node:fs';
+import { openAsBlob, type Stats } from 'node:fs';
 import { readFile, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ScanError } from '../scan/scan-error.ts';
-import { rootedPaths, zipSource, type ScanSource } from '../scan/scan-source.ts';
+import { rootedPaths, type ScanSource } from '../scan/scan-source.ts';
+import { zipSource } from '../scan/zip-source.ts';
 import { fileSystemProblem, isFileSystemError, specialFileKind } from './file-system-problem.ts';
 import { isInside } from './inside-folder.ts';
 
@@ -81,10 +83,10 @@ async function walk(dir: Place, relative: string, realRoot: string, ancestors: s
   }
 }
 
-/** A folder, or a .zip of one. */
+/** A folder, or a .zip of one (read in slices from the file, as the page reads a dropped one). */
 export async function openScanPath(path: string): Promise<ScanSource> {
   const info = await attempt(path, () => stat(path));
-  if (info.isFile()) return zipSource(basename(path), new Uint8Array(await attempt(path, () => readFile(path))));
+  if (info.isFile()) return zipSource(basename(path), await attempt(path, () => openAsBlob(path)));
   if (!info.isDirectory()) throw notRegular(path, info);
   const realRoot = await attempt(path, () => realpath(path));
   const files: string[] = [];

@@ -1,8 +1,9 @@
 /**
  * Loads a scan folder of any supported format into the one Scan model: detects the format, reads
  * its poses and intrinsics, decodes every frame (skipping, with a warning, frames whose files are
- * missing or broken), resizes to the training resolution, and normalises the scene into the unit
- * cube. The same code runs in the page (in a worker) and in the headless commands.
+ * missing or broken, but stopping at input over a limit of input-limits.ts), resizes to the
+ * training resolution, and normalises the scene into the unit cube. The same code runs in the page
+ * (in a worker) and in the headless commands.
  */
 import type { Mat4 } from '../math/camera-convention.ts';
 import { scanClassNames } from './class-names.ts';
@@ -14,7 +15,7 @@ import { decodePngScalar, decodeRgba, type PlatformImageDecoder, type RgbaImage 
 import { decodeNpy } from './npy-array.ts';
 import { resampleNearest, resizeRgba, trainingSize, undistortRgba } from './resample.ts';
 import type { FrameSpec, ScanLayout } from './scan-layout.ts';
-import { CameraError, ScanError } from './scan-error.ts';
+import { ScanError, WholeScanError } from './scan-error.ts';
 import { sparseDepthMap } from './sparse-depth.ts';
 import type { ScanSource } from './scan-source.ts';
 import { readJson } from './scan-text.ts';
@@ -134,6 +135,7 @@ async function readGenerator(source: ScanSource, warnings: string[]): Promise<st
     const scene = await readJson(source, SCENE_FILE);
     return typeof scene.generator === 'string' ? scene.generator : null;
   } catch (e) {
+    if (e instanceof WholeScanError) throw e;
     warnings.push(`${SCENE_FILE} was not read: ${e instanceof Error ? e.message : String(e)}`);
     return null;
   }
@@ -227,9 +229,9 @@ async function loadFrame(
   return { frame, sourceWidth: image.width, sourceHeight: image.height };
 }
 
-/** A problem of one frame's own files, which the rest of the scan loads past (not a camera's: CameraError). */
+/** A problem of one frame's own files, which the rest of the scan loads past (not a WholeScanError). */
 function frameProblem(e: unknown): e is ScanError {
-  return e instanceof ScanError && !(e instanceof CameraError);
+  return e instanceof ScanError && !(e instanceof WholeScanError);
 }
 
 /** Depth or labels that fail are dropped for that frame, with a warning; the frame stays. */

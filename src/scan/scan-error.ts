@@ -11,9 +11,14 @@ export class ScanError extends Error {
 }
 
 /**
- * A camera's numbers are wrong (a focal length of 0, a field of view of 180°...). Thrown while a
- * frame loads, it is not the frame's own problem, as a lost pose or a broken image is: the scan
- * does not load, rather than every frame being skipped for the same reason. Its name stays
- * ScanError: the page and the command line show it as one.
+ * A problem that ends the whole load when it comes up while a frame loads, where a frame's own
+ * problem (a lost pose, a broken image) only skips that frame. Its name stays ScanError: the page
+ * and the command line show it as one.
  */
-export class CameraError extends ScanError {}
+export class WholeScanError extends ScanError {}
+
+/**
+ * A camera's numbers are wrong (a focal length of 0, a field of view of 180°...): every frame
+ * would be skipped for the same reason, so the scan does not load.
+ */
+export class CameraError extends WholeScanError {}

@@ -16,7 +16,7 @@ const scan = toNerfstudio(makeFixture(4, 32, 24, 5));
 const scratch = mkdtempSync(join(tmpdir(), 'neurncd-fs-errors-'));
 
 async function expectOneError(args: string[], message: string, as?: { uid: number; gid: number }): Promise<void> {
-  const r = await runCli(args, as);
+  const r = await runCli(args, { as });
   expect(r.stderr).toBe(`error: ${message}\n`);
   expect(r.code).toBe(2);
 }
