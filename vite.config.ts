@@ -1,10 +1,20 @@
 import { defineConfig } from 'vitest/config';
+import { CONTENT_SECURITY_POLICY } from './src/content-security-policy.ts';
 
 // One config for the page build and both test suites:
 //   unit - Node; WGSL kernels run through Dawn (the `webgpu` package), SwiftShader without a GPU.
 //   e2e  - the built page served on localhost, driven in Debian's Chromium through Playwright.
 export default defineConfig({
   base: './',
+  plugins: [
+    {
+      // First in <head>: a meta policy covers only what comes after it.
+      name: 'content-security-policy',
+      transformIndexHtml: () => [
+        { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY }, injectTo: 'head-prepend' },
+      ],
+    },
+  ],
   build: {
     target: 'es2022',
     outDir: 'dist',

@@ -3,6 +3,8 @@
  * `--flag`, and positionals. A wrong option is a UsageError, which the command prints as one
  * `error:` line and exit status 2.
  */
+import { fileSystemProblem, isFileSystemError } from './file-system-problem.ts';
+
 export class UsageError extends Error {
   override name = 'UsageError';
 }
@@ -52,15 +54,22 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
   return raw === true ? undefined : raw;
 }
 
-/** Runs a command's main; usage errors and expected failures print one line and exit 2. */
+/**
+ * Runs a command's main; usage errors, expected failures and file-system errors (a folder it may
+ * not write, say) print one line and exit 2.
+ */
 export async function runCommand(main: () => Promise<void>, expected: (e: unknown) => boolean = () => false): Promise<void> {
   try {
     await main();
   } catch (e) {
-    if (e instanceof UsageError || expected(e)) {
-      process.stderr.write(`error: ${(e as Error).message}\n`);
-      process.exit(2);
-    }
-    throw e;
+    const message =
+      e instanceof UsageError || expected(e)
+        ? (e as Error).message
+        : isFileSystemError(e)
+          ? `${e.path}: ${fileSystemProblem(e.code)}`
+          : null;
+    if (message === null) throw e;
+    process.stderr.write(`error: ${message}\n`);
+    process.exit(2);
   }
 }

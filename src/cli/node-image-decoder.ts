@@ -4,14 +4,22 @@
  */
 import exifr from 'exifr';
 import jpeg from 'jpeg-js';
-import { isJpeg, type RgbaImage } from '../scan/image-decoding.ts';
+import type { RgbaImage } from '../scan/image-decoding.ts';
+import { isJpeg } from '../scan/image-header.ts';
+import { IMAGE_PIXEL_LIMIT } from '../scan/input-limits.ts';
 import { ScanError } from '../scan/scan-error.ts';
 
 export async function decodeImageNode(bytes: Uint8Array, path: string): Promise<RgbaImage> {
   if (!isJpeg(bytes)) throw new ScanError(path, 'is not a PNG or JPEG image');
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
-    decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 2048 });
+    decoded = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxMemoryUsageInMB: 2048,
+      // The header check in image-decoding.ts comes first; this is jpeg-js's own, at the same limit.
+      maxResolutionInMP: IMAGE_PIXEL_LIMIT / 1e6,
+    });
   } catch (e) {
     throw new ScanError(path, `is an unreadable or truncated JPEG (${e instanceof Error ? e.message : String(e)})`);
   }

@@ -4,16 +4,26 @@
  * trainer's step count and its settings. A trainer restored from it takes the same next steps as
  * the one that was saved.
  *
- * Layout (little-endian):
+ * Layout (little-endian), version 2:
  *
- *     0   8 bytes   magic "NCDCKPT1"
- *     8   u32       header length H in bytes
- *     12  H bytes   UTF-8 JSON header (CheckpointHeader): format, version, settings, step counts,
+ *     0   8 bytes   magic "NCDCKPT2" (the digit is the format version)
+ *     8   u32       header length H in bytes, at most MAX_HEADER_BYTES
+ *     12  u32       CRC-32 of the H header bytes
+ *     16  H bytes   UTF-8 JSON header (CheckpointHeader): format, version, settings, step counts,
  *                   occupancy cursor, the batch's ray count, the caller's meta, and the
- *                   table of sections
+ *                   table of sections (each with the CRC-32 of its bytes); arrays and objects
+ *                   nest at most MAX_HEADER_DEPTH deep
  *     ... zero padding to a multiple of 16
- *         sections  raw f32 / u32 arrays, each at a 16-byte-aligned offset from the file's start
- *                   (zero padding between), named and located by the header's table
+ *         sections  raw f32 / u32 arrays in table order, each at the first 16-byte-aligned
+ *                   offset after the one before (zero padding between); the file ends with the
+ *                   last
+ *
+ * Every byte is checked on load: the header and each section against their CRC-32, the padding
+ * for zeros, the file's length against the last section's end. A flipped bit is refused with the
+ * part it hit named, instead of resuming training from silently damaged weights.
+ *
+ * Version 1 (magic "NCDCKPT1", no checksums, the header at byte 12) is refused with a message
+ * saying so rather than loaded unchecked: its damage could not be told from its data.
  *
  * Sections: params/<group> (the stored parameter buffers, MLP padding included, as opaque floats),
  * adam/<group>/m and adam/<group>/v, occupancy/density (f32) and occupancy/bits (u32), for the
@@ -21,6 +31,7 @@
  * after every step, so between steps they are zero.
  */
 import { readBuffer } from '../gpu/buffer-io.ts';
+import { crc32, crc32Hex } from '../math/crc32.ts';
 import type { PipelineCache } from '../gpu/pipeline-cache.ts';
 import { FieldTrainer, type TrainerSettings } from './field-trainer.ts';
 import type { OccupancyCursor } from './occupancy-grid.ts';
@@ -38,9 +49,15 @@ import {
   type TrainerCounters,
 } from './trainer-state.ts';
 
-export const CHECKPOINT_MAGIC = 'NCDCKPT1';
+export const CHECKPOINT_VERSION = 2;
+export const CHECKPOINT_MAGIC = `NCDCKPT${CHECKPOINT_VERSION}`;
 export const CHECKPOINT_FORMAT = 'NeurNCD-web checkpoint';
-export const CHECKPOINT_VERSION = 1;
+/** The magic of version 1, which had no checksums: named when refused. */
+const VERSION_1_MAGIC = 'NCDCKPT1';
+/** The pipeline's header is a few KiB; the bound stops a corrupt length or a hostile file early. */
+export const MAX_HEADER_BYTES = 1 << 20;
+/** The settings nest 4 deep; the bound keeps every walk over the parsed header off the stack's limit. */
+export const MAX_HEADER_DEPTH = 32;
 
 /**
  * Settings that fix a buffer's shape: a checkpoint cannot be restored into a trainer where any of
@@ -68,6 +85,8 @@ export interface CheckpointSection {
   type: SectionType;
   /** Elements (4 bytes each). */
   count: number;
+  /** CRC-32 of the section's byteLength bytes (crc32.ts). */
+  crc32: number;
 }
 
 /** Free-form, JSON-serialisable facts from the caller, e.g. { scan: 'office0', frames: 120 }. */
@@ -101,7 +120,8 @@ export class CheckpointError extends Error {
 }
 
 const MAGIC_BYTES = new TextEncoder().encode(CHECKPOINT_MAGIC);
-const PREFIX = MAGIC_BYTES.length + 4;
+/** Magic, header length, header CRC-32. */
+const PREFIX = MAGIC_BYTES.length + 8;
 const ALIGN = 16;
 const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -150,27 +170,36 @@ export function encodeCheckpoint(
     batch: { activeRays: state.activeRays },
     ...(state.meta === undefined ? {} : { meta: state.meta }),
   };
+  const checksums = sections.map(({ data }) => crc32(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
   // Offsets count from the file's start, so the header's length depends on them: iterate until the
   // data start stops moving (it only grows, so this ends in a step or two).
   let dataStart = 0;
+  let text: string;
   let json: Uint8Array;
   let table: CheckpointSection[];
   for (;;) {
     let at = dataStart;
-    table = sections.map(({ name, type, data }) => {
-      const entry = { name, offset: at, byteLength: data.byteLength, type, count: data.length };
+    table = sections.map(({ name, type, data }, i) => {
+      const entry = { name, offset: at, byteLength: data.byteLength, type, count: data.length, crc32: checksums[i]! };
       at = alignUp(at + data.byteLength);
       return entry;
     });
-    json = new TextEncoder().encode(JSON.stringify({ ...base, sections: table } satisfies CheckpointHeader, null, 2));
+    text = JSON.stringify({ ...base, sections: table } satisfies CheckpointHeader, null, 2);
+    json = new TextEncoder().encode(text);
     const start = alignUp(PREFIX + json.length);
     if (start === dataStart) break;
     dataStart = start;
   }
+  // A file this build would refuse to read is not written.
+  const problem = headerTooLong(json.length) ?? headerTooDeep(text);
+  if (problem)
+    throw new CheckpointError(`cannot save the checkpoint: its ${problem}, so it could not be loaded (the meta is the part that can grow)`);
   const last = table[table.length - 1];
-  const out = new Uint8Array(last ? last.offset + last.byteLength : dataStart);
+  const out = new Uint8Array(last ? last.offset + last.byteLength : PREFIX + json.length);
   out.set(MAGIC_BYTES, 0);
-  new DataView(out.buffer).setUint32(MAGIC_BYTES.length, json.length, true);
+  const prefix = new DataView(out.buffer);
+  prefix.setUint32(MAGIC_BYTES.length, json.length, true);
+  prefix.setUint32(MAGIC_BYTES.length + 4, crc32(json), true);
   out.set(json, PREFIX);
   sections.forEach(({ data }, i) => out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), table[i]!.offset));
   return out;
@@ -181,24 +210,44 @@ export function loadCheckpoint(file: Uint8Array | ArrayBuffer): Checkpoint {
   if (!LITTLE_ENDIAN) throw new CheckpointError('checkpoints are little-endian; this host is big-endian');
   const bytes = file instanceof Uint8Array ? file : new Uint8Array(file);
   const head = bytes.subarray(0, MAGIC_BYTES.length);
+  const magic = [...head].map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+  if (magic === VERSION_1_MAGIC) {
+    throw new CheckpointError(
+      `checkpoint version 1 (written before checkpoints carried checksums) is no longer read: this build reads version ${CHECKPOINT_VERSION}; train again and save a new checkpoint`,
+    );
+  }
   if (head.length < MAGIC_BYTES.length || head.some((b, i) => b !== MAGIC_BYTES[i])) {
-    const shown = [...head].map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
-    throw new CheckpointError(`not a NeurNCD checkpoint: the file starts with "${shown}", not "${CHECKPOINT_MAGIC}"`);
+    throw new CheckpointError(`not a NeurNCD checkpoint: the file starts with "${magic}", not "${CHECKPOINT_MAGIC}"`);
   }
   if (bytes.length < PREFIX) throw new CheckpointError(`truncated checkpoint: ${bytes.length} bytes, too short for the header length`);
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(MAGIC_BYTES.length, true);
+  const prefix = new DataView(bytes.buffer, bytes.byteOffset, PREFIX);
+  const headerLength = prefix.getUint32(MAGIC_BYTES.length, true);
+  const tooLong = headerTooLong(headerLength);
+  if (tooLong) throw new CheckpointError(`checkpoint ${tooLong}`);
   if (PREFIX + headerLength > bytes.length) {
     throw new CheckpointError(
       `truncated checkpoint: the header ends at byte ${PREFIX + headerLength} but the file has ${bytes.length} bytes`,
     );
   }
+  const headerBytes = bytes.subarray(PREFIX, PREFIX + headerLength);
+  const headerCrc = crc32(headerBytes);
+  const storedCrc = prefix.getUint32(MAGIC_BYTES.length + 4, true);
+  if (headerCrc !== storedCrc) {
+    throw new CheckpointError(`checkpoint header is corrupt (CRC32 ${crc32Hex(headerCrc)}, the file says ${crc32Hex(storedCrc)})`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch (e) {
+    throw new CheckpointError(`checkpoint header is not UTF-8: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const tooDeep = headerTooDeep(text);
+  if (tooDeep) throw new CheckpointError(`checkpoint ${tooDeep}`);
   let header: CheckpointHeader;
   try {
-    header = JSON.parse(
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREFIX, PREFIX + headerLength)),
-    ) as CheckpointHeader;
+    header = JSON.parse(text) as CheckpointHeader;
   } catch (e) {
-    throw new CheckpointError(`checkpoint header is not UTF-8 JSON: ${e instanceof Error ? e.message : String(e)}`);
+    throw new CheckpointError(`checkpoint header is not JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (typeof header !== 'object' || header === null) throw new CheckpointError('checkpoint header is not a JSON object');
   if (header.format !== CHECKPOINT_FORMAT)
@@ -223,8 +272,10 @@ export function loadCheckpoint(file: Uint8Array | ArrayBuffer): Checkpoint {
     throw new CheckpointError('checkpoint header: meta must be an object');
   if (!Array.isArray(header.sections)) throw new CheckpointError('checkpoint header has no table of sections');
 
-  const dataStart = alignUp(PREFIX + headerLength);
   const sections = new Map<string, Float32Array | Uint32Array>();
+  // Where the last part read ends, and what it is called if the padding after it is not zero.
+  let end = PREFIX + headerLength;
+  let before = 'the header';
   for (const s of header.sections as unknown[] as CheckpointSection[]) {
     if (typeof s !== 'object' || s === null)
       throw new CheckpointError(`checkpoint section table holds ${JSON.stringify(s)}, not a section`);
@@ -236,17 +287,29 @@ export function loadCheckpoint(file: Uint8Array | ArrayBuffer): Checkpoint {
     const elements = count(`section ${name} count`, s.count);
     if (s.byteLength !== elements * 4)
       throw new CheckpointError(`checkpoint section ${name}: ${s.byteLength} bytes for ${elements} ${s.type} elements`);
-    if (offset % ALIGN !== 0 || offset < dataStart)
+    if (offset !== alignUp(end))
       throw new CheckpointError(
-        `checkpoint section ${name} starts at byte ${offset}, not a multiple of ${ALIGN} past the header (${dataStart})`,
+        `checkpoint section ${name} starts at byte ${offset}, not at ${alignUp(end)} (the first multiple of ${ALIGN} after ${before})`,
       );
     if (offset + s.byteLength > bytes.length) {
       throw new CheckpointError(
         `truncated checkpoint: section ${name} ends at byte ${offset + s.byteLength} but the file has ${bytes.length} bytes`,
       );
     }
+    requireZeros(bytes, end, offset, before);
+    const data = bytes.subarray(offset, offset + s.byteLength);
+    const crc = crc32(data);
+    if (crc !== s.crc32) {
+      throw new CheckpointError(
+        `checkpoint section ${name} is corrupt (CRC32 ${crc32Hex(crc)}, the header says ${typeof s.crc32 === 'number' ? crc32Hex(s.crc32) : JSON.stringify(s.crc32)})`,
+      );
+    }
     sections.set(name, view(bytes, offset, elements, s.type));
+    end = offset + s.byteLength;
+    before = `section ${name}`;
   }
+  if (bytes.length > end)
+    throw new CheckpointError(`checkpoint has ${bytes.length - end} bytes after ${before}, where the file should end`);
   for (const g of PARAMETER_GROUPS) {
     for (const name of [paramSection(g), momentSection(g, 'm'), momentSection(g, 'v')]) requireFinite(sections, name, 'f32');
   }
@@ -264,6 +327,37 @@ export function loadCheckpoint(file: Uint8Array | ArrayBuffer): Checkpoint {
     activeRays: header.batch.activeRays,
     sections,
   };
+}
+
+/** The padding between parts holds nothing: a set bit there is damage too. */
+function requireZeros(bytes: Uint8Array, from: number, to: number, after: string): void {
+  for (let i = from; i < to; i++) {
+    if (bytes[i] !== 0) throw new CheckpointError(`checkpoint padding after ${after} is not zero at byte ${i}: the file is corrupt`);
+  }
+}
+
+const headerTooLong = (length: number): string | null =>
+  length > MAX_HEADER_BYTES ? `header is ${length} bytes, over the limit of ${MAX_HEADER_BYTES} bytes` : null;
+
+/**
+ * Whether the header's arrays and objects nest too deep for the walks over the parsed header
+ * (compareSettings' flatten, structuredClone) to stay off the stack's limit. Counted on the text,
+ * so without recursion.
+ */
+function headerTooDeep(json: string): string | null {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') {
+      if (++depth > MAX_HEADER_DEPTH) return `header nests arrays and objects more than ${MAX_HEADER_DEPTH} deep`;
+    } else if (c === '}' || c === ']') depth--;
+  }
+  return null;
 }
 
 function view(bytes: Uint8Array, offset: number, count: number, type: SectionType): Float32Array | Uint32Array {
@@ -288,7 +382,7 @@ function requireFinite(sections: Map<string, Float32Array | Uint32Array>, name: 
   }
 }
 
-/** Leaf values of a settings object by dotted path. */
+/** Leaf values of a settings object by dotted path. Recursive: loaded settings nest at most MAX_HEADER_DEPTH deep. */
 function flatten(value: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);

@@ -14,6 +14,8 @@ export interface ColmapCamera {
   width: number;
   height: number;
   params: number[];
+  /** Where the camera is described, for messages: "line 4: camera 1" or "camera 1". */
+  where: string;
 }
 
 export interface ColmapImage {
@@ -105,7 +107,7 @@ export function parseCamerasText(text: string, file: string): ColmapCamera[] {
         throw new ScanError(file, `line ${line}: camera ${id} (${model}) has ${words.length - 4} parameters, ${model} has ${known.params}`);
       }
       const params = words.slice(4).map((_, i) => numberAt(words, 4 + i, file, line, `parameter ${i + 1}`));
-      return { id, model, width, height, params };
+      return { id, model, width, height, params, where: `line ${line}: camera ${id}` };
     });
 }
 
@@ -273,7 +275,10 @@ export function parseCamerasBinary(bytes: Uint8Array, file: string): ColmapCamer
     const width = r.uint64();
     const height = r.uint64();
     const params = Array.from({ length: known.params }, () => r.float64());
-    return { id, model: known.name, width, height, params };
+    // As in the text model, where such a word is not a number.
+    const bad = params.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new ScanError(file, `camera ${id}: parameter ${bad + 1} is ${params[bad]}, not a finite number`);
+    return { id, model: known.name, width, height, params, where: `camera ${id}` };
   });
 }
 

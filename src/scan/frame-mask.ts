@@ -5,7 +5,8 @@
  * the same undistortion and area resizing as its image, and a training pixel is kept only where
  * every image pixel it averages is kept: a pixel whose colour mixes in masked content is masked.
  */
-import { decodePngScalarOrRgba, isPng } from './image-decoding.ts';
+import { decodePngScalarOrRgba } from './image-decoding.ts';
+import { isPng } from './image-header.ts';
 import { resizeRgba } from './resample.ts';
 import { ScanError } from './scan-error.ts';
 import type { ScanSource } from './scan-source.ts';

@@ -2,9 +2,12 @@
  * Image decoding for scans. PNGs are decoded in JavaScript everywhere (fast-png), so 16-bit depth
  * and label maps keep their exact values, which the browser's own decoders do not. Other formats
  * (JPEG, WebP) go through a platform decoder: the browser's createImageBitmap, or a JavaScript
- * decoder in Node; both apply the EXIF orientation.
+ * decoder in Node; both apply the EXIF orientation. A PNG's or JPEG's declared size is checked
+ * against the pixel limit (input-limits.ts) before either decodes it.
  */
 import { decode, type DecodedPng } from 'fast-png';
+import { imageHeaderSize, isPng } from './image-header.ts';
+import { checkImagePixels } from './input-limits.ts';
 import { ScanError } from './scan-error.ts';
 
 export interface RgbaImage {
@@ -25,18 +28,15 @@ export interface ScalarImage {
 /** Decodes non-PNG images; throws ScanError naming `path` when the bytes are not an image. */
 export type PlatformImageDecoder = (bytes: Uint8Array, path: string) => Promise<RgbaImage>;
 
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-export function isPng(bytes: Uint8Array): boolean {
-  return PNG_SIGNATURE.every((b, i) => bytes[i] === b);
-}
-
-export function isJpeg(bytes: Uint8Array): boolean {
-  return bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+/** Throws when the image's header declares more pixels than the limit; bytes whose size cannot be read are left to the decoder. */
+function checkDeclaredPixels(bytes: Uint8Array, path: string): void {
+  const size = imageHeaderSize(bytes);
+  if (size) checkImagePixels(path, size.width, size.height);
 }
 
 function decodePngRaw(bytes: Uint8Array, path: string): DecodedPng {
   if (!isPng(bytes)) throw new ScanError(path, 'is not a PNG image');
+  checkDeclaredPixels(bytes, path);
   try {
     return decode(bytes);
   } catch (e) {
@@ -108,5 +108,7 @@ function scalarOf(png: DecodedPng): ScalarImage {
 
 export async function decodeRgba(bytes: Uint8Array, path: string, platform: PlatformImageDecoder): Promise<RgbaImage> {
   if (bytes.length === 0) throw new ScanError(path, 'is empty (0 bytes)');
-  return isPng(bytes) ? decodePngRgba(bytes, path) : platform(bytes, path);
+  if (isPng(bytes)) return decodePngRgba(bytes, path);
+  checkDeclaredPixels(bytes, path);
+  return platform(bytes, path);
 }

@@ -1,12 +1,13 @@
 /**
  * Loads a scan folder of any supported format into the one Scan model: detects the format, reads
  * its poses and intrinsics, decodes every frame (skipping, with a warning, frames whose files are
- * missing or broken), resizes to the training resolution, and normalises the scene into the unit
- * cube. The same code runs in the page (in a worker) and in the headless commands.
+ * missing or broken, but stopping at input over a limit of input-limits.ts), resizes to the
+ * training resolution, and normalises the scene into the unit cube. The same code runs in the page
+ * (in a worker) and in the headless commands.
  */
 import type { Mat4 } from '../math/camera-convention.ts';
 import { scanClassNames } from './class-names.ts';
-import { sceneBounds, type BoundsSource } from './scene-bounds.ts';
+import { sceneBounds, unitCubeNormalisation, type BoundsSource } from './scene-bounds.ts';
 import { findScan } from './detect-format.ts';
 import { bothKept, clearMasked, lensCoverageMask, loadFrameMask } from './frame-mask.ts';
 import { Lens } from './lens-distortion.ts';
@@ -14,7 +15,7 @@ import { decodePngScalar, decodeRgba, type PlatformImageDecoder, type RgbaImage 
 import { decodeNpy } from './npy-array.ts';
 import { resampleNearest, resizeRgba, trainingSize, undistortRgba } from './resample.ts';
 import type { FrameSpec, ScanLayout } from './scan-layout.ts';
-import { ScanError } from './scan-error.ts';
+import { ScanError, WholeScanError } from './scan-error.ts';
 import { sparseDepthMap } from './sparse-depth.ts';
 import type { ScanSource } from './scan-source.ts';
 import { readJson } from './scan-text.ts';
@@ -80,7 +81,7 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
       imageSize ??= { width: frame.sourceWidth, height: frame.sourceHeight };
       frames.push(frame.frame);
     } catch (e) {
-      if (!(e instanceof ScanError)) throw e;
+      if (!frameProblem(e)) throw e;
       skipped.push(e.message);
     }
     options.onProgress?.(i + 1, layout.frames.length);
@@ -102,9 +103,7 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
     aabbScale: layout.aabbScale,
     objectCapture: transparent,
   });
-  const extent = Math.max(...[0, 1, 2].map((a) => bounds.max[a]! - bounds.min[a]!), 1e-6) * 1.1;
-  const offset = [0, 1, 2].map((a) => (bounds.min[a]! + bounds.max[a]!) / 2 - extent / 2) as [number, number, number];
-  const scale = 1 / extent;
+  const { offset, scale } = unitCubeNormalisation(bounds, boundsFrom, source.name);
   const hasDepth = frames.some((f) => f.depth);
   const boundsWarning = NO_DEPTH_BOUNDS[boundsFrom];
   if (boundsWarning) warnings.push(boundsWarning);
@@ -136,6 +135,7 @@ async function readGenerator(source: ScanSource, warnings: string[]): Promise<st
     const scene = await readJson(source, SCENE_FILE);
     return typeof scene.generator === 'string' ? scene.generator : null;
   } catch (e) {
+    if (e instanceof WholeScanError) throw e;
     warnings.push(`${SCENE_FILE} was not read: ${e instanceof Error ? e.message : String(e)}`);
     return null;
   }
@@ -229,12 +229,17 @@ async function loadFrame(
   return { frame, sourceWidth: image.width, sourceHeight: image.height };
 }
 
+/** A problem of one frame's own files, which the rest of the scan loads past (not a WholeScanError). */
+function frameProblem(e: unknown): e is ScanError {
+  return e instanceof ScanError && !(e instanceof WholeScanError);
+}
+
 /** Depth or labels that fail are dropped for that frame, with a warning; the frame stays. */
 async function optional<T>(warnings: string[], load: () => Promise<T>): Promise<T | undefined> {
   try {
     return await load();
   } catch (e) {
-    if (!(e instanceof ScanError)) throw e;
+    if (!frameProblem(e)) throw e;
     warnings.push(`${e.message} (ignored for this frame)`);
     return undefined;
   }
@@ -261,7 +266,7 @@ async function loadDepth(
     if (!layout.depthIntrinsics) {
       throw new ScanError(path, `is ${map.width}x${map.height} but its image ${spec.imagePath} is ${image.width}x${image.height}`);
     }
-    from = new Lens({ ...layout.depthIntrinsics, width: map.width, height: map.height });
+    from = new Lens(layout.depthIntrinsics(map.width, map.height));
   }
   const raw = resampleNearest(map.data, from.intrinsics, k, new Float32Array(k.width * k.height), from.distortion);
   for (let p = 0; p < raw.length; p++) {

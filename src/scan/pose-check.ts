@@ -1,11 +1,22 @@
 /** Why a camera-to-world matrix cannot be a camera pose, or null when it can. */
 import type { Mat4 } from '../math/camera-convention.ts';
 
+/**
+ * How far from the origin a camera may be, in the scan's units, on any axis. Earth-centred
+ * coordinates are below 1e7 m (1e10 mm); farther is a lost or uninitialised pose, and the scene
+ * bounds of such positions overflow when the scan is scaled into the unit cube.
+ */
+export const MAX_CAMERA_COORDINATE = 1e12;
+
 export function poseProblem(m: ArrayLike<number>): string | null {
   if (m.length !== 16) return `has ${m.length} numbers, a 4x4 pose needs 16`;
   for (let i = 0; i < 16; i++) if (!Number.isFinite(m[i]!)) return 'is not finite (inf or NaN: the tracker lost this frame)';
   if (Math.abs(m[12]!) > 1e-6 || Math.abs(m[13]!) > 1e-6 || Math.abs(m[14]!) > 1e-6 || Math.abs(m[15]! - 1) > 1e-6) {
     return 'has a last row other than 0 0 0 1';
+  }
+  const far = [m[3]!, m[7]!, m[11]!].find((t) => Math.abs(t) > MAX_CAMERA_COORDINATE);
+  if (far !== undefined) {
+    return `has a translation of ${far}, beyond ±${MAX_CAMERA_COORDINATE.toExponential()} (a lost pose: no scan spans that far)`;
   }
   // R^T R must be the identity and det R = +1: a rotation, not a scale, shear or mirror.
   let worst = 0;

@@ -4,6 +4,7 @@
  * (decoding, checks, resizing, bounds) the same way for every format.
  */
 import type { Mat4 } from '../math/camera-convention.ts';
+import { checkIntrinsics } from './camera-checks.ts';
 import type { LensDistortion } from './lens-distortion.ts';
 import type { ClassName, Intrinsics, ScanFormat } from './scan.ts';
 import type { ScanSource } from './scan-source.ts';
@@ -17,7 +18,10 @@ export interface FrameSpec {
   sourceIndex: number;
   /** Camera-to-world, OpenCV axes, source units; or the reason it is unusable. */
   pose: { c2w: Mat4 } | { problem: string; file: string };
-  /** Intrinsics (continuous pixel coordinates) for the image's actual size, before undistortion. */
+  /**
+   * Intrinsics (continuous pixel coordinates) for the image's actual size, before undistortion;
+   * a CameraError where the file's camera numbers are wrong (camera-checks.ts).
+   */
   intrinsics: (width: number, height: number) => Intrinsics;
   /** The lens of the image (and of its depth and labels), undone on load. */
   distortion?: LensDistortion;
@@ -32,8 +36,8 @@ export interface ScanLayout {
   depthScale: number;
   /** A depth PNG value that means "no depth" besides 0 (7-Scenes writes 65535). */
   depthInvalid?: number;
-  /** Depth images of another size than the colour images, with their own intrinsics (ScanNet). */
-  depthIntrinsics?: Intrinsics;
+  /** Depth images of another size than the colour images: their own intrinsics, for a depth map's size (ScanNet). */
+  depthIntrinsics?: (width: number, height: number) => Intrinsics;
   /** Whether frames may have different image sizes (per-frame intrinsics in transforms.json). */
   mixedSizes: boolean;
   /** The format's default names of its label ids (ScanNet: NYU40); a classes.json beside the scan overrides them. */
@@ -59,6 +63,20 @@ export interface FormatParser {
 /** Intrinsics from a 3x3 (or 4x4) matrix written with integer pixel centres (OpenCV calibration). */
 export function intrinsicsFromMatrix(k: number[], cols: number, width: number, height: number): Intrinsics {
   return { fx: k[0]!, fy: k[cols + 1]!, cx: k[2]! + 0.5, cy: k[cols + 2]! + 0.5, width, height };
+}
+
+/**
+ * A camera calibrated as a 3x3 (or 4x4) matrix without an image size (ScanNet, 3DMatch), for an
+ * image of the given size: its numbers checked, named by their place in `file`'s matrix.
+ */
+export function matrixCamera(k: number[], cols: number, file: string): (width: number, height: number) => Intrinsics {
+  const at = (row: number, col: number): string => `(row ${row}, column ${col})`;
+  const keys = { fx: `fx ${at(1, 1)}`, fy: `fy ${at(2, 2)}`, cx: `cx ${at(1, 3)}`, cy: `cy ${at(2, 3)}` };
+  return (width, height) => {
+    const intrinsics = intrinsicsFromMatrix(k, cols, width, height);
+    checkIntrinsics(intrinsics, file, keys);
+    return intrinsics;
+  };
 }
 
 /**

@@ -7,8 +7,9 @@ import { serveRequests, WithTransfer } from '../worker/serve-requests.ts';
 import { buffersOf } from '../worker/worker-protocol.ts';
 import { decodeImageBrowser } from './browser-image-decoder.ts';
 import { loadScan } from './load-scan.ts';
-import { BlobSource, MemorySource, zipSource, type ScanSource } from './scan-source.ts';
+import { BlobSource, MemorySource, type ScanSource } from './scan-source.ts';
 import type { Scan } from './scan.ts';
+import { zipSource } from './zip-source.ts';
 
 export type ScanInput =
   | { kind: 'files'; name: string; entries: { path: string; blob: Blob }[] }
@@ -30,7 +31,7 @@ async function open(input: ScanInput): Promise<ScanSource> {
     case 'files':
       return new BlobSource(input.name, input.entries);
     case 'zip':
-      return zipSource(input.name, new Uint8Array(await input.blob.arrayBuffer()));
+      return zipSource(input.name, input.blob);
     case 'memory':
       return new MemorySource(input.name, input.files);
   }

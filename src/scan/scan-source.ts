@@ -1,9 +1,8 @@
 /**
  * A scan folder as a set of files, wherever it comes from: a folder on disk (Node), files the user
- * dropped or picked (browser), a zip, or bytes made in memory (the built-in demo). Paths use '/'
- * and are relative to the scan's root folder.
+ * dropped or picked (browser), a zip (zip-source.ts), or bytes made in memory (the built-in demo).
+ * Paths use '/' and are relative to the scan's root folder.
  */
-import { unzipSync } from 'fflate';
 import { ScanError } from './scan-error.ts';
 
 export interface ScanSource {
@@ -14,13 +13,16 @@ export interface ScanSource {
   read(path: string): Promise<Uint8Array>;
 }
 
+/** '/' separators, no leading './' or '/'. */
+const normalised = (path: string): string => path.replace(/\\/g, '/').replace(/^\.?\//, '');
+
 /**
  * When every path sits under one folder (a zip of the folder, a dropped folder), that folder is the
  * root. System clutter (.DS_Store, __MACOSX) is ignored.
  */
 export function rootedPaths(paths: readonly string[]): { prefix: string; paths: string[] } {
   const clean = paths
-    .map((p) => p.replace(/\\/g, '/').replace(/^\.?\//, ''))
+    .map(normalised)
     .filter((p) => p && !p.endsWith('/') && !p.startsWith('__MACOSX/') && !/(^|\/)\.DS_Store$|(^|\/)Thumbs\.db$/.test(p));
   let prefix = '';
   for (;;) {
@@ -33,25 +35,24 @@ export function rootedPaths(paths: readonly string[]): { prefix: string; paths: 
   return { prefix, paths: clean.map((p) => p.slice(prefix.length)) };
 }
 
+/** Whatever holds each file, keyed by its path relative to the scan root, and the paths a scan may use. */
+export function rootedEntries<T>(entries: Iterable<readonly [string, T]>): { paths: string[]; files: Map<string, T> } {
+  const list = [...entries];
+  const { prefix, paths } = rootedPaths(list.map(([p]) => p));
+  const files = new Map<string, T>();
+  for (const [p, file] of list) files.set(normalised(p).slice(prefix.length), file);
+  return { paths, files };
+}
+
 export class MemorySource implements ScanSource {
   readonly paths: string[];
-  private readonly files = new Map<string, Uint8Array>();
+  private readonly files: Map<string, Uint8Array>;
 
   constructor(
     readonly name: string,
     entries: Iterable<[string, Uint8Array]>,
   ) {
-    const list = [...entries];
-    const { prefix, paths } = rootedPaths(list.map(([p]) => p));
-    for (const [p, bytes] of list)
-      this.files.set(
-        p
-          .replace(/\\/g, '/')
-          .replace(/^\.?\//, '')
-          .slice(prefix.length),
-        bytes,
-      );
-    this.paths = paths;
+    ({ paths: this.paths, files: this.files } = rootedEntries(entries));
   }
 
   async read(path: string): Promise<Uint8Array> {
@@ -64,22 +65,13 @@ export class MemorySource implements ScanSource {
 /** Files the browser handed over (drop, folder picker), keyed by their relative path. */
 export class BlobSource implements ScanSource {
   readonly paths: string[];
-  private readonly files = new Map<string, Blob>();
+  private readonly files: Map<string, Blob>;
 
   constructor(
     readonly name: string,
     entries: { path: string; blob: Blob }[],
   ) {
-    const { prefix, paths } = rootedPaths(entries.map((e) => e.path));
-    for (const e of entries)
-      this.files.set(
-        e.path
-          .replace(/\\/g, '/')
-          .replace(/^\.?\//, '')
-          .slice(prefix.length),
-        e.blob,
-      );
-    this.paths = paths;
+    ({ paths: this.paths, files: this.files } = rootedEntries(entries.map((e) => [e.path, e.blob] as const)));
   }
 
   async read(path: string): Promise<Uint8Array> {
@@ -87,23 +79,4 @@ export class BlobSource implements ScanSource {
     if (!blob) throw new ScanError(path, 'file not found');
     return new Uint8Array(await blob.arrayBuffer());
   }
-}
-
-const ZIP_MAGIC = [0x50, 0x4b];
-
-/** A zip of a scan folder. Unpacked whole: scans at training size fit in memory. */
-export function zipSource(name: string, bytes: Uint8Array): MemorySource {
-  if (bytes.length < 22 || bytes[0] !== ZIP_MAGIC[0] || bytes[1] !== ZIP_MAGIC[1]) {
-    throw new ScanError(name, 'is not a zip file (it does not start with the zip signature "PK")');
-  }
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(bytes);
-  } catch (e) {
-    throw new ScanError(name, `is not a readable zip file (${e instanceof Error ? e.message : String(e)})`);
-  }
-  return new MemorySource(
-    name,
-    Object.entries(files).filter(([p]) => !p.endsWith('/')),
-  );
 }

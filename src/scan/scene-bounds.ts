@@ -14,6 +14,7 @@
  * The occupancy grid then shrinks the box to what holds density as the field learns.
  */
 import { backProjectPixel, type Mat4 } from '../math/camera-convention.ts';
+import { ScanError } from './scan-error.ts';
 import type { Intrinsics, Scan } from './scan.ts';
 
 export interface BoundedFrame {
@@ -86,6 +87,24 @@ export function sceneBounds(frames: readonly BoundedFrame[], hints: BoundsHints 
     return { min: [c[0] - r, c[1] - r, c[2] - r], max: [c[0] + r, c[1] + r, c[2] + r], from: 'camera axes' };
   }
   return { ...cameras, from: 'camera centres' };
+}
+
+/**
+ * p_normalised = (p - offset) * scale: the scene into the unit cube, centred, its longest side
+ * with a 10% margin. Bounds too large for that to be a number (an overflowing aabb_scale, sparse
+ * points near the float limit) are a ScanError on `scan`, naming where the bounds came from.
+ */
+export function unitCubeNormalisation(bounds: Scan['bounds'], from: BoundsSource, scan: string): Scan['normalisation'] {
+  const extent = Math.max(...[0, 1, 2].map((a) => bounds.max[a] - bounds.min[a]), 1e-6) * 1.1;
+  const offset = [0, 1, 2].map((a) => (bounds.min[a]! + bounds.max[a]!) / 2 - extent / 2) as [number, number, number];
+  const scale = 1 / extent;
+  if (!(scale > 0 && scale < Infinity) || !offset.every(Number.isFinite)) {
+    throw new ScanError(
+      scan,
+      `its scene bounds (from ${from}) run from (${bounds.min.join(', ')}) to (${bounds.max.join(', ')}): too large to scale into the unit cube`,
+    );
+  }
+  return { offset, scale };
 }
 
 /**

@@ -9,7 +9,7 @@
  * was guessed (layout, size, class count) and what could not be known (class names,
  * normalisation, licence).
  */
-import { ManifestError, type SegmenterManifest, type TensorLayout } from './segmenter-manifest.ts';
+import { inputSideProblem, ManifestError, type SegmenterManifest, type TensorLayout } from './segmenter-manifest.ts';
 
 /** One input or output as onnxruntime reports it; `shape` is missing when the runtime does not say. */
 export interface ValueInfo {
@@ -107,6 +107,14 @@ export function proposeManifest(model: ModelSignature, file: string, facts: { sh
   else if (dim(s[1]) === 3) layout = 'NCHW';
   else return fail('layout', `cannot be proposed: no axis of input '${input.name}' ${shapeText(s)} has 3 channels`);
   const [h, w] = layout === 'NCHW' ? [dim(s[2]), dim(s[3])] : [dim(s[1]), dim(s[2])];
+  for (const [side, size] of [
+    ['width', w],
+    ['height', h],
+  ] as const) {
+    const problem = size === null ? null : inputSideProblem(size);
+    // Not "write a manifest": no manifest can shrink a fixed input.
+    if (problem) throw new ManifestError(file, `inputSize.${side}`, `of input '${input.name}' ${shapeText(s)} ${problem}`);
+  }
   const o = output.shape ?? [];
   const k = o.length === 4 ? dim(layout === 'NCHW' ? o[1] : o[3]) : null;
   if (k === null || k < 2) return fail('classes', `cannot be proposed: output '${output.name}' has shape ${shapeText(o)}, no class axis`);

@@ -47,6 +47,19 @@ export interface SegmenterManifest {
   sizeBytes: number;
 }
 
+/**
+ * The largest side of a model input a manifest may declare. The input tensor alone is 3 floats a
+ * pixel (192 MiB at 4096 x 4096) and the logits one float a pixel per class; a manifest declaring
+ * 60000 x 60000 on a dynamic-shape model used to be accepted and fail at the first frame with
+ * "Invalid typed array length", after the model had loaded.
+ */
+export const MAX_MODEL_INPUT_SIDE = 4096;
+
+/** Why a model input of this size is refused, or null. */
+export function inputSideProblem(side: number): string | null {
+  return side > MAX_MODEL_INPUT_SIDE ? `is ${side}, over the limit of ${MAX_MODEL_INPUT_SIDE} pixels a side` : null;
+}
+
 /** A bad manifest field, named in the message ("manifest.json: layout must be ..."). */
 export class ManifestError extends Error {
   override name = 'ManifestError';
@@ -110,6 +123,10 @@ export function parseManifest(json: unknown, source = 'manifest.json'): Segmente
   if (size === 'dynamic') inputSize = 'dynamic';
   else if (isRecord(size)) {
     inputSize = { width: positiveInt('inputSize.width', size.width), height: positiveInt('inputSize.height', size.height) };
+    for (const side of ['width', 'height'] as const) {
+      const problem = inputSideProblem(inputSize[side]);
+      if (problem) fail(`inputSize.${side}`, problem);
+    }
   } else return fail('inputSize', `must be {width, height} or "dynamic", got ${describe(size)}`);
 
   let normalization: Normalization;

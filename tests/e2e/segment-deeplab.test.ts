@@ -80,7 +80,7 @@ describe.skipIf(!HAS_MODEL)('the segmenter in the page, on DeepLabV3 (PASCAL VOC
     writeFileSync(join(dir, 'picture.onnx'), encode({ width: 8, height: 8, data: new Uint8Array(8 * 8 * 3), channels: 3 }));
     writeFileSync(join(dir, 'truncated.onnx'), model.subarray(0, 1_000_000));
     server = await startStaticServer({ mounts: { '/': dir }, onRequest: (path, status) => served.push(`${status} ${path}`) });
-    // The page's Content-Security-Policy (index.html) allows fetches from its own origin only, so
+    // The page's Content-Security-Policy (src/content-security-policy.ts) allows fetches from its own origin only, so
     // the model server is mounted under the page's origin: requests to models/ are passed on to
     // the second server and its responses handed back unchanged.
     const models = `${page().baseUrl}models-under-test/`;

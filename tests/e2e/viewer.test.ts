@@ -340,7 +340,7 @@ describe('the viewer', () => {
     expect(header).toMatch(/comment class \d+ novel-\d+ \(novel\)/);
 
     const checkpoint = await save('Checkpoint');
-    expect(new TextDecoder().decode(checkpoint.subarray(0, 8))).toBe('NCDCKPT1');
+    expect(new TextDecoder().decode(checkpoint.subarray(0, 8))).toBe('NCDCKPT2');
     const dir = mkdtempSync(join(tmpdir(), 'neurncd-ckpt-'));
     writeFileSync(join(dir, 'field.ncdckpt'), checkpoint);
     writeFileSync(join(dir, 'not-a-checkpoint.ncdckpt'), 'hello');

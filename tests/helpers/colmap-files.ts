@@ -24,7 +24,7 @@ export const COLMAP_MODEL_IDS: Record<string, number> = {
 };
 
 /** A camera as COLMAP stores it (the loader's own type: the fields are COLMAP's). */
-export type CameraRow = ColmapCamera;
+export type CameraRow = Omit<ColmapCamera, 'where'>;
 
 /** An image as COLMAP stores it, with its 2D points: x, y, point3D id. */
 export type ImageRow = Omit<ColmapImage, 'where'> & { points2D: [number, number, number][] };

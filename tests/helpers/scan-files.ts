@@ -39,14 +39,34 @@ export async function runGenerate(args: string[]): Promise<{ dir: string; stdout
   return { dir, stdout, stderr };
 }
 
-export async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * `as`: run as another user (the tests must run as root to switch), for permission checks;
+ * `nodeArgs`: options for Node itself (before the script).
+ */
+export async function runCli(
+  args: string[],
+  options: { as?: { uid: number; gid: number }; nodeArgs?: string[] } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, ['tools/cli.mjs', ...args]);
+    const { stdout, stderr } = await exec(process.execPath, [...(options.nodeArgs ?? []), 'tools/cli.mjs', ...args], { ...options.as });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
+}
+
+/** Makes Node print its peak resident memory (getrusage's ru_maxrss, KiB) as the last stderr line on exit. */
+const REPORT_PEAK_RSS = `--import=data:text/javascript,${encodeURIComponent(
+  "process.on('exit', () => process.stderr.write('peak-rss-kib ' + process.resourceUsage().maxRSS + '\\n'))",
+)}`;
+
+/** runCli, with the command's peak resident memory in bytes (its stderr without that report). */
+export async function runCliPeakMemory(args: string[]): Promise<{ code: number; stdout: string; stderr: string; peakRssBytes: number }> {
+  const run = await runCli(args, { nodeArgs: [REPORT_PEAK_RSS] });
+  const match = /peak-rss-kib (\d+)\n$/.exec(run.stderr);
+  if (!match) throw new Error(`no peak memory report in: ${run.stderr}`);
+  return { ...run, stderr: run.stderr.slice(0, match.index), peakRssBytes: Number(match[1]) * 1024 };
 }
 
 export function listFiles(dir: string): string[] {

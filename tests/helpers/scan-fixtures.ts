@@ -116,6 +116,24 @@ export function toSevenScenes(f: Fixture): Files {
   return out;
 }
 
+/** A copy of `base` with `change` applied. */
+export function editFiles(base: Files, change: (f: Files) => void): Files {
+  const copy = new Map(base);
+  change(copy);
+  return copy;
+}
+
+export type Transforms = Record<string, unknown> & { frames: Record<string, unknown>[] };
+
+/** A copy of a nerfstudio folder with its transforms.json changed by `change`. */
+export function editTransforms(base: Files, change: (t: Transforms) => void): Files {
+  return editFiles(base, (f) => {
+    const t = JSON.parse(new TextDecoder().decode(f.get('transforms.json'))) as Transforms;
+    change(t);
+    f.set('transforms.json', text(JSON.stringify(t)));
+  });
+}
+
 export function writeFiles(files: Files, dir = mkdtempSync(join(tmpdir(), 'neurncd-scan-'))): string {
   for (const [p, b] of files) {
     mkdirSync(dirname(join(dir, p)), { recursive: true });

@@ -7,9 +7,11 @@ import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
-import { MemorySource, zipSource } from '../../src/scan/scan-source.ts';
-import { makeFixture, toNerfstudio, writeFiles, type Files } from '../helpers/scan-fixtures.ts';
+import { MemorySource } from '../../src/scan/scan-source.ts';
+import { zipSource } from '../../src/scan/zip-source.ts';
+import { editFiles, editTransforms, makeFixture, toNerfstudio, writeFiles, type Files, type Transforms } from '../helpers/scan-fixtures.ts';
 import { runCli } from '../helpers/scan-files.ts';
+import { blobOf } from '../helpers/zip-files.ts';
 
 const fixture = makeFixture(6, 64, 48, 9);
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -18,19 +20,7 @@ function load(files: Files) {
   return loadScan(new MemorySource('my-scan', files), { decodeImage: decodeImageNode });
 }
 
-function edit(base: Files, change: (f: Files) => void): Files {
-  const copy = new Map(base);
-  change(copy);
-  return copy;
-}
-
-function transformsWith(change: (t: Record<string, unknown> & { frames: Record<string, unknown>[] }) => void): Files {
-  return edit(toNerfstudio(fixture), (f) => {
-    const t = JSON.parse(new TextDecoder().decode(f.get('transforms.json')));
-    change(t);
-    f.set('transforms.json', enc(JSON.stringify(t)));
-  });
-}
+const transformsWith = (change: (t: Transforms) => void): Files => editTransforms(toNerfstudio(fixture), change);
 
 const trajLines = new TextDecoder().decode(fixture.files.get('traj_w_c.txt')).trim().split('\n');
 
@@ -44,7 +34,7 @@ describe('folders that cannot load give one clear error', () => {
     ],
     [
       'invalid JSON',
-      edit(toNerfstudio(fixture), (f) => f.set('transforms.json', enc('{"frames": ['))),
+      editFiles(toNerfstudio(fixture), (f) => f.set('transforms.json', enc('{"frames": ['))),
       /^transforms\.json: is not valid JSON/,
     ],
     [
@@ -66,7 +56,7 @@ describe('folders that cannot load give one clear error', () => {
     ],
     [
       'fewer poses than images',
-      edit(fixture.files, (f) => f.set('traj_w_c.txt', enc(trajLines.slice(0, 4).join('\n')))),
+      editFiles(fixture.files, (f) => f.set('traj_w_c.txt', enc(trajLines.slice(0, 4).join('\n')))),
       /^traj_w_c\.txt: has 4 poses but rgb\/ has 6 images/,
     ],
     [
@@ -89,7 +79,7 @@ describe('folders that cannot load give one clear error', () => {
     ],
     [
       'only one frame',
-      edit(fixture.files, (f) => {
+      editFiles(fixture.files, (f) => {
         for (let i = 1; i < 6; i++) f.delete(`rgb/rgb_${i}.png`);
         f.set('traj_w_c.txt', enc(trajLines[0]!));
       }),
@@ -99,15 +89,15 @@ describe('folders that cannot load give one clear error', () => {
     await expect(load(files)).rejects.toThrow(message);
   });
 
-  it('a zip that is not a zip', () => {
-    expect(() => zipSource('scan.zip', enc('just text, no zip here at all'))).toThrow(/^scan\.zip: is not a zip file/);
-    expect(() => zipSource('cut.zip', zipSync({ 'a.txt': enc('x'.repeat(100)) }).slice(0, 40))).toThrow(
+  it('a zip that is not a zip', async () => {
+    await expect(zipSource('scan.zip', blobOf(enc('just text, no zip here at all')))).rejects.toThrow(/^scan\.zip: is not a zip file/);
+    await expect(zipSource('cut.zip', blobOf(zipSync({ 'a.txt': enc('x'.repeat(100)) }).slice(0, 40)))).rejects.toThrow(
       /^cut\.zip: is not a readable zip file/,
     );
   });
 
   it('every frame broken: says why, for the first few', async () => {
-    const files = edit(fixture.files, (f) => {
+    const files = editFiles(fixture.files, (f) => {
       for (let i = 0; i < 6; i++) f.set(`rgb/rgb_${i}.png`, f.get(`rgb/rgb_${i}.png`)!.slice(0, 60));
     });
     await expect(load(files)).rejects.toThrow(
@@ -120,12 +110,14 @@ describe('a few bad frames are skipped with a warning, the rest load', () => {
   it.each<[string, Files, RegExp]>([
     [
       'a non-finite pose',
-      edit(fixture.files, (f) => f.set('traj_w_c.txt', enc(trajLines.map((l, i) => (i === 2 ? l.replace(/^\S+/, 'nan') : l)).join('\n')))),
+      editFiles(fixture.files, (f) =>
+        f.set('traj_w_c.txt', enc(trajLines.map((l, i) => (i === 2 ? l.replace(/^\S+/, 'nan') : l)).join('\n'))),
+      ),
       /traj_w_c\.txt: pose on line 3 is not finite/,
     ],
     [
       'a non-rigid pose',
-      edit(fixture.files, (f) =>
+      editFiles(fixture.files, (f) =>
         f.set(
           'traj_w_c.txt',
           enc(
@@ -146,22 +138,24 @@ describe('a few bad frames are skipped with a warning, the rest load', () => {
     ],
     [
       'an image referenced but missing',
-      edit(toNerfstudio(fixture), (f) => f.delete('rgb/rgb_3.png')),
+      editFiles(toNerfstudio(fixture), (f) => f.delete('rgb/rgb_3.png')),
       /rgb\/rgb_3\.png: is referenced but missing/,
     ],
     [
       'a truncated image',
-      edit(fixture.files, (f) => f.set('rgb/rgb_1.png', f.get('rgb/rgb_1.png')!.slice(0, 200))),
+      editFiles(fixture.files, (f) => f.set('rgb/rgb_1.png', f.get('rgb/rgb_1.png')!.slice(0, 200))),
       /rgb\/rgb_1\.png: is an unreadable or truncated PNG/,
     ],
     [
       'an image that is no image',
-      edit(fixture.files, (f) => f.set('rgb/rgb_1.png', enc('<html>not found</html>'))),
+      editFiles(fixture.files, (f) => f.set('rgb/rgb_1.png', enc('<html>not found</html>'))),
       /rgb\/rgb_1\.png: is not a PNG image|rgb\/rgb_1\.png: is not a PNG or JPEG image/,
     ],
     [
       'a frame of another size',
-      edit(fixture.files, (f) => f.set('rgb/rgb_5.png', encode({ width: 32, height: 24, data: new Uint8Array(32 * 24 * 3), channels: 3 }))),
+      editFiles(fixture.files, (f) =>
+        f.set('rgb/rgb_5.png', encode({ width: 32, height: 24, data: new Uint8Array(32 * 24 * 3), channels: 3 })),
+      ),
       /rgb\/rgb_5\.png: is 32x24 but the first frame is 64x48/,
     ],
   ])('%s', async (_, files, warning) => {
@@ -172,7 +166,7 @@ describe('a few bad frames are skipped with a warning, the rest load', () => {
   });
 
   it('depth of another size than its image: that depth is ignored, the frame stays', async () => {
-    const files = edit(fixture.files, (f) =>
+    const files = editFiles(fixture.files, (f) =>
       f.set('depth/depth_2.png', encode({ width: 32, height: 24, data: new Uint16Array(32 * 24), channels: 1, depth: 16 })),
     );
     const scan = await load(files);
@@ -221,7 +215,7 @@ describe('npm run inspect-scan', () => {
     ['an unknown layout', new Map([['notes.txt', enc('hello')]]), /^error: .*: is not a scan layout this app knows/],
     [
       'a broken transforms.json',
-      edit(toNerfstudio(fixture), (f) => f.set('transforms.json', enc('nope'))),
+      editFiles(toNerfstudio(fixture), (f) => f.set('transforms.json', enc('nope'))),
       /^error: transforms\.json: is not valid JSON/,
     ],
   ])('%s: one error line, exit 2', async (_, files, message) => {

@@ -6,7 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { checkManifest, proposeManifest, type ModelSignature } from '../../src/segment/manifest-check.ts';
 import { DEEPLAB_V3_PASCAL_MANIFEST, PASCAL_VOC_CLASSES } from '../../src/segment/model-catalog.ts';
-import { ManifestError, parseManifest, parseManifestText, type SegmenterManifest } from '../../src/segment/segmenter-manifest.ts';
+import {
+  ManifestError,
+  MAX_MODEL_INPUT_SIDE,
+  parseManifest,
+  parseManifestText,
+  type SegmenterManifest,
+} from '../../src/segment/segmenter-manifest.ts';
 
 const SHA = '48a46b346ca7e2e96760b8a10a302046a3b5a9ce55e59d4c659c36d9cbd44118';
 
@@ -66,6 +72,16 @@ describe('parseManifest', () => {
       'inputSize.height',
       (m) => (m.inputSize = { width: 2, height: 2.5 }),
       'manifest.json: inputSize.height must be a positive integer, got 2.5',
+    ],
+    [
+      'inputSize.width over the limit',
+      (m) => (m.inputSize = { width: 60000, height: 60000 }),
+      'manifest.json: inputSize.width is 60000, over the limit of 4096 pixels a side',
+    ],
+    [
+      'inputSize.height over the limit',
+      (m) => (m.inputSize = { width: 4096, height: 4097 }),
+      'manifest.json: inputSize.height is 4097, over the limit of 4096 pixels a side',
     ],
     [
       'normalization',
@@ -209,6 +225,20 @@ describe('checkManifest against the model', () => {
     });
   }
 
+  it(`refuses a fixed size over ${MAX_MODEL_INPUT_SIDE} pixels a side for a dynamic-shape model when the manifest is read`, () => {
+    const dynamic: ModelSignature = {
+      inputs: [{ name: 'sub_7', type: 'float32', shape: ['batch', 'h', 'w', 3] }],
+      outputs: [{ name: 'ResizeBilinear_3', type: 'float32', shape: ['batch', 'h', 'w', 21] }],
+    };
+    const text = (width: number, height: number): string => JSON.stringify({ ...good(), inputSize: { width, height } });
+    // The model cannot refuse it (its size is symbolic): the manifest's own check does, before
+    // the model is loaded or a tensor allocated.
+    expect(errorOf(() => parseManifestText(text(60000, 60000), 'big-model/manifest.json')).message).toBe(
+      'big-model/manifest.json: inputSize.width is 60000, over the limit of 4096 pixels a side',
+    );
+    expect(() => checkManifest(parseManifestText(text(4096, 4096), 'big-model/manifest.json'), dynamic)).not.toThrow();
+  });
+
   it('refuses an integer input and a non-image input', () => {
     const ints: ModelSignature = { ...deeplab, inputs: [{ name: 'sub_7', type: 'uint8', shape: [1, 257, 257, 3] }] };
     expect(errorOf(() => checkManifest(manifest(), ints)).message).toBe(
@@ -271,5 +301,14 @@ describe('proposeManifest for a bare .onnx', () => {
       ).message,
     ).toBe("b.onnx: classes cannot be proposed: output 'y' has shape [1, k, 8, 8], no class axis; write a manifest for this model");
     expect(errorOf(() => proposeManifest({ inputs: [{ name: 'x' }], outputs: [] }, 'c.onnx', facts)).field).toBe('logitsOutput');
+    expect(
+      errorOf(() =>
+        proposeManifest(
+          { inputs: [{ name: 'x', shape: [1, 3, 60000, 60000] }], outputs: [{ name: 'y', shape: [1, 9, 8, 8] }] },
+          'd.onnx',
+          facts,
+        ),
+      ).message,
+    ).toBe("d.onnx: inputSize.width of input 'x' [1, 3, 60000, 60000] is 60000, over the limit of 4096 pixels a side");
   });
 });

@@ -21,6 +21,7 @@ import {
   type ColmapImage,
 } from '../colmap-model.ts';
 import { sortByFrameNumber } from '../frame-numbers.ts';
+import { checkIntrinsics } from '../camera-checks.ts';
 import { fisheye, radialTangential, type LensDistortion } from '../lens-distortion.ts';
 import { poseProblem } from '../pose-check.ts';
 import { fitIntrinsics, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
@@ -62,14 +63,24 @@ const LENS_OF_MODEL: Record<string, (k: number[]) => LensDistortion | undefined>
   FULL_OPENCV: ([k1, k2, p1, p2, k3, k4, k5, k6]) => radialTangential({ k1, k2, p1, p2, k3, k4, k5, k6 }),
 };
 
-/** A COLMAP camera as intrinsics (for its own image size) and lens. */
-function cameraLens(c: ColmapCamera): { intrinsics: Intrinsics; distortion: LensDistortion | undefined } {
+/** A COLMAP camera as intrinsics (for its own image size, checked) and lens. */
+function cameraLens(c: ColmapCamera, file: string): { intrinsics: Intrinsics; distortion: LensDistortion | undefined } {
   const p = c.params;
   // The SIMPLE_ models and RADIAL have one focal length: f cx cy; the others fx fy cx cy.
   const oneFocal = ['SIMPLE_PINHOLE', 'SIMPLE_RADIAL', 'RADIAL'].includes(c.model);
   const [fx, fy, cx, cy] = oneFocal ? [p[0]!, p[0]!, p[1]!, p[2]!] : [p[0]!, p[1]!, p[2]!, p[3]!];
+  const intrinsics = { fx, fy, cx, cy, width: c.width, height: c.height };
+  const key = (name: string): string => `${c.where}'s ${name}`;
+  checkIntrinsics(intrinsics, file, {
+    fx: key(oneFocal ? 'f' : 'fx'),
+    fy: key(oneFocal ? 'f' : 'fy'),
+    cx: key('cx'),
+    cy: key('cy'),
+    width: key('width'),
+    height: key('height'),
+  });
   return {
-    intrinsics: { fx, fy, cx, cy, width: c.width, height: c.height },
+    intrinsics,
     distortion: LENS_OF_MODEL[c.model]!(p.slice(oneFocal ? 3 : 4)),
   };
 }
@@ -112,7 +123,10 @@ export const colmap: FormatParser = {
     const imagesFile = modelFile(source.paths, folder, 'images')!;
     const pointsFile = modelFile(source.paths, folder, 'points3D');
     const cameras = new Map(
-      (await readModelFile(source, camerasFile, parseCamerasBinary, parseCamerasText)).map((c) => [c.id, { camera: c, ...cameraLens(c) }]),
+      (await readModelFile(source, camerasFile, parseCamerasBinary, parseCamerasText)).map((c) => [
+        c.id,
+        { camera: c, ...cameraLens(c, camerasFile) },
+      ]),
     );
     const images = await readModelFile(source, imagesFile, parseImagesBinary, parseImagesText);
     if (!images.length) throw new ScanError(imagesFile, 'holds no images');

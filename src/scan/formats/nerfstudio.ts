@@ -8,6 +8,7 @@
  * (kept, see nerfstudio-applied-transform.ts).
  */
 import { openglToOpencv } from '../../math/camera-convention.ts';
+import { checkDepthScale, checkFieldOfView, checkIntrinsics } from '../camera-checks.ts';
 import { poseProblem, toMat4 } from '../pose-check.ts';
 import { fisheye, radialTangential, type LensDistortion } from '../lens-distortion.ts';
 import { fitIntrinsics, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
@@ -28,37 +29,53 @@ function resolveImage(filePath: string, paths: Set<string>): string | null {
   return null;
 }
 
-/** Camera keys of transforms.json; a frame's own keys override the top-level ones. */
+const CAMERA_KEYS = ['w', 'h', 'fl_x', 'fl_y', 'cx', 'cy', 'camera_angle_x'] as const;
+type CameraKey = (typeof CAMERA_KEYS)[number];
+
+/**
+ * Camera keys of transforms.json; a frame's own keys override the top-level ones. Each value
+ * keeps where it was written ("fl_x", "frames[3].fl_x"), for messages.
+ */
 interface CameraKeys {
-  w?: number;
-  h?: number;
-  fl_x?: number;
-  fl_y?: number;
-  cx?: number;
-  cy?: number;
-  camera_angle_x?: number;
+  values: Partial<Record<CameraKey, number>>;
+  names: Record<CameraKey, string>;
 }
 
-function cameraKeys(obj: Record<string, unknown>, file: string, inherited: CameraKeys = {}): CameraKeys {
-  const out: CameraKeys = { ...inherited };
-  for (const key of ['w', 'h', 'fl_x', 'fl_y', 'cx', 'cy', 'camera_angle_x'] as const) {
+function cameraKeys(obj: Record<string, unknown>, file: string, inherited?: CameraKeys, where = ''): CameraKeys {
+  const out: CameraKeys = inherited
+    ? { values: { ...inherited.values }, names: { ...inherited.names } }
+    : { values: {}, names: Object.fromEntries(CAMERA_KEYS.map((k) => [k, k])) as Record<CameraKey, string> };
+  for (const key of CAMERA_KEYS) {
     const v = optionalNumber(obj, key, file);
-    if (v !== undefined) out[key] = v;
+    if (v === undefined) continue;
+    out.values[key] = v;
+    out.names[key] = where + key;
   }
+  if (obj.camera_angle_x !== undefined) checkFieldOfView(out.values.camera_angle_x!, file, out.names.camera_angle_x);
   return out;
 }
 
 /**
- * Intrinsics for an image of the given size. Missing values follow from the size: fx from
- * camera_angle_x, a centred principal point. nerfstudio and COLMAP already place pixel centres at
- * +0.5, so cx needs no shift.
+ * Intrinsics for an image of the given size, checked as stated. Missing values follow from the
+ * size: fx from camera_angle_x, a centred principal point. nerfstudio and COLMAP already place
+ * pixel centres at +0.5, so cx needs no shift.
  */
-function intrinsicsFrom(k: CameraKeys): (width: number, height: number) => Intrinsics {
+function intrinsicsFrom({ values: k, names }: CameraKeys, file: string): (width: number, height: number) => Intrinsics {
+  const fxKey = k.fl_x !== undefined ? names.fl_x : names.camera_angle_x;
   return (width, height) => {
     const w = k.w ?? width;
     const h = k.h ?? height;
     const fx = k.fl_x ?? (0.5 * w) / Math.tan(0.5 * k.camera_angle_x!);
-    return fitIntrinsics({ fx, fy: k.fl_y ?? fx, cx: k.cx ?? w / 2, cy: k.cy ?? h / 2, width: w, height: h }, width, height);
+    const stated = { fx, fy: k.fl_y ?? fx, cx: k.cx ?? w / 2, cy: k.cy ?? h / 2, width: w, height: h };
+    checkIntrinsics(stated, file, {
+      fx: fxKey,
+      fy: k.fl_y !== undefined ? names.fl_y : fxKey,
+      cx: names.cx,
+      cy: names.cy,
+      ...(k.w !== undefined ? { width: names.w } : {}),
+      ...(k.h !== undefined ? { height: names.h } : {}),
+    });
+    return fitIntrinsics(stated, width, height);
   };
 }
 
@@ -115,6 +132,12 @@ function poseOf(frame: Record<string, unknown>, i: number, file: string): FrameS
   return problem ? { problem: `frames[${i}].transform_matrix ${problem}`, file } : { c2w: openglToOpencv(toMat4(flat as number[])) };
 }
 
+/** nerfstudio's depth_unit_scale_factor: millimetres unless the file says otherwise. */
+function depthScaleOf(json: Record<string, unknown>, file: string): number {
+  const stated = optionalNumber(json, 'depth_unit_scale_factor', file);
+  return stated === undefined ? 0.001 : checkDepthScale(stated, file, 'depth_unit_scale_factor', 'metres per depth unit');
+}
+
 export const nerfstudio: FormatParser = {
   format: 'nerfstudio',
   signature: 'transforms.json or transforms_train.json (nerfstudio / instant-ngp / Blender)',
@@ -135,9 +158,9 @@ export const nerfstudio: FormatParser = {
       if (typeof raw !== 'object' || raw === null) throw new ScanError(file, `frames[${i}] should be an object`);
       const frame = raw as Record<string, unknown>;
       if (typeof frame.file_path !== 'string') throw new ScanError(file, `frames[${i}] is missing the key "file_path"`);
-      const keys = cameraKeys(frame, file, top);
+      const keys = cameraKeys(frame, file, top, `frames[${i}].`);
       perFrameIntrinsics ||= ['w', 'h', 'fl_x', 'camera_angle_x'].some((k) => frame[k] !== undefined);
-      if (keys.fl_x === undefined && keys.camera_angle_x === undefined) {
+      if (keys.values.fl_x === undefined && keys.values.camera_angle_x === undefined) {
         throw new ScanError(
           file,
           `has no intrinsics for frames[${i}]: give fl_x (with fl_y, cx, cy) or camera_angle_x, at the top or in the frame`,
@@ -148,7 +171,7 @@ export const nerfstudio: FormatParser = {
         imagePath: resolveImage(frame.file_path, paths) ?? frame.file_path.replace(/^\.\//, ''),
         sourceIndex: i,
         pose: poseOf(frame, i, file),
-        intrinsics: intrinsicsFrom(keys),
+        intrinsics: intrinsicsFrom(keys, file),
       };
       if (typeof frame.depth_file_path === 'string') spec.depthPath = resolveImage(frame.depth_file_path, paths) ?? frame.depth_file_path;
       if (frame.mask_path !== undefined) {
@@ -175,7 +198,7 @@ export const nerfstudio: FormatParser = {
     return {
       format: 'nerfstudio',
       frames,
-      depthScale: optionalNumber(json, 'depth_unit_scale_factor', file) ?? 0.001,
+      depthScale: depthScaleOf(json, file),
       mixedSizes: perFrameIntrinsics,
       ...(aabbScale !== undefined ? { aabbScale } : {}),
       ...(appliedTransform ? { appliedTransform } : {}),

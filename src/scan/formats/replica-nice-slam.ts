@@ -3,6 +3,7 @@
  * row-major 4x4 camera-to-world per line, OpenCV axes) and cam_params.json
  * ({"camera": {w, h, fx, fy, cx, cy, scale}}: depth in metres = PNG value / scale).
  */
+import { checkDepthScale, checkIntrinsics } from '../camera-checks.ts';
 import { frameNumber, sortByFrameNumber } from '../frame-numbers.ts';
 import { readTrajectory } from '../pose-files.ts';
 import { fitIntrinsics, type FormatParser, type ScanLayout } from '../scan-layout.ts';
@@ -28,6 +29,9 @@ export const replicaNiceSlam: FormatParser = {
       const c = cam as Record<string, unknown>;
       const read = (k: string): number => jsonNumber(c, k, 'cam_params.json');
       camera = { w: read('w'), h: read('h'), fx: read('fx'), fy: read('fy'), cx: read('cx'), cy: read('cy'), scale: read('scale') };
+      const keys = { fx: 'camera.fx', fy: 'camera.fy', cx: 'camera.cx', cy: 'camera.cy', width: 'camera.w', height: 'camera.h' };
+      checkIntrinsics({ ...camera, width: camera.w, height: camera.h }, 'cam_params.json', keys);
+      checkDepthScale(camera.scale, 'cam_params.json', 'camera.scale', 'depth units per metre');
     } else {
       warnings.push("cam_params.json not found: using NICE-SLAM's Replica camera (1200x680, fx 600, depth scale 6553.5)");
     }

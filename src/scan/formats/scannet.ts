@@ -7,7 +7,7 @@
 import { frameNumber, sortByFrameNumber } from '../frame-numbers.ts';
 import { NYU40_CLASSES } from '../nyu40-classes.ts';
 import { readPoseFile, unusedPoseFiles } from '../pose-files.ts';
-import { intrinsicsFromMatrix, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
+import { matrixCamera, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
 import { ScanError } from '../scan-error.ts';
 import { parseNumbers, readText } from '../scan-text.ts';
 import type { Intrinsics } from '../scan.ts';
@@ -15,11 +15,14 @@ import type { Intrinsics } from '../scan.ts';
 const IMAGE = /^color\/(\d+)\.(jpe?g|png)$/i;
 const POSE = /^pose\/\d+\.txt$/;
 
-async function readIntrinsics(source: Parameters<FormatParser['parse']>[0], path: string): Promise<number[]> {
+async function readCamera(
+  source: Parameters<FormatParser['parse']>[0],
+  path: string,
+): Promise<(width: number, height: number) => Intrinsics> {
   const values = parseNumbers(await readText(source, path), path);
   if (values.length !== 9 && values.length !== 16)
     throw new ScanError(path, `should hold a 3x3 or 4x4 matrix, found ${values.length} numbers`);
-  return values;
+  return matrixCamera(values, values.length === 16 ? 4 : 3, path);
 }
 
 export const scannet: FormatParser = {
@@ -31,14 +34,11 @@ export const scannet: FormatParser = {
     const warnings: string[] = [];
     if (!has.has('intrinsic/intrinsic_color.txt'))
       throw new ScanError('intrinsic/intrinsic_color.txt', 'is missing: ScanNet exports need the colour camera intrinsics');
-    const kc = await readIntrinsics(source, 'intrinsic/intrinsic_color.txt');
-    const colsC = kc.length === 16 ? 4 : 3;
-    let depthIntrinsics: Intrinsics | undefined;
-    if (has.has('intrinsic/intrinsic_depth.txt')) {
-      const kd = await readIntrinsics(source, 'intrinsic/intrinsic_depth.txt');
-      // Sizes are filled in from the first depth image by the loader.
-      depthIntrinsics = intrinsicsFromMatrix(kd, kd.length === 16 ? 4 : 3, 0, 0);
-    }
+    // The matrices hold no image size: it is that of the images they were calibrated for.
+    const colour = await readCamera(source, 'intrinsic/intrinsic_color.txt');
+    const depthIntrinsics = has.has('intrinsic/intrinsic_depth.txt')
+      ? await readCamera(source, 'intrinsic/intrinsic_depth.txt')
+      : undefined;
     const images = sortByFrameNumber(source.paths.filter((p) => IMAGE.test(p)));
     const frames: FrameSpec[] = [];
     const posePaths: string[] = [];
@@ -55,8 +55,7 @@ export const scannet: FormatParser = {
         ...(has.has(depthPath) ? { depthPath } : {}),
         ...(has.has(labelPath) ? { labelPath } : {}),
         pose,
-        // The matrix holds no image size: it is that of the colour images it was calibrated for.
-        intrinsics: (w, h) => intrinsicsFromMatrix(kc, colsC, w, h),
+        intrinsics: colour,
       });
     }
     // Frames without a pose file are skipped by the loader, naming the file; extra ones are a thinned export.

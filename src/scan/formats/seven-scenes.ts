@@ -6,7 +6,7 @@
  */
 import { frameNumber } from '../frame-numbers.ts';
 import { readPoseFile, unusedPoseFiles } from '../pose-files.ts';
-import { fitIntrinsics, intrinsicsFromMatrix, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
+import { fitIntrinsics, matrixCamera, type FormatParser, type FrameSpec, type ScanLayout } from '../scan-layout.ts';
 import { parseMatrix, readText } from '../scan-text.ts';
 import type { Intrinsics } from '../scan.ts';
 
@@ -25,8 +25,7 @@ export const sevenScenes: FormatParser = {
     let intrinsics = (w: number, h: number): Intrinsics => fitIntrinsics(SEVEN_SCENES_KINECT, w, h);
     const intrinsicsFile = source.paths.find((p) => /(^|\/)camera-intrinsics\.txt$/.test(p));
     if (intrinsicsFile) {
-      const k = parseMatrix(await readText(source, intrinsicsFile), intrinsicsFile, 3, 3);
-      intrinsics = (w, h) => intrinsicsFromMatrix(k, 3, w, h);
+      intrinsics = matrixCamera(parseMatrix(await readText(source, intrinsicsFile), intrinsicsFile, 3, 3), 3, intrinsicsFile);
     } else {
       warnings.push('no camera-intrinsics.txt: using the 7-Scenes Kinect intrinsics (fx = fy = 585, centre 320, 240 at 640x480)');
     }
