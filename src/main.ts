@@ -15,6 +15,7 @@ const status = document.querySelector<HTMLElement>('[data-testid="status"]')!;
 
 let context: GpuContext | null = null;
 let gpuError: string | null = null;
+const losses: GPUDeviceLostInfo[] = [];
 let session: ScanSession | null = null;
 let viewer: ViewerApp | null = null;
 /** `?live=off`: scripts and tests drive the page through window.neurncd; nothing starts by itself. */
@@ -91,6 +92,7 @@ async function boot(): Promise<void> {
 function watchForLoss(lostOne: GpuContext): void {
   void lostOne.lost.then(async (info) => {
     if (context !== lostOne) return;
+    losses.push(info);
     viewer?.onDeviceLost(info);
     try {
       context = await createGpuContext(navigator.gpu);
@@ -109,6 +111,7 @@ window.neurncd = createAutomationApi({
   ready: boot(),
   context: () => context,
   error: () => gpuError,
+  losses: () => losses,
   session: () => session,
   segmenter: getSegmenter,
 });

@@ -48,6 +48,8 @@ export interface NeurncdAutomation {
     exclusiveScan(values: number[]): Promise<number[]>;
     /** Destroys the page's device, as a driver reset would take it (for checking that a run survives it). */
     loseDevice(): void;
+    /** Why each device the page lost was lost, oldest first. */
+    losses(): { reason: string; message: string }[];
   };
   synth: {
     /** Generates a synthetic scan in Web Workers; returns each file's SHA-256 (hex) by path. */
@@ -76,6 +78,8 @@ export function createAutomationApi(state: {
   ready: Promise<void>;
   context: () => GpuContext | null;
   error: () => string | null;
+  /** Devices lost so far (each replaced by a new one, unless error() says none could be had). */
+  losses: () => readonly GPUDeviceLostInfo[];
   session: () => ScanSession | null;
   /** The page's segmenter (the automation API drives the same one as the page's panel). */
   segmenter?: () => Segmenter;
@@ -113,6 +117,7 @@ export function createAutomationApi(state: {
       loseDevice() {
         device().destroy();
       },
+      losses: () => state.losses().map((info) => ({ reason: info.reason, message: info.message })),
       async exclusiveScan(values) {
         const dev = device();
         if (cache?.device !== dev) cache = new PipelineCache(dev);

@@ -2,7 +2,8 @@
  * A lost GPU device costs no training beyond the field's last copy: the page as a person opens it,
  * a small scan dropped in, and while it trains the device is destroyed (as a driver reset takes
  * it). The page asks for a new device, says what happened and how many steps were lost, and goes
- * on training the same field: its PSNR carries on from where it was instead of starting over.
+ * on training the same field: its PSNR carries on from where it was instead of starting over. Then
+ * Chromium's GPU process is crashed (CDP Browser.crashGpuProcess), with the same outcome.
  * Then the page is reloaded: it names the scan whose field it kept (in the origin's private file
  * system), and dropping the same folder goes on from that field.
  */
@@ -59,6 +60,16 @@ describe('a lost GPU device, and a reload', () => {
     expect(after.psnr).toBeGreaterThan(before.psnr - 2);
     expect(await p.evaluate(() => window.neurncd.adapter())).not.toBeNull();
     expect(await p.getByTestId('notice').count()).toBe(0);
+
+    // A crash of Chromium's GPU process (as a driver fault takes it): the same recovery.
+    const cdp = await p.context().browser()!.newBrowserCDPSession();
+    await cdp.send('Browser.crashGpuProcess' as never);
+    await p.waitForFunction(() => window.neurncd.gpu.losses().length === 2, undefined, { timeout: 120_000 });
+    const crashed = await trainedTo(p, after.step + 10, 300_000);
+    console.log(`[device-loss] GPU process crashed at step ${after.step}; step ${crashed.step}: PSNR ${crashed.psnr}`);
+    expect(crashed.psnr).toBeGreaterThan(before.psnr - 2);
+    expect((await p.evaluate(() => window.neurncd.gpu.losses())).map((l) => l.reason)).toEqual(['destroyed', 'unknown']);
+    expect(await p.getByTestId('notice').count()).toBe(0);
     expect(errors.filter((e) => !/device|lost|destroyed/i.test(e))).toEqual([]);
   });
 
@@ -84,10 +95,14 @@ describe('a lost GPU device, and a reload', () => {
     );
     expect(await status(p)).toContain(`Went on from the field saved at step ${saved}`);
     expect(await p.getByTestId('autosave').isHidden()).toBe(true);
-    const after = await trainedTo(p, saved + 10, 300_000);
+    // The step count is the saved field's: the first slice after the reload ends past it, not near 0.
+    const first = await trainedTo(p, 1, 300_000);
+    expect(first.step).toBeGreaterThan(saved);
+    const after = await trainedTo(p, first.step + 8, 300_000);
     console.log(
       `[autosave] saved at step ${saved} (PSNR ${before.psnr} at ${before.step}); after the reload, step ${after.step}: PSNR ${after.psnr}`,
     );
-    expect(after.psnr).toBeGreaterThan(before.psnr - 2);
+    // Batch PSNR varies by a few dB from slice to slice (each draws other rays); a fresh field is near 15 dB here.
+    expect(after.psnr).toBeGreaterThan(before.psnr - 5);
   });
 });
