@@ -7,7 +7,7 @@
  * onnxruntime's own files came from the page's origin.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
@@ -67,7 +67,7 @@ describe.skipIf(!HAS_MODEL)('the segmenter in the page, on DeepLabV3 (PASCAL VOC
   beforeAll(async () => {
     const model = readFileSync(MODEL);
     dir = mkdtempSync(join(tmpdir(), 'neurncd-segment-'));
-    symlinkSync(MODEL, join(dir, 'model.onnx'));
+    copyFileSync(MODEL, join(dir, 'model.onnx'));
     const manifest = {
       ...DEEPLAB_V3_PASCAL_MANIFEST,
       name: 'DeepLabV3 MobileNetV2 PASCAL VOC',

@@ -6,7 +6,7 @@
  * (../shared, never copied into the repository) served by a second local server.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
@@ -46,8 +46,8 @@ describe.skipIf(!HAS_MODEL)('segmenter models on demand (download, sha256, Cache
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'neurncd-models-'));
-    symlinkSync(MODEL, join(dir, 'model.onnx'));
-    symlinkSync(MODEL, join(dir, 'model-copy.onnx'));
+    copyFileSync(MODEL, join(dir, 'model.onnx'));
+    copyFileSync(MODEL, join(dir, 'model-copy.onnx'));
     writeFileSync(join(dir, 'truncated.onnx'), model.subarray(0, 1_000_000));
     writeFileSync(join(dir, 'picture.onnx'), png);
     server = await startStaticServer({ mounts: { '/': dir }, onRequest: (path, status) => served.push(`${status} ${path}`) });

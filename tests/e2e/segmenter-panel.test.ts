@@ -6,7 +6,7 @@
  * server gone. A model picked from disk loads too, and a bad one keeps the model in use. The page
  * fetches nothing but its own files and the one model file the user chose.
  */
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Route } from 'playwright-core';
@@ -30,7 +30,7 @@ describe.skipIf(!HAS_MODEL)('segmenter panel: the model list, downloads and mode
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'neurncd-panel-'));
-    symlinkSync(MODEL, join(dir, 'model.onnx'));
+    copyFileSync(MODEL, join(dir, 'model.onnx'));
     writeFileSync(join(dir, 'truncated.onnx'), readFileSync(MODEL).subarray(0, 1_000_000));
     server = await startStaticServer({ mounts: { '/': dir } });
     // The entry's real URL, answered from the local server (CORS as GitHub's raw host sends it).
