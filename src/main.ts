@@ -7,7 +7,7 @@ import { showNoWebGpu, showNotice } from './viewer/notice.ts';
 import { ScanPanel } from './viewer/scan-panel.ts';
 import { SegmenterPanel } from './viewer/segmenter-panel.ts';
 import { FieldAutosave } from './viewer/field-autosave.ts';
-import { DEMO_NAME, ViewerApp } from './viewer/viewer-app.ts';
+import { isDemoScan, ViewerApp } from './viewer/viewer-app.ts';
 import { Segmenter } from './segment/segmenter.ts';
 
 const app = document.getElementById('app')!;
@@ -35,7 +35,7 @@ function startScanUi(ctx: GpuContext): void {
       panel.showError(null);
       panel.showScan(scan);
       // A scan the user gave replaces the autosave (or goes on from it).
-      if (scan.sourceName !== DEMO_NAME) panel.showAutosave(null);
+      if (!isDemoScan(scan)) panel.showAutosave(null);
       status.textContent = `Loaded ${scan.sourceName}: ${FORMAT_LABELS[scan.format]}, ${scan.frames.length} frames`;
       void viewer?.start(scan);
     },

@@ -75,8 +75,8 @@ function upsampleSegments(seg: PreSegmentation, width: number, height: number): 
 const SNAPSHOT_EVERY = 100;
 
 /**
- * The field is also read back to memory (as a checkpoint) this often while it trains, and after
- * every discovery update: what a lost GPU device costs (moveTo()). A read-back of the software
+ * With PipelineOptions.keepCopies, the field is also read back to memory (as a checkpoint) this
+ * often while it trains, and after every discovery update: what a lost GPU device costs (moveTo()). A read-back of the software
  * adapter's field (~50 MB with Adam's moments) takes well under a second; a hardware one's
  * (~200 MB) about as long, every half minute.
  */
@@ -115,6 +115,12 @@ interface Field {
 export interface PipelineOptions {
   /** The trainer's settings; by default the adapter's (field/training-settings.ts). */
   trainerSettings?: TrainerSettings;
+  /**
+   * Read the field back to memory while it trains (DEVICE_LOSS_COPY_EVERY_MS, and after each
+   * discovery update), for a caller that goes on after a lost device (moveTo()) or saves it. A
+   * headless run, which ends with its device, does not pay for the read-backs.
+   */
+  keepCopies?: boolean;
 }
 
 export class DiscoveryPipeline {
@@ -149,6 +155,7 @@ export class DiscoveryPipeline {
     private readonly trainerSettings: TrainerSettings,
     private cache: PipelineCache,
     private training: TrainingFrames,
+    private readonly keepCopies: boolean,
   ) {
     this.classNames = segmentation.classNames;
     this.k = this.classNames.length;
@@ -177,7 +184,8 @@ export class DiscoveryPipeline {
         fieldBackground(scan),
       );
     const cache = new PipelineCache(device);
-    return new DiscoveryPipeline(ctx, scan, segmentation, settings, trainerSettings, cache, uploadFrames(device, scan, segmentation));
+    const training = uploadFrames(device, scan, segmentation);
+    return new DiscoveryPipeline(ctx, scan, segmentation, settings, trainerSettings, cache, training, options.keepCopies ?? false);
   }
 
   private buildField(learningRate: number, klWeight: number): Field {
@@ -271,7 +279,7 @@ export class DiscoveryPipeline {
       if (!Number.isFinite(losses.psnr) || losses.nonFiniteParameters > 0) throw new TrainingDivergedError(trainer.steps, losses);
       const last = snapshot.steps;
       if (last === null || trainer.steps - last >= SNAPSHOT_EVERY) snapshot.take();
-      if (!this.copy || performance.now() - this.copy.at >= DEVICE_LOSS_COPY_EVERY_MS) await this.keepCopy();
+      if (this.keepCopies && (!this.copy || performance.now() - this.copy.at >= DEVICE_LOSS_COPY_EVERY_MS)) await this.keepCopy();
       return losses;
     });
   }
@@ -455,7 +463,7 @@ export class DiscoveryPipeline {
     return this.serial(async () => {
       if (!this.scene || this.renderedCutStale) await this.presegmentNow(progress);
       const update = await this.scene!.update(this.fieldPixels);
-      await this.keepCopy();
+      if (this.keepCopies) await this.keepCopy();
       return update;
     });
   }

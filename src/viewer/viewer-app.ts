@@ -47,7 +47,10 @@ function lostWithin(ctx: GpuContext, ms: number): Promise<boolean> {
 
 /** The demo room: small enough to train visibly on a software adapter. */
 export const DEMO_SCAN = { preset: 'demo', frames: 40, width: 160, height: 120 } as const;
-export const DEMO_NAME = 'demo room';
+const DEMO_NAME = 'demo room';
+
+/** Whether `scan` is the built-in demo room (never autosaved), not a scan the user gave. */
+export const isDemoScan = (scan: Scan): boolean => scan.sourceName === DEMO_NAME;
 
 /** One pipeline and the loop that runs it. */
 interface Run {
@@ -195,7 +198,8 @@ export class ViewerApp {
         (_, done, total) => void (!stale() && this.status.show(`Segmenting ${done}/${total}`)),
       );
       if (stale()) return;
-      const pipeline = DiscoveryPipeline.create(this.ctx, scan, segmentation, this.settings);
+      // Copies of the field in memory: for a lost device, and for the autosave.
+      const pipeline = DiscoveryPipeline.create(this.ctx, scan, segmentation, this.settings, { keepCopies: true });
       const run: Run = {
         pipeline,
         segmentation,
@@ -207,7 +211,7 @@ export class ViewerApp {
           () => this.betweenTurns(run),
         ),
         scanIdOfClass: segmenterToScanIds(scan.classes ?? [], segmentation.classes),
-        autosaved: scan.sourceName !== DEMO_NAME,
+        autosaved: !isDemoScan(scan),
       };
       if (run.autosaved) await this.resumeFromAutosave(run);
       if (stale()) return;

@@ -1,8 +1,9 @@
 /**
  * A pipeline whose device is lost goes on on another: the field comes back exactly as its last
  * copy in memory had it (the same held-out PSNR to the last digit), discovery keeps its classes,
- * and training goes on there. The copy is taken at the first slice and after every discovery
- * update (and every half minute, which this test does not wait for).
+ * and training goes on there. The copy is taken, when the caller asks for copies (the viewer), at
+ * the first slice and after every discovery update (and every half minute, which this test does
+ * not wait for).
  */
 import { describe, expect, it } from 'vitest';
 import { decodeImageNode } from '../../src/cli/node-image-decoder.ts';
@@ -23,6 +24,7 @@ describe('a pipeline on a lost device', () => {
     const settings = withRunSettings(DEFAULT_RUN_SETTINGS, { keyframes: 3, samplesPerSegment: 4 });
     const pipeline = DiscoveryPipeline.create(first, scan, segmentation, settings, {
       trainerSettings: tinyTrainerSettings(segmentation.classNames.length),
+      keepCopies: true,
     });
     await pipeline.train(10, 5);
     expect(pipeline.lastCopy?.steps).toBe(10);
@@ -33,6 +35,14 @@ describe('a pipeline on a lost device', () => {
     const atCopy = await pipeline.psnr();
     await pipeline.train(10, 5);
     expect(pipeline.steps).toBe(30);
+
+    // A headless run (no keepCopies) reads nothing back.
+    const headless = DiscoveryPipeline.create(first, scan, segmentation, settings, {
+      trainerSettings: tinyTrainerSettings(segmentation.classNames.length),
+    });
+    await headless.train(5, 5);
+    expect(headless.lastCopy).toBeNull();
+    await headless.destroy();
 
     first.device.destroy();
     await first.lost;
