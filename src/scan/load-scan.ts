@@ -41,7 +41,7 @@ export function formatLabel(scan: Pick<Scan, 'format'>): string {
   return FORMAT_LABELS[scan.format];
 }
 
-type LoadedFrame = Omit<ScanFrame, 'c2w'> & { transparent: boolean };
+type LoadedFrame = Omit<ScanFrame, 'c2w'>;
 
 /** How a scan without depth got its bounds, when that is a guess the user should know of. */
 const NO_DEPTH_BOUNDS: Partial<Record<BoundsSource, string>> = {
@@ -97,7 +97,8 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
 
   const generator = await readGenerator(source, warnings);
   const classes = await scanClassNames(source, layout, frames, warnings);
-  const transparent = frames.some((f) => f.transparent);
+  // A photo with transparent pixels keeps its opacity (coverage): an object capture.
+  const transparent = frames.some((f) => f.coverage);
   const { from: boundsFrom, ...bounds } = sceneBounds(frames, {
     points: layout.points,
     aabbScale: layout.aabbScale,
@@ -111,7 +112,7 @@ export async function loadScan(given: ScanSource, options: LoadOptions): Promise
   return {
     format: layout.format,
     sourceName: source.name,
-    frames: frames.map(({ transparent: _, ...f }) => ({ ...f, c2w: normalisePose(f.c2wSource, offset, scale) })),
+    frames: frames.map((f) => ({ ...f, c2w: normalisePose(f.c2wSource, offset, scale) })),
     imageSize: imageSize!,
     trainingSize: { width: first.width, height: first.height },
     hasDepth,
@@ -189,7 +190,6 @@ async function loadFrame(
     rgba: resizeRgba(rgba, image.width, image.height, size.width, size.height),
     intrinsics: k,
     c2wSource: spec.pose.c2w,
-    transparent,
     ...(coverage ? { coverage } : {}),
   };
   if (spec.depthPath) {
