@@ -14,6 +14,7 @@ import { PrefixSum } from '../gpu/prefix-sum.ts';
 import { WgslStruct } from '../gpu/uniform-layout.ts';
 import { composeWgsl } from '../gpu/wgsl-compose.ts';
 import type { TrainingFrames } from './training-frames.ts';
+import { DEFAULT_RENDER_LOSS, type RenderLossSettings } from './volume-renderer.ts';
 
 export interface SamplerSettings {
   /** The most rays a batch draws (buffers are sized for it); see RaySampler.activeRays. */
@@ -62,10 +63,7 @@ export const SAMPLER_PARAMS = new WgslStruct('ray-sampler.wgsl', 'Params', {
 });
 
 /** What the targets' transparent pixels show: the colour they were composited on, or a random one per ray. */
-export interface TargetBackground {
-  background: [number, number, number];
-  randomBackground: boolean;
-}
+export type TargetBackground = Pick<RenderLossSettings, 'background' | 'randomBackground'>;
 
 export class RaySampler {
   readonly batch: SampleBatch;
@@ -81,7 +79,7 @@ export class RaySampler {
     private readonly frames: TrainingFrames,
     private readonly occupancy: GPUBuffer,
     private readonly gridRes: number,
-    private readonly targetBackground: TargetBackground = { background: [0, 0, 0], randomBackground: false },
+    private readonly targetBackground: TargetBackground = DEFAULT_RENDER_LOSS,
   ) {
     const d = cache.device;
     const { rays, capacity } = settings;

@@ -5,7 +5,8 @@
  */
 import { INSTANT_NGP_ADAM } from './adam.ts';
 import type { TrainerSettings } from './field-trainer.ts';
-import { DEFAULT_RENDER_LOSS, type RenderLossSettings } from './volume-renderer.ts';
+import type { TargetBackground } from './ray-sampler.ts';
+import { DEFAULT_RENDER_LOSS } from './volume-renderer.ts';
 
 export interface AdapterFacts {
   software: boolean;
@@ -22,10 +23,7 @@ const COLOUR_INPUT_BYTES = 32 * 4;
  * transparent is then wrong on most rays, so the field learns the object alone). Black otherwise,
  * where no photo shows a background.
  */
-export function fieldBackground(scan: {
-  transparent: boolean;
-  background: [number, number, number];
-}): Pick<RenderLossSettings, 'background' | 'randomBackground'> {
+export function fieldBackground(scan: { transparent: boolean; background: [number, number, number] }): TargetBackground {
   return scan.transparent
     ? { background: [...scan.background], randomBackground: true }
     : { background: [...DEFAULT_RENDER_LOSS.background], randomBackground: false };
@@ -35,7 +33,7 @@ export function defaultTrainerSettings(
   adapter: AdapterFacts,
   k: number,
   seed = 1,
-  background: Pick<RenderLossSettings, 'background' | 'randomBackground'> = DEFAULT_RENDER_LOSS,
+  background: TargetBackground = DEFAULT_RENDER_LOSS,
 ): TrainerSettings {
   const soft = adapter.software;
   let log2TableSize = soft ? 17 : 19;
