@@ -75,8 +75,13 @@ export default defineConfig({
           name: 'unit-lavapipe',
           include: KERNEL_TESTS,
           env: { NEURNCD_VULKAN_DRIVER: 'lavapipe' },
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
+          // lavapipe compiles a pipeline with LLVM at its first dispatch: about 8 s for each MLP
+          // kernel (a few dozen layer shapes), once per machine, since Mesa keeps the result in
+          // ~/.cache/mesa_shader_cache_db. One file at a time (after the unit project, with e2e):
+          // two files must not compile the same kernels at once, and a test must have the time.
+          fileParallelism: false,
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
         },
       },
       {

@@ -13,7 +13,7 @@ import { LAVAPIPE_ICD } from '../../tools/lavapipe.mjs';
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 /** The Vulkan driver the tests were asked for: `lavapipe`, or undefined for the machine's own. */
-export function requestedVulkanDriver(): 'lavapipe' | undefined {
+function requestedVulkanDriver(): 'lavapipe' | undefined {
   const driver = process.env.NEURNCD_VULKAN_DRIVER;
   if (driver === undefined || driver === '') return undefined;
   if (driver !== 'lavapipe') throw new Error(`NEURNCD_VULKAN_DRIVER=${driver}: the only driver that can be asked for is lavapipe`);
