@@ -1,8 +1,33 @@
 import { defineConfig } from 'vitest/config';
 import { CONTENT_SECURITY_POLICY } from './src/content-security-policy.ts';
 
+// The tests that run WGSL kernels, run a second time on Mesa's lavapipe (unit-lavapipe): a kernel
+// must be right on two independent Vulkan implementations, not on SwiftShader's quirks alone.
+const KERNEL_TESTS = [
+  'adam',
+  'checkpoint',
+  'device-loss',
+  'field-training',
+  'gpu-profiling',
+  'hash-grid',
+  'mlp',
+  'named-bindings',
+  'object-capture-training',
+  'occupancy-grid',
+  'prefix-sum',
+  'ray-sampler',
+  'run-loop',
+  'trainer-snapshot',
+  'uniform-layout',
+  'view-render',
+  'volume-render',
+  'vulkan-driver',
+  'workgroup-folding',
+].map((name) => `tests/unit/${name}.test.ts`);
+
 // One config for the page build and both test suites:
 //   unit - Node; WGSL kernels run through Dawn (the `webgpu` package), SwiftShader without a GPU.
+//   unit-lavapipe - the kernel tests again, on Mesa's lavapipe (tests/helpers/node-gpu.ts).
 //   e2e  - the built page served on localhost, driven in Debian's Chromium through Playwright.
 export default defineConfig({
   base: './',
@@ -42,6 +67,21 @@ export default defineConfig({
           include: ['tests/unit/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'unit-lavapipe',
+          include: KERNEL_TESTS,
+          env: { NEURNCD_VULKAN_DRIVER: 'lavapipe' },
+          // lavapipe compiles a pipeline with LLVM at its first dispatch: about 8 s for each MLP
+          // kernel (a few dozen layer shapes), once per machine, since Mesa keeps the result in
+          // ~/.cache/mesa_shader_cache_db. One file at a time (after the unit project, with e2e):
+          // two files must not compile the same kernels at once, and a test must have the time.
+          fileParallelism: false,
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
         },
       },
       {

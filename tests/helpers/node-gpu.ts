@@ -1,17 +1,34 @@
 /**
  * The GPU for Node tests: Dawn (the `webgpu` package) on whatever Vulkan driver is present,
- * SwiftShader when the machine has no GPU. Every kernel test gets its device from here.
+ * SwiftShader when the machine has no GPU, or Mesa's lavapipe when NEURNCD_VULKAN_DRIVER=lavapipe
+ * (the unit-lavapipe project: a second, independent implementation). Every kernel test gets its
+ * device from here.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGpuContext, describeAdapter, type GpuContext } from '../../src/gpu/gpu-context.ts';
+import { LAVAPIPE_ICD } from '../../tools/lavapipe.mjs';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** The Vulkan driver the tests were asked for: `lavapipe`, or undefined for the machine's own. */
+function requestedVulkanDriver(): 'lavapipe' | undefined {
+  const driver = process.env.NEURNCD_VULKAN_DRIVER;
+  if (driver === undefined || driver === '') return undefined;
+  if (driver !== 'lavapipe') throw new Error(`NEURNCD_VULKAN_DRIVER=${driver}: the only driver that can be asked for is lavapipe`);
+  return driver;
+}
 
 let context: Promise<GpuContext> | undefined;
 
 function prepareVulkanEnvironment(): void {
+  if (requestedVulkanDriver() === 'lavapipe') {
+    if (!existsSync(LAVAPIPE_ICD)) {
+      throw new Error(`NEURNCD_VULKAN_DRIVER=lavapipe but there is no lavapipe at ${LAVAPIPE_ICD}: run node tools/setup.mjs --browser`);
+    }
+    process.env.VK_ICD_FILENAMES = LAVAPIPE_ICD;
+  }
   // Without a render node there is no hardware Vulkan driver to find; point the loader at the
   // SwiftShader build that Debian's chromium ships. An explicit VK_ICD_FILENAMES wins.
   const hasGpu = existsSync('/dev/dri/renderD128') || existsSync('/dev/nvidia0');
@@ -34,7 +51,9 @@ export function getTestGpu(): Promise<GpuContext> {
     Object.assign(globalThis, globals);
     const gpu = create([]) as unknown as GPU;
     const ctx = await createGpuContext(gpu).catch((e: unknown) => {
-      throw new Error(`Dawn found no usable adapter (is libvulkan1 installed?): ${String(e)}`);
+      throw new Error(
+        `Dawn found no usable adapter on ${process.env.VK_ICD_FILENAMES ?? 'the system Vulkan drivers'} (is libvulkan1 installed?): ${String(e)}`,
+      );
     });
     ctx.device.addEventListener('uncapturederror', (event) => {
       console.error('WebGPU error:', (event as GPUUncapturedErrorEvent).error.message);

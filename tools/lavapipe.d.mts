@@ -1,0 +1,4 @@
+// Types for tools/lavapipe.mjs (plain JavaScript: tools/setup.mjs runs it before node_modules exists).
+export declare const LAVAPIPE_ICD: string;
+export declare function systemLavapipeIcd(): string | undefined;
+export declare function prepareLavapipe(log?: (line: string) => void): string | undefined;
