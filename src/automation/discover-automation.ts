@@ -2,7 +2,8 @@
  * `window.neurncd.discover`: the whole pipeline on a scan the page fetches from its own origin
  * (the headless command serves the folder there), with a segmenter from the model list or from
  * its own URL. Returns what the command writes: metrics, per-frame label maps as 16-bit PNGs and
- * a few preview images, all as base64 so they cross into Node as JSON.
+ * a few preview images, all as base64 so they cross into Node as JSON. A trained field asked for
+ * leaves as a download (a checkpoint can be hundreds of megabytes: too big for one JSON string).
  */
 import { encode } from 'fast-png';
 import { discoveredColour, knownColour, type Rgb8 } from '../discover/class-colours.ts';
@@ -16,12 +17,15 @@ import type { ScanInput } from '../scan/load-scan-in-worker.ts';
 import { fetchScanInput, type ScanRequest } from './scan-request.ts';
 import { runDiscover, type DiscoverOptions, type DiscoverResult } from '../run/discover-run.ts';
 import { segmenterToScanIds } from '../eval/label-scoring.ts';
+import { download } from '../viewer/file-transfer.ts';
 
 export interface DiscoverRequest {
   scan: ScanRequest;
   /** A model-list id, or a model (and manifest) URL of this origin. */
   segmenter: { id: string } | { modelUrl: string; manifestUrl: string | null };
-  options: Partial<DiscoverOptions>;
+  options: Partial<Omit<DiscoverOptions, 'field'>>;
+  /** A checkpoint of this origin to start from (DiscoverOptions.field). */
+  field?: { url: string; name: string };
   /** Frames to preview (RGB | ground truth | discovered). */
   previewFrames?: number;
 }
@@ -33,6 +37,8 @@ export interface DiscoverReply {
   /** One 16-bit greyscale PNG per frame, base64, with the frame's image name. */
   labels: { frame: string; png: string }[];
   previews: { frame: string; png: string }[];
+  /** The trained field, when options.saveField asked for it: downloaded under this name. */
+  field: { name: string; bytes: number } | null;
 }
 
 export async function loadRequestedSegmenter(segmenter: Segmenter, wanted: DiscoverRequest['segmenter']): Promise<void> {
@@ -80,7 +86,8 @@ export async function runDiscoverRequest(
   log(`loading ${request.scan.name}`);
   const scan = await loadScan(await fetchScanInput(request.scan));
   await loadRequestedSegmenter(segmenter, request.segmenter);
-  const result = await runDiscover(ctx, scan, segmenter, request.options, log);
+  const field = request.field && { name: request.field.name, bytes: await fetchCheckpoint(request.field) };
+  const result = await runDiscover(ctx, scan, segmenter, { ...request.options, ...(field && { field }) }, log);
 
   const legend = labelLegend(result.classes);
   const labels = result.labels.map((l, i) => ({
@@ -133,5 +140,16 @@ export async function runDiscoverRequest(
       full: brief(result.score),
     };
   }
-  return { metrics, legend, labels, previews };
+  let savedField: DiscoverReply['field'] = null;
+  if (result.field) {
+    savedField = { name: `${scan.sourceName}-step${result.steps}.ncdckpt`, bytes: result.field.byteLength };
+    download(savedField.name, result.field);
+  }
+  return { metrics, legend, labels, previews, field: savedField };
+}
+
+async function fetchCheckpoint(field: { url: string; name: string }): Promise<Uint8Array> {
+  const response = await fetch(field.url);
+  if (!response.ok) throw new Error(`${field.name}: could not be read (HTTP ${response.status})`);
+  return new Uint8Array(await response.arrayBuffer());
 }

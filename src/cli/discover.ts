@@ -1,12 +1,15 @@
 /**
  * npm run discover -- SCAN_DIR --out OUT_DIR [--segmenter NAME|PATH] [--json] [--baselines]
- *                     [--previews N] and the run settings' flags (run-setting-flags.ts: --steps,
- *                     --discover-every, --keyframes, --algorithm, --inflation, ...)
+ *                     [--previews N] [--field CKPT] [--save-field CKPT] and the run settings'
+ *                     flags (run-setting-flags.ts: --steps, --discover-every, --keyframes, ...)
  *
  * The whole pipeline (load, segment, train, discover) in headless Chromium with the page's own
  * code; the scan folder (or .zip) and a segmenter given as a path are served to the page from
  * this machine. Writes OUT_DIR/metrics.json, OUT_DIR/labels/ (a 16-bit PNG per frame, value =
  * class id + 1, and legend.json) and OUT_DIR/previews/. Bad input: one `error:` line, exit 2.
+ * --save-field writes the trained field as a checkpoint (the viewer's "Resume from checkpoint"
+ * takes it); --field starts from one instead of an untrained field: with as many steps as the run
+ * asks for, it only discovers, so discovery settings can be tried again without training again.
  */
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -27,7 +30,7 @@ class PipelineError extends Error {
   override name = 'PipelineError';
 }
 
-const USAGE = `npm run discover -- SCAN_DIR --out OUT_DIR [--segmenter NAME|PATH] [--known NAME,...] [--unknown NAME,...] [--class-preset ${CLASS_GROUP_PRESETS.map((p) => p.id).join('|')}] [--json] [--baselines] [--previews N] ${RUN_SETTING_USAGE}`;
+const USAGE = `npm run discover -- SCAN_DIR --out OUT_DIR [--segmenter NAME|PATH] [--known NAME,...] [--unknown NAME,...] [--class-preset ${CLASS_GROUP_PRESETS.map((p) => p.id).join('|')}] [--json] [--baselines] [--previews N] [--field CKPT] [--save-field CKPT] ${RUN_SETTING_USAGE}`;
 
 /** A comma-separated list of class names (names may hold spaces: "chest of drawers"). */
 function nameList(args: ParsedArgs, flag: string): string[] | undefined {
@@ -71,10 +74,27 @@ async function segmenterRequest(
   };
 }
 
+/** A checkpoint to start from, served to the page beside the scan. */
+async function fieldRequest(path: string | undefined, mounts: Record<string, string>): Promise<DiscoverRequest['field']> {
+  if (path === undefined) return undefined;
+  const info = await stat(path).catch(() => null);
+  if (!info?.isFile()) throw new UsageError(`--field '${path}' is not a checkpoint file (.ncdckpt)`);
+  mounts['/field-input/'] = dirname(resolve(path));
+  return { url: `/field-input/${encodeURIComponent(basename(path))}`, name: basename(path) };
+}
+
+/** Fails before an hour of training, not after, when the field could not be written there. */
+async function writableFilePath(path: string, flag: string): Promise<void> {
+  const folder = await stat(dirname(resolve(path))).catch(() => null);
+  if (!folder?.isDirectory()) throw new UsageError(`--${flag} '${path}': its folder ${dirname(resolve(path))} does not exist`);
+  const existing = await stat(path).catch(() => null);
+  if (existing && !existing.isFile()) throw new UsageError(`--${flag} '${path}' exists and is not a file`);
+}
+
 await runCommand(
   async () => {
     const args = parseArgs(process.argv.slice(2), {
-      values: ['out', 'segmenter', 'previews', 'known', 'unknown', 'class-preset', ...RUN_SETTING_FLAGS],
+      values: ['out', 'segmenter', 'previews', 'known', 'unknown', 'class-preset', 'field', 'save-field', ...RUN_SETTING_FLAGS],
       flags: ['json', 'baselines'],
     });
     if (args.positionals.length !== 1) throw new UsageError(`give one scan folder (or .zip): ${USAGE}`);
@@ -91,6 +111,9 @@ await runCommand(
       `${checked.sourceName}: ${checked.frames.length} frames, ${checked.hasDepth ? 'depth' : 'no depth'}, ${checked.hasLabels ? 'labels' : 'no labels'}`,
     );
     const segmenter = await segmenterRequest(stringOption(args, 'segmenter'), checked, mounts);
+    const field = await fieldRequest(stringOption(args, 'field'), mounts);
+    const saveField = stringOption(args, 'save-field');
+    if (saveField !== undefined) await writableFilePath(saveField, 'save-field');
 
     const started = Date.now();
     const headless = await openHeadlessPage({
@@ -104,13 +127,24 @@ await runCommand(
         scan,
         segmenter,
         previewFrames: previews,
-        options: { settings, classes, baselines: args.options.has('baselines') },
+        options: { settings, classes, baselines: args.options.has('baselines'), saveField: saveField !== undefined },
+        ...(field && { field }),
       };
+      // The page hands a trained field over as a download; listen before it can start.
+      const download = saveField === undefined ? null : headless.page.waitForEvent('download', { timeout: 0 });
+      // When the run fails instead, closing the browser rejects the wait: that is not a second error.
+      download?.catch(() => undefined);
       reply = await headless.page
         .evaluate((r) => window.neurncd.discover(r), request)
         .catch((e: Error) => {
           throw new PipelineError(e.message.replace(/^page\.evaluate: (\w*Error: )?/, '').split('\n')[0]!);
         });
+      if (download && reply.field) {
+        await (await download).saveAs(saveField!);
+        say(
+          `wrote the trained field (${(reply.field.bytes / 2 ** 20).toFixed(1)} MiB, step ${reply.metrics.steps as number}) to ${saveField!}`,
+        );
+      }
     } finally {
       await headless.close();
     }

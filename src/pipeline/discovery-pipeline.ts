@@ -26,7 +26,7 @@ import { pixelClasses, SceneDiscovery, type FrameLabels, type PixelSource } from
 import { segmentAppearance } from '../discover/segment-appearance.ts';
 import type { SegmentFeatures } from '../discover/segment-features.ts';
 import type { SegmentOverlap } from '../discover/view-overlaps.ts';
-import { restoreCheckpoint, saveCheckpoint } from '../field/checkpoint.ts';
+import { CheckpointError, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../field/checkpoint.ts';
 import { FieldEvaluator } from '../field/field-evaluator.ts';
 import { FieldTrainer, type BatchLosses, type TrainerSettings } from '../field/field-trainer.ts';
 import { packedArgmax, unpackTarget } from '../field/semantic-targets.ts';
@@ -531,10 +531,22 @@ export class DiscoveryPipeline {
     );
   }
 
-  /** Loads a checkpoint into the field; a bad file throws and changes nothing. Returns the settings that differ. */
+  /**
+   * Loads a checkpoint into the field; a bad file throws and changes nothing. A field that learnt
+   * other classes is refused: its semantic head would be read under the wrong names. Returns the
+   * settings that differ (and the scan's name, when the checkpoint names another).
+   */
   restore(file: Uint8Array): Promise<{ differences: string[] }> {
     return this.serial(async () => {
-      const restored = await restoreCheckpoint(this.field.trainer, file);
+      const checkpoint = loadCheckpoint(file);
+      const { classes, scan } = checkpoint.meta ?? {};
+      if (Array.isArray(classes) && (classes.length !== this.classNames.length || classes.some((c, i) => c !== this.classNames[i])))
+        throw new CheckpointError(
+          `its field learnt ${classes.length} classes (${listStart(classes)}), this run's are ${this.classNames.length} (${listStart(this.classNames)}): segment with the same model and known classes`,
+        );
+      const restored = restoreCheckpoint(this.field.trainer, checkpoint);
+      if (typeof scan === 'string' && scan !== this.scan.sourceName)
+        restored.differences.push(`trained on scan ${scan}, this is ${this.scan.sourceName}`);
       if (!this.scan.hasDepth && this.presegmentedAt !== null) this.presegmentedAt = 0;
       return restored;
     });
@@ -583,4 +595,9 @@ export class DiscoveryPipeline {
     this.releaseField();
     this.training.destroy();
   }
+}
+
+/** The first few names of a class list, for a message. */
+function listStart(names: readonly unknown[]): string {
+  return names.slice(0, 4).map(String).join(', ') + (names.length > 4 ? ', ...' : '');
 }

@@ -27,6 +27,13 @@ export interface DiscoverOptions {
   classes?: ClassChoice;
   /** Also score the segmenter alone and per-frame discovery without the field. */
   baselines?: boolean;
+  /**
+   * A checkpoint of a field trained on this scan (`discover --field`): training goes on from it
+   * to the run's step count, or, when it has those steps already, discovery runs on it as it is.
+   */
+  field?: { name: string; bytes: Uint8Array };
+  /** Return the trained field as a checkpoint (`discover --save-field`). */
+  saveField?: boolean;
 }
 
 export interface DiscoveryProgress {
@@ -61,6 +68,8 @@ export interface DiscoverResult {
   presegmentation: { depth: 'scan' | 'rendered'; segments: number; keyframes: number; coverage: number; segmentsPerFrame: number };
   /** The step at which the field was warm enough for discovery. */
   warmAtStep: number | null;
+  /** The trained field as a checkpoint, when asked for. */
+  field: Uint8Array | null;
 }
 
 export async function runDiscover(
@@ -98,6 +107,15 @@ export async function runDiscover(
     // Sensor depth is pre-segmented before training; without depth, the first discovery
     // pre-segments the depth the field renders by then.
     if (scan.hasDepth) await pipeline.presegment(progress);
+    if (options.field) {
+      const { name, bytes } = options.field;
+      const { differences } = await pipeline.restore(bytes).catch((e: unknown) => {
+        throw new Error(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+      });
+      log(
+        `field from ${name} at step ${pipeline.steps}${differences.length ? ` (differs: ${differences.join('; ')})` : ''}${pipeline.steps >= settings.steps ? '; no more training, discovery on it as it is' : ''}`,
+      );
+    }
     const updates: DiscoveryProgress[] = [];
     let lastPsnr = NaN;
     let warmAtStep: number | null = null;
@@ -118,7 +136,7 @@ export async function runDiscover(
             `discovery graph: ${graph.segments} segments of ${graph.keyframes} keyframes, ${graph.samplesPerUpdate} rendered pixels per update`,
           );
         }
-        log(`training: step ${event.step}/${settings.steps}, batch PSNR ${lastPsnr.toFixed(2)} dB`);
+        if (Number.isFinite(lastPsnr)) log(`training: step ${event.step}/${settings.steps}, batch PSNR ${lastPsnr.toFixed(2)} dB`);
         const classes = summariseClasses(event.update.classes);
         updates.push({ step: event.step, seconds: (performance.now() - started) / 1000, classes });
         const novel = classes.filter((c) => !c.known);
@@ -146,6 +164,7 @@ export async function runDiscover(
       ? { segmenter: score(segmenterAlone(pipeline)), per_frame: score(await perFrameDiscovery(pipeline, settings)) }
       : null;
     const final = summariseClasses(pipeline.lastUpdate!.classes);
+    const field = options.saveField ? await pipeline.checkpoint() : null;
     return {
       frames: frames.length,
       steps: pipeline.steps,
@@ -169,6 +188,7 @@ export async function runDiscover(
         ...cut,
       },
       warmAtStep,
+      field,
     };
   } finally {
     await pipeline.destroy();

@@ -3,7 +3,9 @@
  * else, 24 frames at 160x120): the command segments, trains and discovers in headless Chromium
  * with the default segmenter, and writes metrics.json with every key the issue names, one label
  * PNG per frame whose values the legend explains, previews, and the classes of every discovery
- * update (novel ids keep their names). Bad input: one `error:` line, exit status 2.
+ * update (novel ids keep their names); the trained field saved (--save-field) gives the same
+ * classes and scores when discovery runs on it again (--field). Bad input: one `error:` line, exit
+ * status 2.
  *
  * Short training cannot show the quality figures (the README's table is measured on full runs);
  * this checks the pipeline and its outputs.
@@ -22,6 +24,9 @@ const NO_DEPTH_STEPS = 200;
 
 describe('npm run discover', () => {
   let scan: string;
+  /** The first run's trained field (--save-field) and its metrics. */
+  let field: string;
+  let firstMetrics: Record<string, any>;
   beforeAll(async () => {
     scan = join(mkdtempSync(join(tmpdir(), 'neurncd-discover-scan-')), 'room');
     const gen = await runCli([
@@ -59,6 +64,8 @@ describe('npm run discover', () => {
       '--keyframes',
       '6',
       '--baselines',
+      '--save-field',
+      join(out, 'field.ncdckpt'),
     ]);
     expect(run.stderr.split('\n').filter((l) => l.startsWith('error'))).toEqual([]);
     expect(run.code).toBe(0);
@@ -66,6 +73,13 @@ describe('npm run discover', () => {
     expect(run.stdout).toMatch(/mIoU/);
 
     const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, any>;
+    field = join(out, 'field.ncdckpt');
+    firstMetrics = m;
+    // The trained field as a checkpoint: its magic, and a size that holds the hash grid.
+    const checkpoint = readFileSync(field);
+    expect(checkpoint.subarray(0, 8).toString('latin1')).toBe('NCDCKPT2');
+    expect(checkpoint.byteLength).toBeGreaterThan(1 << 20);
+    expect(run.stdout).toMatch(/wrote the trained field \(\d+\.\d MiB, step 160\)/);
     for (const key of [
       'frames',
       'steps',
@@ -144,6 +158,37 @@ describe('npm run discover', () => {
     expect([preview.width, preview.height]).toEqual([480, 120]);
   }, 900_000);
 
+  it('discovers again on a saved field without training it again, and refuses a field of other classes', async () => {
+    expect(field, 'the first test saves the field').toBeDefined();
+    const out = mkdtempSync(join(tmpdir(), 'neurncd-discover-field-out-'));
+    const flags = ['--steps', '160', '--discover-every', '40', '--warm-up-steps', '40', '--keyframes', '6'];
+    const run = await runCli(['discover', scan, '--out', out, ...flags, '--field', field]);
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('error'))).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/field from field\.ncdckpt at step 160; no more training/);
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, any>;
+    // One discovery on the same field: the same classes (novel ones numbered afresh) and scores.
+    expect(m.updates.map((u: { step: number }) => u.step)).toEqual([160]);
+    expect(m.psnr).toBeCloseTo(firstMetrics.psnr, 4);
+    const shares = (metrics: Record<string, any>): string[] =>
+      (metrics.classes as { known: boolean; name: string; pixel_share: number }[])
+        .map((c) => `${c.known ? c.name : 'novel'} ${c.pixel_share.toFixed(4)}`)
+        .sort();
+    expect(shares(m)).toEqual(shares(firstMetrics));
+    expect([m.miou, m.miou_known, m.miou_novel, m.acc]).toEqual([
+      firstMetrics.miou,
+      firstMetrics.miou_known,
+      firstMetrics.miou_novel,
+      firstMetrics.acc,
+    ]);
+
+    // Trained with bed known; asked with bed unknown, the semantic head means other classes.
+    const other = await runCli(['discover', scan, '--out', out, ...flags, '--field', field, '--unknown', 'bed']);
+    expect(other.code).toBe(2);
+    expect(other.stderr.trim()).toMatch(/^error: field\.ncdckpt: its field learnt 9 classes \(.*\), this run's are 8 \(.*\)/);
+    expect(other.stderr.trim().split('\n')).toHaveLength(1);
+  }, 900_000);
+
   it('discovers on a scan without depth, cutting segments on the depth the field renders, with a class the user calls unknown', async () => {
     const noDepth = join(mkdtempSync(join(tmpdir(), 'neurncd-discover-nodepth-')), 'room');
     cpSync(scan, noDepth, { recursive: true });
@@ -187,6 +232,12 @@ describe('npm run discover', () => {
     const missing = await runCli(['discover', join(out, 'nothing-here'), '--out', out]);
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim()).toMatch(/^error: .*nothing-here: does not exist$/);
+    const notCheckpoint = await runCli(['discover', scan, '--out', out, '--field', join(out, 'no-field.ncdckpt')]);
+    expect(notCheckpoint.code).toBe(2);
+    expect(notCheckpoint.stderr.trim()).toMatch(/^error: --field '.*no-field\.ncdckpt' is not a checkpoint file/);
+    const nowhere = await runCli(['discover', scan, '--out', out, '--save-field', join(out, 'no-folder', 'f.ncdckpt')]);
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr.trim()).toMatch(/^error: --save-field '.*f\.ncdckpt': its folder .*no-folder does not exist$/);
     const noOut = await runCli(['discover', scan]);
     expect(noOut.code).toBe(2);
     expect(noOut.stderr.trim()).toMatch(/^error: --out OUT_DIR is required/);
