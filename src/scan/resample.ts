@@ -86,7 +86,10 @@ export function resampleNearest<T extends Float32Array | Uint16Array>(
 /**
  * Removes lens distortion from an RGBA8 frame: each pixel of the ideal pinhole `lens.undistortedPinhole()`
  * (the same size) samples the distorted frame where the lens put its ray, bilinearly. Pixels whose
- * ray the frame does not show stay transparent (composited on the background later).
+ * ray the frame does not show stay transparent (composited on the background later). A ray within
+ * the outer half pixel of the frame (between the last pixel centre and the edge) is in the photo
+ * and takes the edge pixel's colour: without that, a lens that barely bends lost the frame's
+ * last row and column to the mask.
  */
 export function undistortRgba(src: Uint8ClampedArray, lens: Lens): Uint8ClampedArray {
   const k = lens.undistortedPinhole();
@@ -96,20 +99,25 @@ export function undistortRgba(src: Uint8ClampedArray, lens: Lens): Uint8ClampedA
   for (let j = 0; j < h; j++) {
     for (let i = 0; i < w; i++) {
       if (!lens.imagePoint((i + 0.5 - k.cx) / k.fx, (j + 0.5 - k.cy) / k.fy, at)) continue;
-      // Continuous coordinates to sample-grid coordinates (pixel centres at integers).
-      const u = at[0]! - 0.5;
-      const v = at[1]! - 0.5;
+      const x = at[0]!;
+      const y = at[1]!;
+      if (!(x >= 0 && y >= 0 && x <= w && y <= h)) continue;
+      // Continuous coordinates to sample-grid coordinates (pixel centres at integers), clamped to
+      // the edge pixels' centres.
+      const u = Math.min(Math.max(x - 0.5, 0), w - 1);
+      const v = Math.min(Math.max(y - 0.5, 0), h - 1);
       const u0 = Math.floor(u);
       const v0 = Math.floor(v);
+      const u1 = Math.min(u0 + 1, w - 1);
+      const v1 = Math.min(v0 + 1, h - 1);
       const fu = u - u0;
       const fv = v - v0;
       const q = (j * w + i) * 4;
-      if (u0 < 0 || v0 < 0 || u0 + 1 >= w || v0 + 1 >= h) continue;
       for (let c = 0; c < 4; c++) {
         const a = src[(v0 * w + u0) * 4 + c]!;
-        const b = src[(v0 * w + u0 + 1) * 4 + c]!;
-        const e = src[((v0 + 1) * w + u0) * 4 + c]!;
-        const f = src[((v0 + 1) * w + u0 + 1) * 4 + c]!;
+        const b = src[(v0 * w + u1) * 4 + c]!;
+        const e = src[(v1 * w + u0) * 4 + c]!;
+        const f = src[(v1 * w + u1) * 4 + c]!;
         out[q + c] = (a * (1 - fu) + b * fu) * (1 - fv) + (e * (1 - fu) + f * fu) * fv;
       }
     }

@@ -1,7 +1,7 @@
 /** The lens models against hand-worked values, the pinhole a fisheye is undistorted to, and nearest-sample remapping. */
 import { describe, expect, it } from 'vitest';
 import { FISHEYE_MAX_HALF_ANGLE, Lens, fisheye, radialTangential } from '../../src/scan/lens-distortion.ts';
-import { resampleNearest } from '../../src/scan/resample.ts';
+import { resampleNearest, undistortRgba } from '../../src/scan/resample.ts';
 import { distortImage, idealRay } from '../helpers/lens-images.ts';
 
 /** Unit focal length, principal point at 0: image points are the distorted normalised coordinates. */
@@ -109,5 +109,31 @@ describe('nearest-sample remapping through a lens', () => {
     // Away from stripe edges the round trip lands on the same stripe; at edges it may pick the neighbour.
     expect(inside).toBeGreaterThan(0.9 * 64 * 48);
     expect(same / inside).toBeGreaterThan(0.9);
+  });
+});
+
+describe('bilinear undistortion of a photo', () => {
+  const k = { fx: 20, fy: 20, cx: 8, cy: 6, width: 16, height: 12 };
+  // Opaque, every pixel its own colour: red = column * 16, green = row * 16.
+  const photo = Uint8ClampedArray.from({ length: 16 * 12 * 4 }, (_, q) => {
+    const p = q >> 2;
+    return [(p % 16) * 16, Math.floor(p / 16) * 16, 200, 255][q & 3]!;
+  });
+
+  it('keeps the whole frame, its edge rows and columns included, through a lens that barely bends', () => {
+    const out = undistortRgba(photo, new Lens(k, radialTangential({ k1: 1e-6 })));
+    for (let p = 0; p < 16 * 12; p++) {
+      expect(out[p * 4 + 3], `alpha at ${p % 16},${Math.floor(p / 16)}`).toBe(255);
+      expect(Math.abs(out[p * 4]! - photo[p * 4]!), `red at ${p % 16},${Math.floor(p / 16)}`).toBeLessThanOrEqual(1);
+      expect(Math.abs(out[p * 4 + 1]! - photo[p * 4 + 1]!), `green at ${p % 16},${Math.floor(p / 16)}`).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('leaves transparent only the corners the lens does not reach', () => {
+    // Pincushion (k1 > 0): the pinhole's corners look past the photo's corners.
+    const out = undistortRgba(photo, new Lens(k, radialTangential({ k1: 0.5 })));
+    const alpha = (i: number, j: number): number => out[(j * 16 + i) * 4 + 3]!;
+    expect([alpha(0, 0), alpha(15, 0), alpha(0, 11), alpha(15, 11)]).toEqual([0, 0, 0, 0]);
+    expect([alpha(8, 6), alpha(8, 0), alpha(1, 6)]).toEqual([255, 255, 255]);
   });
 });
