@@ -546,7 +546,7 @@ export class DiscoveryPipeline {
         );
       const restored = restoreCheckpoint(this.field.trainer, checkpoint);
       if (typeof scan === 'string' && scan !== this.scan.sourceName)
-        restored.differences.push(`trained on scan ${scan}, this is ${this.scan.sourceName}`);
+        restored.differences.push(`the scan is ${scan} in the checkpoint but ${this.scan.sourceName} here`);
       if (!this.scan.hasDepth && this.presegmentedAt !== null) this.presegmentedAt = 0;
       return restored;
     });

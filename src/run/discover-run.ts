@@ -113,7 +113,7 @@ export async function runDiscover(
         throw new Error(`${name}: ${e instanceof Error ? e.message : String(e)}`);
       });
       log(
-        `field from ${name} at step ${pipeline.steps}${differences.length ? ` (differs: ${differences.join('; ')})` : ''}${pipeline.steps >= settings.steps ? '; no more training, discovery on it as it is' : ''}`,
+        `field from ${name} at step ${pipeline.steps}${differences.length ? ` (${differences.join('; ')})` : ''}${pipeline.steps >= settings.steps ? '; no more training, discovery on it as it is' : ''}`,
       );
     }
     const updates: DiscoveryProgress[] = [];

@@ -491,7 +491,7 @@ export class ViewerApp {
       run.loop.discoverSoon();
       this.display.fieldReplaced();
       this.status.note(
-        `Resumed from ${file.name ?? 'checkpoint'} at step ${run.pipeline.steps}${differences.length ? ` (settings differ: ${differences.join('; ')})` : ''}`,
+        `Resumed from ${file.name ?? 'checkpoint'} at step ${run.pipeline.steps}${differences.length ? ` (${differences.join('; ')})` : ''}`,
       );
     } catch (e) {
       this.status.note(`Could not resume from ${file.name ?? 'that file'}: ${e instanceof Error ? e.message : String(e)}`);
