@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { CONTENT_SECURITY_POLICY } from './src/content-security-policy.ts';
+import { LAVAPIPE_TEST_TIMEOUT_MS } from './tools/lavapipe.mjs';
 
 // The tests that run WGSL kernels, run a second time on Mesa's lavapipe (unit-lavapipe): a kernel
 // must be right on two independent Vulkan implementations, not on SwiftShader's quirks alone.
@@ -77,11 +78,12 @@ export default defineConfig({
           env: { NEURNCD_VULKAN_DRIVER: 'lavapipe' },
           // lavapipe compiles a pipeline with LLVM at its first dispatch: about 8 s for each MLP
           // kernel (a few dozen layer shapes), once per machine, since Mesa keeps the result in
-          // ~/.cache/mesa_shader_cache_db. One file at a time (after the unit project, with e2e):
-          // two files must not compile the same kernels at once, and a test must have the time.
+          // ~/.cache/mesa_shader_cache_db. One file at a time: two files must not compile the
+          // same kernels at once, and a test must have the time (kernelTestTimeout for the tests
+          // that set their own).
           fileParallelism: false,
-          testTimeout: 900_000,
-          hookTimeout: 900_000,
+          testTimeout: LAVAPIPE_TEST_TIMEOUT_MS,
+          hookTimeout: LAVAPIPE_TEST_TIMEOUT_MS,
         },
       },
       {

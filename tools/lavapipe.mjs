@@ -15,6 +15,13 @@ const CACHE_DIR = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 
 /** The Vulkan ICD file that points the loader at lavapipe; the tests set VK_ICD_FILENAMES to it. */
 export const LAVAPIPE_ICD = join(CACHE_DIR, 'lvp_icd.json');
 
+/**
+ * A kernel test's time limit on lavapipe. lavapipe compiles each pipeline with LLVM at its first
+ * use: about 8 s for each MLP kernel, minutes for whichever test first meets them with an empty
+ * Mesa shader cache (CI's), and any test may be that one.
+ */
+export const LAVAPIPE_TEST_TIMEOUT_MS = 900_000;
+
 /** The oldest Mesa we have seen Dawn accept (22.3 it refuses; 25.0 it takes). */
 const MIN_MESA_MAJOR = 25;
 

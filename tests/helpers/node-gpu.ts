@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGpuContext, describeAdapter, type GpuContext } from '../../src/gpu/gpu-context.ts';
-import { LAVAPIPE_ICD } from '../../tools/lavapipe.mjs';
+import { LAVAPIPE_ICD, LAVAPIPE_TEST_TIMEOUT_MS } from '../../tools/lavapipe.mjs';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -18,6 +18,15 @@ function requestedVulkanDriver(): 'lavapipe' | undefined {
   if (driver === undefined || driver === '') return undefined;
   if (driver !== 'lavapipe') throw new Error(`NEURNCD_VULKAN_DRIVER=${driver}: the only driver that can be asked for is lavapipe`);
   return driver;
+}
+
+/**
+ * A time limit for a kernel test that sets its own: `ms`, or on lavapipe at least the
+ * unit-lavapipe project's limit, since the test that first meets a pipeline there pays for
+ * compiling it (vite.config.ts).
+ */
+export function kernelTestTimeout(ms: number): number {
+  return requestedVulkanDriver() === 'lavapipe' ? Math.max(ms, LAVAPIPE_TEST_TIMEOUT_MS) : ms;
 }
 
 let context: Promise<GpuContext> | undefined;

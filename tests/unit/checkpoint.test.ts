@@ -222,7 +222,7 @@ describe('checkpoint (whole trained state)', () => {
       `[checkpoint] ${(bytes.length / 1024).toFixed(0)} KiB; largest difference after ${AFTER} more steps:\n  ${report.join('\n  ')}`,
     );
     console.log(`[checkpoint] resume test ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  }, 120_000);
+  });
 
   it('save -> load -> save gives the same bytes', async () => {
     const { cache, frames, bytes } = await trained();
@@ -236,7 +236,7 @@ describe('checkpoint (whole trained state)', () => {
     const shifted = new Uint8Array(bytes.length + 3);
     shifted.set(bytes, 3);
     expect(encodeCheckpoint(loadCheckpoint(shifted.subarray(3)))).toEqual(bytes);
-  }, 60_000);
+  });
 
   it('refuses bad input with a message that names the problem', async () => {
     const { cache, frames, trainer, bytes } = await trained();
@@ -295,7 +295,7 @@ describe('checkpoint (whole trained state)', () => {
     // A refused restore leaves the trainer as it was.
     expect(bigger.steps).toBe(0);
     expect(trainer.steps).toBeGreaterThanOrEqual(BEFORE);
-  }, 60_000);
+  });
 
   it('has a header of plain JSON with the full settings and a table of aligned, checksummed sections', async () => {
     const { bytes } = await trained();
@@ -332,7 +332,7 @@ describe('checkpoint (whole trained state)', () => {
     });
     expect(header.sections.find((s) => s.name === 'occupancy/density')).toMatchObject({ type: 'f32', count: 16 ** 3 });
     expect(header.sections.find((s) => s.name === 'occupancy/bits')).toMatchObject({ type: 'u32', count: 16 ** 3 / 32 });
-  }, 60_000);
+  });
 
   it('refuses every flipped bit of the header and of 3000 places in the sections, naming the part it hit', async () => {
     const started = performance.now();
@@ -407,7 +407,7 @@ describe('checkpoint (whole trained state)', () => {
     console.log(
       `[checkpoint] ${flips.length} single-bit flips over ${parts.length} parts, all refused, in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
-  }, 120_000);
+  });
 
   it(`refuses a header over ${MAX_HEADER_BYTES} bytes or nested over ${MAX_HEADER_DEPTH} deep, before walking it`, async () => {
     const { cache, frames, bytes } = await trained();
@@ -441,5 +441,5 @@ describe('checkpoint (whole trained state)', () => {
     expect(refusal(() => encodeCheckpoint({ ...loaded, meta: { note: 'x'.repeat(MAX_HEADER_BYTES) } }))).toMatch(
       /^cannot save the checkpoint: its header is \d+ bytes, over the limit of 1048576 bytes, so it could not be loaded/,
     );
-  }, 60_000);
+  });
 });

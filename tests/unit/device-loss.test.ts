@@ -12,11 +12,11 @@ import { DEFAULT_RUN_SETTINGS, withRunSettings } from '../../src/run/run-setting
 import { loadScan } from '../../src/scan/load-scan.ts';
 import { MemorySource } from '../../src/scan/scan-source.ts';
 import { labelSegmentation } from '../helpers/label-segmentation.ts';
-import { newTestGpu } from '../helpers/node-gpu.ts';
+import { kernelTestTimeout, newTestGpu } from '../helpers/node-gpu.ts';
 import { makeFixture } from '../helpers/scan-fixtures.ts';
 import { tinyTrainerSettings } from '../helpers/tiny-trainer.ts';
 
-describe('a pipeline on a lost device', () => {
+describe('a pipeline on a lost device', { timeout: kernelTestTimeout(300_000) }, () => {
   it('moves to a new device with the field of its last copy, its classes, and trains on', async () => {
     const scan = await loadScan(new MemorySource('tiny', makeFixture(6, 48, 36, 5).files), { decodeImage: decodeImageNode });
     const first = await newTestGpu();
@@ -57,5 +57,5 @@ describe('a pipeline on a lost device', () => {
     expect(pipeline.steps).toBe(30);
     await pipeline.destroy();
     second.device.destroy();
-  }, 300_000);
+  });
 });

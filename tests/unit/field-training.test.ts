@@ -16,7 +16,7 @@ import { DEFAULT_RENDER_LOSS } from '../../src/field/volume-renderer.ts';
 import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
 import { MemorySource } from '../../src/scan/scan-source.ts';
-import { getTestGpu } from '../helpers/node-gpu.ts';
+import { getTestGpu, kernelTestTimeout } from '../helpers/node-gpu.ts';
 import { makeFixture } from '../helpers/scan-fixtures.ts';
 
 const KNOWN = [1, 2, 4, 5, 6, 7, 9, 10, 12];
@@ -32,7 +32,7 @@ const HELD_OUT_PSNR = 21;
 const HELD_OUT_AGREEMENT = 0.75;
 
 describe('field training (WGSL, whole step)', () => {
-  it(`overfits a tiny scene in ${STEPS} steps`, async () => {
+  it(`overfits a tiny scene in ${STEPS} steps`, { timeout: kernelTestTimeout(600_000) }, async () => {
     const { device, summary } = await getTestGpu();
     const scan = await loadScan(new MemorySource('tiny', makeFixture(8, 64, 48, 5).files), { decodeImage: decodeImageNode });
     const cache = new PipelineCache(device);
@@ -104,5 +104,5 @@ describe('field training (WGSL, whole step)', () => {
     expect(score.pixels).toBeGreaterThan(3000);
     expect(score.psnr).toBeGreaterThan(HELD_OUT_PSNR);
     expect(score.labelAgreement!).toBeGreaterThan(HELD_OUT_AGREEMENT);
-  }, 600_000);
+  });
 });

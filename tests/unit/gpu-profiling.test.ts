@@ -33,9 +33,16 @@ describe('GPU profiling', () => {
       return [...times.values()].reduce((s, v) => s + v, 0);
     };
     await run(2);
-    // Best of three each: other processes share the CPU that runs SwiftShader.
-    const one = Math.min(await run(2), await run(2), await run(2));
-    const two = Math.min(await run(4), await run(4), await run(4));
+    // Best of five each, taken in turns: other processes share the CPU that runs a software
+    // driver, and a burst of their work must not land on one side only.
+    const ones: number[] = [];
+    const twos: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      ones.push(await run(2));
+      twos.push(await run(4));
+    }
+    const one = Math.min(...ones);
+    const two = Math.min(...twos);
     expect(one).toBeGreaterThan(0);
     // About 2 (measured 1.9-2.8 on a busy 2-core machine); a timer that missed passes or counted
     // them twice would land near 1 or 4.

@@ -20,13 +20,13 @@ import { PipelineCache } from '../../src/gpu/pipeline-cache.ts';
 import { holdOutEvery } from '../../src/run/held-out-frames.ts';
 import { loadScan } from '../../src/scan/load-scan.ts';
 import { unitRgb } from '../../src/scan/resample.ts';
-import { getTestGpu } from '../helpers/node-gpu.ts';
+import { getTestGpu, kernelTestTimeout } from '../helpers/node-gpu.ts';
 import { BOX_CENTRE, BOX_HALF, boxCapture, TOP_FACE } from '../helpers/object-capture.ts';
 
 const STEPS = Number(process.env.OBJECT_TEST_STEPS ?? 200);
 
 describe('an object capture on no background (WGSL, whole training)', () => {
-  it(`learns the object alone, inside bounds that fit it, in ${STEPS} steps`, async () => {
+  it(`learns the object alone, inside bounds that fit it, in ${STEPS} steps`, { timeout: kernelTestTimeout(900_000) }, async () => {
     const { device, summary } = await getTestGpu();
     const capture = boxCapture(24);
     const scan = await loadScan(capture.source, { decodeImage: decodeImageNode });
@@ -125,5 +125,5 @@ describe('an object capture on no background (WGSL, whole training)', () => {
     expect(mean(top)).toBeGreaterThan(0.9);
     // The surface where the box is (0.08 scene units measured; the box is 2 across).
     expect(median(depthError) / scale).toBeLessThan(0.15);
-  }, 900_000);
+  });
 });

@@ -329,5 +329,5 @@ describe('view renderer (WGSL, tiled)', () => {
     await expect(renderer.renderPixels(frame, Uint32Array.of(0, n))).rejects.toThrow(`pixel ${n} is outside the 64 x 48 view`);
     renderer.destroy();
     frames.destroy();
-  }, 120_000);
+  });
 });
