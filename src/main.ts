@@ -46,7 +46,10 @@ function startScanUi(ctx: GpuContext): void {
     },
   });
   const zone = createDropZone({
-    onInput: (input) => void session!.load(input),
+    onInput: (input) => {
+      viewer?.stopDemo();
+      void session!.load(input);
+    },
     onBackgroundChange: (rgb) => {
       session!.background = rgb;
     },

@@ -8,11 +8,19 @@ import { renderFramesOnPool } from './frame-pool.ts';
 import { resolveSynthOptions, type SynthOptions } from './synth-options.ts';
 import { buildWorld, metadataFiles } from './synthetic-scan.ts';
 
+/**
+ * `signal`: aborting stops the workers at once (the frames in flight are dropped) and rejects
+ * with the signal's reason: the viewer stops generating its demo room when the user gives a scan.
+ */
 export async function generateScanInBrowser(
   given: Partial<SynthOptions>,
   onProgress: (framesDone: number, frames: number) => void = () => {},
-  workerCount = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 8)),
+  {
+    signal,
+    workerCount = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 8)),
+  }: { signal?: AbortSignal; workerCount?: number } = {},
 ): Promise<Map<string, Uint8Array>> {
+  signal?.throwIfAborted();
   const options = resolveSynthOptions(given);
   const files = metadataFiles(buildWorld(options));
   const workers = Array.from(
@@ -22,12 +30,18 @@ export async function generateScanInBrowser(
         name: 'generator worker',
       }),
   );
+  const stop = (): void => {
+    const reason: unknown = signal?.reason;
+    for (const w of workers) void w.dispose(reason instanceof Error ? reason : new Error('generation stopped'));
+  };
+  signal?.addEventListener('abort', stop, { once: true });
   try {
     await renderFramesOnPool(options, workers, (result, framesDone) => {
       for (const [path, bytes] of result.files) files.set(path, bytes);
       onProgress(framesDone, options.frames);
     });
   } finally {
+    signal?.removeEventListener('abort', stop);
     for (const w of workers) void w.dispose();
   }
   return files;

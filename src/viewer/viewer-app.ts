@@ -83,6 +83,8 @@ export class ViewerApp {
   private run: Run | null = null;
   /** Bumped for every new scan: the start of an older one stops at its next await. */
   private generation = 0;
+  /** The demo room's generation while it runs (stopDemo aborts it). */
+  private demoGeneration: AbortController | null = null;
   /** The model-list entry the viewer loaded by itself for the last scan, if any. */
   private autoLoaded: string | null = null;
   /** Whether the user wants training to run (kept across scans: a scan dropped while paused stays paused). */
@@ -151,9 +153,23 @@ export class ViewerApp {
   /** Generates the demo room and loads it as if it had been dropped. */
   async startDemo(): Promise<void> {
     this.status.show('Generating the demo room');
-    const files = await generateScanInBrowser(DEMO_SCAN, (done, total) =>
-      this.status.show(`Generating the demo room: ${done}/${total} frames`),
-    );
+    const demo = new AbortController();
+    this.demoGeneration = demo;
+    let files: Map<string, Uint8Array>;
+    try {
+      files = await generateScanInBrowser(
+        DEMO_SCAN,
+        (done, total) => this.status.show(`Generating the demo room: ${done}/${total} frames`),
+        {
+          signal: demo.signal,
+        },
+      );
+    } catch (e) {
+      if (demo.signal.aborted) return;
+      throw e;
+    } finally {
+      if (this.demoGeneration === demo) this.demoGeneration = null;
+    }
     // A scan given while the demo was being generated wins: the demo must not replace it.
     if (this.session.taken) return;
     const input: ScanInput = {
@@ -162,6 +178,14 @@ export class ViewerApp {
       entries: [...files].map(([path, bytes]) => ({ path, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) })),
     };
     await this.session.load(input);
+  }
+
+  /**
+   * The user gave a scan: the demo room, if still being generated, is not wanted any more, and
+   * its workers would take the cores the user's scan loads and trains on.
+   */
+  stopDemo(): void {
+    this.demoGeneration?.abort(new Error('a scan was given'));
   }
 
   /** A scan finished loading: the run restarts on it. */

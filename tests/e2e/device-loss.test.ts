@@ -32,7 +32,13 @@ describe('a lost GPU device, and a reload', () => {
 
   it('is replaced, and training goes on from the last copy of the field', { timeout: 900_000 }, async () => {
     const { page: p, errors } = page();
+    // The demo room is still being generated when the scan is given: its workers stop at once
+    // instead of taking the cores from the scan the user gave until the demo is finished.
+    const generators = (): number => p.workers().filter((w) => w.url().includes('synth-worker')).length;
+    expect(await p.getByTestId('status').textContent()).toMatch(/^Generating the demo room/);
+    expect(generators()).toBeGreaterThan(0);
     await p.getByTestId('folder-picker').setInputFiles(dir);
+    await expect.poll(generators, { timeout: 5_000 }).toBe(0);
     await p.waitForFunction(() => window.neurncd.scan()?.format === 'nerfstudio', undefined, { timeout: 300_000 });
     // Past the first copy (taken at the first slice) and half a minute more: a later one.
     await trainedTo(p, 1, 600_000);
