@@ -65,13 +65,15 @@ async function segmenterRequest(
     throw new UsageError(
       `--segmenter '${wanted}' is neither a model-list name (${MODEL_CATALOG.map((e) => e.id).join(', ')}) nor an .onnx file`,
     );
-  const dir = dirname(resolve(wanted));
-  mounts['/segmenter-input/'] = dir;
-  const manifest = await stat(join(dir, 'manifest.json')).catch(() => null);
-  return {
-    modelUrl: `/segmenter-input/${encodeURIComponent(basename(wanted))}`,
-    manifestUrl: manifest?.isFile() ? '/segmenter-input/manifest.json' : null,
-  };
+  const modelUrl = serveBeside(wanted, '/segmenter-input/', mounts);
+  const manifest = await stat(join(dirname(resolve(wanted)), 'manifest.json')).catch(() => null);
+  return { modelUrl, manifestUrl: manifest?.isFile() ? '/segmenter-input/manifest.json' : null };
+}
+
+/** Serves the folder of `file` to the page under `prefix`; returns the file's URL there. */
+function serveBeside(file: string, prefix: string, mounts: Record<string, string>): string {
+  mounts[prefix] = dirname(resolve(file));
+  return `${prefix}${encodeURIComponent(basename(file))}`;
 }
 
 /** A checkpoint to start from, served to the page beside the scan. */
@@ -79,8 +81,7 @@ async function fieldRequest(path: string | undefined, mounts: Record<string, str
   if (path === undefined) return undefined;
   const info = await stat(path).catch(() => null);
   if (!info?.isFile()) throw new UsageError(`--field '${path}' is not a checkpoint file (.ncdckpt)`);
-  mounts['/field-input/'] = dirname(resolve(path));
-  return { url: `/field-input/${encodeURIComponent(basename(path))}`, name: basename(path) };
+  return { url: serveBeside(path, '/field-input/', mounts), name: basename(path) };
 }
 
 /** Fails before an hour of training, not after, when the field could not be written there. */

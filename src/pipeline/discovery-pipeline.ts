@@ -76,9 +76,9 @@ const SNAPSHOT_EVERY = 100;
 
 /**
  * With PipelineOptions.keepCopies, the field is also read back to memory (as a checkpoint) this
- * often while it trains, and after every discovery update: what a lost GPU device costs (moveTo()). A read-back of the software
- * adapter's field (~50 MB with Adam's moments) takes well under a second; a hardware one's
- * (~200 MB) about as long, every half minute.
+ * often while it trains, and after every discovery update: what a lost GPU device costs
+ * (moveTo()). A read-back of the software adapter's field (~50 MB with Adam's moments) takes well
+ * under a second; a hardware one's (~200 MB) about as long, every half minute.
  */
 const DEVICE_LOSS_COPY_EVERY_MS = 30_000;
 
@@ -469,9 +469,14 @@ export class DiscoveryPipeline {
   }
 
   private async keepCopy(): Promise<void> {
+    const steps = this.field.trainer.steps;
+    this.copy = { bytes: await this.saveField(), steps, at: performance.now() };
+  }
+
+  /** The field as a checkpoint, with the meta restore() checks: the scan's name and the class names. */
+  private saveField(): Promise<Uint8Array> {
     const trainer = this.field.trainer;
-    const bytes = await saveCheckpoint(trainer, { scan: this.scan.sourceName, steps: trainer.steps, classes: this.classNames });
-    this.copy = { bytes, steps: trainer.steps, at: performance.now() };
+    return saveCheckpoint(trainer, { scan: this.scan.sourceName, steps: trainer.steps, classes: this.classNames });
   }
 
   /** The field's last copy in memory, a checkpoint (what moveTo() goes on from), or null before the first. */
@@ -526,9 +531,7 @@ export class DiscoveryPipeline {
 
   /** The field as a checkpoint file (field/checkpoint.ts), with the scan's name and the class names. */
   checkpoint(): Promise<Uint8Array> {
-    return this.serial(() =>
-      saveCheckpoint(this.field.trainer, { scan: this.scan.sourceName, steps: this.steps, classes: this.classNames }),
-    );
+    return this.serial(() => this.saveField());
   }
 
   /**
