@@ -11,6 +11,7 @@
  * The field is reached through `PixelSource` only: this module knows nothing of the GPU.
  */
 import { classDistances, type FeatureStatistics } from '../segment/feature-statistics.ts';
+import { measureFeatureStatistics } from './scan-feature-statistics.ts';
 import type { ClassDiscovery, DiscoveredClass, DiscoveryUpdate } from './class-discovery.ts';
 import type { PreSegmentation } from './pre-segmentation.ts';
 import { sampleSegments, type SegmentSamples } from './segment-samples.ts';
@@ -98,12 +99,23 @@ export interface SceneDiscoveryOptions {
    * classes that look unlike their class become novel (atypical-segments.ts).
    */
   featureStatistics?: FeatureStatistics;
+  /**
+   * Without `featureStatistics`: a frame's segments as the segmenter alone sees them (rows: mean
+   * class distribution, then mean normalised entropy: segmentDistributions()). The statistics are
+   * then measured on the scan (scan-feature-statistics.ts), on the keyframes' segments with their
+   * fused appearance: the rows atypical segments are judged on. Measured on every frame's unfused
+   * appearance instead, they described noisier rows than the ones judged, and a ceiling the
+   * segmenter called wall sat within the wall's spread (room 3501 with ADE20K: docs/results.md).
+   */
+  segmenterDistributions?: (frame: number) => SegmentFeatures;
 }
 
 export class SceneDiscovery {
   readonly keyframes: number[];
   private readonly samples: SegmentSamples[];
   private readonly keyWeights: Float64Array;
+  /** Per keyframe, the graph's row of its first segment. */
+  private readonly keyRow = new Map<number, number>();
   /** Per frame and segment, its overlaps with keyframe segments (null: no fusion). */
   private readonly keyOverlaps: SegmentOverlap[][][] | null;
   /** The keyframes' unfused features at the last update. */
@@ -113,7 +125,8 @@ export class SceneDiscovery {
   private readonly keyAppearance: SegmentFeatures | null;
   /** The keyframe segments' distances to each class, measured on their fused appearance (which training does not change). */
   private readonly keyClassDistances: SegmentFeatures | null;
-  private readonly featureStatistics: FeatureStatistics | null;
+  /** The statistics atypical segments are judged on: the given ones, or measured on the keyframes (null: none). */
+  readonly featureStatistics: FeatureStatistics | null;
 
   constructor(
     readonly segmentations: readonly PreSegmentation[],
@@ -123,6 +136,11 @@ export class SceneDiscovery {
     this.keyframes = spreadFrames(segmentations.length, options.keyframes);
     this.samples = segmentations.map((s) => sampleSegments(s, options.samplesPerSegment));
     this.keyWeights = Float64Array.from(this.keyframes.flatMap((f) => Array.from(segmentations[f]!.pixels)));
+    let row = 0;
+    for (const f of this.keyframes) {
+      this.keyRow.set(f, row);
+      row += segmentations[f]!.count;
+    }
     const overlaps = options.overlaps;
     if (overlaps) {
       if (overlaps.length !== segmentations.length || overlaps.some((o, f) => o.length !== segmentations[f]!.count)) {
@@ -133,7 +151,6 @@ export class SceneDiscovery {
     } else {
       this.keyOverlaps = null;
     }
-    this.featureStatistics = options.featureStatistics ?? null;
     const own = options.appearance;
     if (own) {
       if (own.length !== segmentations.length || own.some((a, f) => a.count !== segmentations[f]!.count)) {
@@ -145,11 +162,25 @@ export class SceneDiscovery {
         keyOverlaps ? fuseAcrossViews(a, keyOverlaps[f]!, (g) => (isKey.has(g) ? own[g] : undefined)) : a,
       );
       this.keyAppearance = concatFeatures(this.keyframes.map((f) => this.appearance![f]!));
+      const measureOn = options.segmenterDistributions;
+      this.featureStatistics =
+        options.featureStatistics ??
+        (measureOn
+          ? measureFeatureStatistics(
+              this.keyframes.map((f) => ({
+                distribution: measureOn(f),
+                appearance: this.appearance![f]!,
+                pixels: segmentations[f]!.pixels,
+              })),
+              discovery.classNames.length,
+            )
+          : null);
       this.keyClassDistances = this.featureStatistics ? classDistances(this.featureStatistics, this.keyAppearance) : null;
     } else {
       this.appearance = null;
       this.keyAppearance = null;
       this.keyClassDistances = null;
+      this.featureStatistics = null;
     }
   }
 
@@ -199,10 +230,9 @@ export class SceneDiscovery {
     const last = this.discovery.last;
     if (!last) throw new Error('discovery has not run yet');
     const seg = this.segmentations[frameIndex]!;
-    const key = this.keyframes.indexOf(frameIndex);
+    const first = this.keyRow.get(frameIndex);
     let classOfSegment: ArrayLike<number>;
-    if (key >= 0) {
-      const first = this.keyframes.slice(0, key).reduce((n, f) => n + this.segmentations[f]!.count, 0);
+    if (first !== undefined) {
       classOfSegment = last.classOfSegment.subarray(first, first + seg.count);
     } else {
       const f = await frameFeatures(source, frameIndex, this.samples[frameIndex]!, this.discovery.settings.entropyWeight);

@@ -46,8 +46,6 @@ import type { GpuContext } from '../gpu/gpu-context.ts';
 import { PipelineCache } from '../gpu/pipeline-cache.ts';
 import type { RunSettings } from '../run/run-settings.ts';
 import { PROJECT_GENERATOR, type Scan } from '../scan/scan.ts';
-import { measureFeatureStatistics } from '../discover/scan-feature-statistics.ts';
-import type { FeatureStatistics } from '../segment/feature-statistics.ts';
 import { segmentDistributions, type FrameProgress, type ScanSegmentation } from './scan-segmentation.ts';
 
 /** What the pipeline takes from the run settings. */
@@ -135,8 +133,8 @@ export class DiscoveryPipeline {
   private overlapsMade: SegmentOverlap[][][] | null = null;
   /** Each segment's appearance, once pre-segmented (when the segmenter has a feature map). */
   private appearanceMade: SegmentFeatures[] | null = null;
-  /** What the feature map looks like per known class, and where that came from (after pre-segmentation). */
-  private statistics: { of: FeatureStatistics; source: 'manifest' | 'scan' } | null = null;
+  /** Where the scene's feature statistics come from: the segmenter's manifest, or measured on the scan. */
+  private statisticsFrom: 'manifest' | 'scan' = 'manifest';
   /** The segmenter's feature maps, until pre-segmentation turns them into segment appearances. */
   private featureMaps: ScanSegmentation['featureMaps'];
   private settings: PipelineSettings;
@@ -422,33 +420,13 @@ export class DiscoveryPipeline {
     if (this.scan.hasDepth) this.featureMaps = null;
     this.segmentationsMade = made;
     this.presegmentedAt = this.steps;
-    this.statistics = this.chooseStatistics();
     this.scene = this.newScene();
     return made;
   }
 
-  /**
-   * The manifest's feature statistics where it has them for these classes (unless the settings
-   * ask for the scan's), else measured on the scan's confident segments; null without a feature map.
-   */
-  private chooseStatistics(): DiscoveryPipeline['statistics'] {
-    const given = this.segmentation.featureStatistics;
-    if (given && this.settings.featureStatistics === 'auto') return { of: given, source: 'manifest' };
-    const appearance = this.appearanceMade;
-    const segs = this.segmentationsMade;
-    if (!appearance || !segs) return null;
-    const evidence = segs.map((seg, i) => ({
-      distribution: segmentDistributions(this.segmentation, i, seg),
-      appearance: appearance[i]!,
-      pixels: seg.pixels,
-    }));
-    const measured = measureFeatureStatistics(evidence, this.k);
-    return measured ? { of: measured, source: 'scan' } : null;
-  }
-
   /** Where the feature statistics that atypical segments are judged on came from (null: none, or not pre-segmented yet). */
   get statisticsSource(): 'manifest' | 'scan' | null {
-    return this.statistics?.source ?? null;
+    return this.scene?.featureStatistics ? this.statisticsFrom : null;
   }
 
   /** Graph size of the discovery (after pre-segmentation). */
@@ -568,12 +546,18 @@ export class DiscoveryPipeline {
 
   private newScene(): SceneDiscovery {
     const { keyframes, samplesPerSegment } = this.settings;
+    const given = this.settings.featureStatistics === 'auto' ? this.segmentation.featureStatistics : null;
+    this.statisticsFrom = given ? 'manifest' : 'scan';
     return new SceneDiscovery(this.segmentationsMade!, this.discovery, {
       keyframes,
       samplesPerSegment,
       overlaps: this.overlapsMade ?? undefined,
       appearance: this.appearanceMade ?? undefined,
-      featureStatistics: this.statistics?.of,
+      // The manifest's where it has them for these classes (unless the settings ask for the
+      // scan's), else measured on the scan's keyframes.
+      ...(given
+        ? { featureStatistics: given }
+        : { segmenterDistributions: (f: number) => segmentDistributions(this.segmentation, f, this.segmentationsMade![f]!) }),
     });
   }
 

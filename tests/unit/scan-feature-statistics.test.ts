@@ -2,11 +2,15 @@
  * Feature statistics measured on a scan's own confident segments: means per class from the
  * segments the segmenter is sure of, a shared covariance that stays invertible with few segments,
  * spreads that hold 95% of each class's own segments, and a segment of another kind far outside
- * its class's spread.
+ * its class's spread; in scene discovery, measured on the keyframes' segments.
  */
 import { describe, expect, it } from 'vitest';
 import { invertSymmetric, measureFeatureStatistics } from '../../src/discover/scan-feature-statistics.ts';
 import { classDistances } from '../../src/segment/feature-statistics.ts';
+import { ClassDiscovery } from '../../src/discover/class-discovery.ts';
+import type { PreSegmentation } from '../../src/discover/pre-segmentation.ts';
+import { SceneDiscovery } from '../../src/discover/scene-discovery.ts';
+import type { SegmentFeatures } from '../../src/discover/segment-features.ts';
 
 /** Segments with a distribution over 2 classes (+ entropy) and a 3-D appearance. */
 function frame(rows: { probs: [number, number]; entropy: number; look: number[]; pixels?: number }[]) {
@@ -67,5 +71,49 @@ describe('scan feature statistics', () => {
         for (let k = 0; k < 3; k++) v += m[i * 3 + k]! * inv[k * 3 + j]!;
         expect(v).toBeCloseTo(i === j ? 1 : 0, 10);
       }
+  });
+});
+
+describe('scan feature statistics in scene discovery', () => {
+  // Five views split into a wall half (segment 0) and a chair half (segment 1); keyframes 0, 2, 4.
+  const halves = (): PreSegmentation => ({
+    width: 8,
+    height: 4,
+    segments: new Int32Array(32).map((_, p) => (p % 8 < 4 ? 0 : 1)),
+    count: 2,
+    pixels: Uint32Array.of(16, 16),
+  });
+  const segmentations = Array.from({ length: 5 }, halves);
+  // The segmenter is sure of both halves everywhere.
+  const sure = (): SegmentFeatures => ({ count: 2, dims: 3, data: Float32Array.from([0.95, 0.05, 0.1, 0.05, 0.95, 0.1]) });
+  // Frame 1, no keyframe, has a wall that looks like nothing else; the keyframes' walls look alike.
+  const look = (f: number): SegmentFeatures => ({
+    count: 2,
+    dims: 3,
+    data: Float32Array.from(f === 1 ? [9, 9, 9, 0, 1, 0] : [1 + 0.1 * f, 0, 0, 0, 1, 0.1 * f]),
+  });
+  const appearance = segmentations.map((_, f) => look(f));
+
+  it('are measured on the keyframes’ segments, the rows atypical segments are judged on', () => {
+    const scene = new SceneDiscovery(segmentations, new ClassDiscovery(['wall', 'chair']), {
+      keyframes: 3,
+      samplesPerSegment: 2,
+      appearance,
+      segmenterDistributions: () => sure(),
+    });
+    expect(scene.keyframes).toEqual([0, 2, 4]);
+    const stats = scene.featureStatistics!;
+    expect(Array.from(stats.mean.subarray(0, 3), (v) => +v.toFixed(4))).toEqual([1.2, 0, 0]);
+    expect(Array.from(stats.mean.subarray(3, 6), (v) => +v.toFixed(4))).toEqual([0, 1, 0.2]);
+  });
+
+  it('give way to the statistics the segmenter came with, and need a feature map', () => {
+    const given = measureFeatureStatistics([{ distribution: sure(), appearance: look(1), pixels: [16, 16] }], 2)!;
+    const options = { keyframes: 3, samplesPerSegment: 2, segmenterDistributions: () => sure() };
+    expect(
+      new SceneDiscovery(segmentations, new ClassDiscovery(['wall', 'chair']), { ...options, appearance, featureStatistics: given })
+        .featureStatistics,
+    ).toBe(given);
+    expect(new SceneDiscovery(segmentations, new ClassDiscovery(['wall', 'chair']), options).featureStatistics).toBeNull();
   });
 });
