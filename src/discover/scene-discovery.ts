@@ -6,7 +6,8 @@
  * cluster's class, other segments the class whose prototype their feature is closest to. Since
  * the features come from the fused field, one object gets one class from every view. Where the
  * views' overlaps are known (view-overlaps.ts), each segment's feature is also fused with those
- * of the keyframe segments that cover the same surface before it is clustered or classified.
+ * of the keyframe segments that cover the same surface before it is clustered or classified, and
+ * a segment the keyframes cover takes the class they have (classesFromOverlaps).
  *
  * The field is reached through `PixelSource` only: this module knows nothing of the GPU.
  */
@@ -236,10 +237,52 @@ export class SceneDiscovery {
       classOfSegment = last.classOfSegment.subarray(first, first + seg.count);
     } else {
       const f = await frameFeatures(source, frameIndex, this.samples[frameIndex]!, this.discovery.settings.entropyWeight);
-      classOfSegment = nearestClasses(this.fused(frameIndex, f), last.classes, this.appearance?.[frameIndex]);
+      const nearest = nearestClasses(this.fused(frameIndex, f), last.classes, this.appearance?.[frameIndex]);
+      if (this.keyOverlaps) {
+        const covered = classesFromOverlaps(
+          this.keyOverlaps[frameIndex]!,
+          (o) => last.classOfSegment[this.keyRow.get(o.frame)! + o.segment]!,
+        );
+        covered.forEach((c, s) => c >= 0 && (nearest[s] = c));
+      }
+      classOfSegment = nearest;
     }
     return labelsFromSegments(seg, classOfSegment);
   }
+}
+
+/**
+ * A segment is labelled from the keyframes when they cover at least this share of it (fractions
+ * summed over the keyframe segments that overlap it).
+ */
+export const TRANSFER_COVERAGE = 0.5;
+
+/**
+ * Each segment's class as the keyframe segments covering the same surface have it: the class
+ * with most of the covered share, where they cover at least TRANSFER_COVERAGE of the segment and
+ * that class holds more than half of it; else -1. Clustering decides a keyframe segment's class
+ * with what the whole graph says (its cluster, its appearance against the class's statistics); a
+ * prototype holds only the class's mean distribution, and a segment the clustering would have
+ * called atypical of its class (a ceiling the segmenter calls wall) is as close to that class's
+ * prototype as any wall.
+ */
+export function classesFromOverlaps(
+  overlaps: readonly (readonly SegmentOverlap[])[],
+  classOf: (overlap: SegmentOverlap) => number,
+): Int32Array {
+  return Int32Array.from(overlaps, (list) => {
+    const share = new Map<number, number>();
+    let total = 0;
+    for (const o of list) {
+      const c = classOf(o);
+      if (c < 0) continue;
+      share.set(c, (share.get(c) ?? 0) + o.fraction);
+      total += o.fraction;
+    }
+    if (total < TRANSFER_COVERAGE) return -1;
+    for (const [c, v] of share) if (v > total / 2) return c;
+    return -1;
+  });
 }
 
 /** Rows of several frames' features, one after the other. */

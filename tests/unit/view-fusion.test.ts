@@ -5,7 +5,15 @@
 import { describe, expect, it } from 'vitest';
 import { ClassDiscovery, DEFAULT_DISCOVERY } from '../../src/discover/class-discovery.ts';
 import type { PreSegmentation } from '../../src/discover/pre-segmentation.ts';
-import { SceneDiscovery, type PixelSource } from '../../src/discover/scene-discovery.ts';
+import {
+  classesFromOverlaps,
+  frameFeatures,
+  nearestClasses,
+  SceneDiscovery,
+  TRANSFER_COVERAGE,
+  type PixelSource,
+} from '../../src/discover/scene-discovery.ts';
+import { sampleSegments } from '../../src/discover/segment-samples.ts';
 import type { SegmentFeatures } from '../../src/discover/segment-features.ts';
 import { fuseAcrossViews } from '../../src/discover/view-fused-features.ts';
 import { PreSegmenter } from '../../src/discover/presegment-in-worker.ts';
@@ -157,6 +165,57 @@ describe('scene discovery with overlaps', () => {
     const alone = new SceneDiscovery(segmentations, new ClassDiscovery(NAMES, settings), { keyframes: 2, samplesPerSegment: 4 });
     await alone.update(source);
     expect(Array.from((await alone.labelFrame(source, 1)).classes.slice(4, 8))).toEqual([0, 0, 0, 0]);
+  });
+
+  it('gives a frame’s segment the class of the keyframe segments that cover most of it, whatever its own view says', async () => {
+    // Frame 1 takes the object for wall outright, and the keyframes cover only a quarter of each
+    // of its halves each (half in all): too little for the fused feature to outweigh its own view,
+    // enough to take the keyframes' class.
+    const surelyWall: PixelSource = async (frame, pixels) => {
+      const out = await source(frame, pixels);
+      if (frame === 1) pixels.forEach((_, i) => out.data.set(WALL, i * 4));
+      return out;
+    };
+    const partly = overlaps.map((perSegment, f) => perSegment.map((list) => list.map((o) => ({ ...o, fraction: f === 1 ? 0.25 : 1 }))));
+    const scene = new SceneDiscovery(segmentations, new ClassDiscovery(NAMES, settings), {
+      keyframes: 2,
+      samplesPerSegment: 4,
+      overlaps: partly,
+    });
+    const update = await scene.update(surelyWall);
+    const novel = update.classes.find((c) => !c.known)!;
+    expect(Array.from((await scene.labelFrame(surelyWall, 1)).classes.slice(0, 8))).toEqual([
+      0,
+      0,
+      0,
+      0,
+      novel.id,
+      novel.id,
+      novel.id,
+      novel.id,
+    ]);
+    // By its fused feature alone (the classes' prototypes) the object's half is wall.
+    const own = (f: number): Promise<SegmentFeatures> =>
+      frameFeatures(surelyWall, f, sampleSegments(segmentations[f]!, 4), settings.entropyWeight);
+    const keyFeatures = new Map([
+      [0, await own(0)],
+      [2, await own(2)],
+    ]);
+    const fused = fuseAcrossViews(await own(1), partly[1]!, (f) => keyFeatures.get(f));
+    expect(Array.from(nearestClasses(fused, update.classes))).toEqual([0, 0]);
+  });
+
+  it('takes a class from the keyframes only where they cover enough of a segment and mostly agree', () => {
+    const classOf = (o: SegmentOverlap): number => o.segment;
+    const cover = (...parts: [number, number][]): SegmentOverlap[] => parts.map(([segment, fraction]) => ({ frame: 0, segment, fraction }));
+    expect(
+      Array.from(
+        classesFromOverlaps(
+          [cover([3, 0.4], [3, 0.3]), cover([3, 0.3], [4, 0.3]), cover([3, TRANSFER_COVERAGE / 2]), cover([3, 0.6], [-1, 1]), cover()],
+          classOf,
+        ),
+      ),
+    ).toEqual([3, -1, -1, 3, -1]);
   });
 
   it('refuses overlaps that do not match the pre-segmentation', () => {
