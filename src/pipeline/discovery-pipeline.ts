@@ -133,8 +133,6 @@ export class DiscoveryPipeline {
   private overlapsMade: SegmentOverlap[][][] | null = null;
   /** Each segment's appearance, once pre-segmented (when the segmenter has a feature map). */
   private appearanceMade: SegmentFeatures[] | null = null;
-  /** Where the scene's feature statistics come from: the segmenter's manifest, or measured on the scan. */
-  private statisticsFrom: 'manifest' | 'scan' = 'manifest';
   /** The segmenter's feature maps, until pre-segmentation turns them into segment appearances. */
   private featureMaps: ScanSegmentation['featureMaps'];
   private settings: PipelineSettings;
@@ -424,11 +422,6 @@ export class DiscoveryPipeline {
     return made;
   }
 
-  /** Where the feature statistics that atypical segments are judged on came from (null: none, or not pre-segmented yet). */
-  get statisticsSource(): 'manifest' | 'scan' | null {
-    return this.scene?.featureStatistics ? this.statisticsFrom : null;
-  }
-
   /** Graph size of the discovery (after pre-segmentation). */
   get graph(): { segments: number; keyframes: number; samplesPerUpdate: number } | null {
     return this.scene
@@ -547,7 +540,6 @@ export class DiscoveryPipeline {
   private newScene(): SceneDiscovery {
     const { keyframes, samplesPerSegment } = this.settings;
     const given = this.settings.featureStatistics === 'auto' ? this.segmentation.featureStatistics : null;
-    this.statisticsFrom = given ? 'manifest' : 'scan';
     return new SceneDiscovery(this.segmentationsMade!, this.discovery, {
       keyframes,
       samplesPerSegment,
