@@ -73,7 +73,9 @@ describe('a lost GPU device, and a reload', () => {
     await p.waitForFunction(() => window.neurncd.gpu.losses().length === 2, undefined, { timeout: 120_000 });
     const crashed = await trainedTo(p, after.step + 10, 300_000);
     console.log(`[device-loss] GPU process crashed at step ${after.step}; step ${crashed.step}: PSNR ${crashed.psnr}`);
-    expect(crashed.psnr).toBeGreaterThan(before.psnr - 2);
+    // One batch's PSNR, some steps after going on from a copy older than `before`: as loose as the
+    // autosave's check below (an untrained field is further off still).
+    expect(crashed.psnr).toBeGreaterThan(before.psnr - 5);
     expect((await p.evaluate(() => window.neurncd.gpu.losses())).map((l) => l.reason)).toEqual(['destroyed', 'unknown']);
     expect(await p.getByTestId('notice').count()).toBe(0);
     expect(errors.filter((e) => !/device|lost|destroyed/i.test(e))).toEqual([]);
