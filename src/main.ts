@@ -116,5 +116,6 @@ window.neurncd = createAutomationApi({
   error: () => gpuError,
   losses: () => losses,
   session: () => session,
+  live: () => viewer,
   segmenter: getSegmenter,
 });

@@ -55,6 +55,13 @@ export interface NeurncdAutomation {
     /** Generates a synthetic scan in Web Workers; returns each file's SHA-256 (hex) by path. */
     digest(options: Partial<SynthOptions>): Promise<Record<string, string>>;
   };
+  training: {
+    /**
+     * The live run's PSNR on fixed random pixels of its training views (the same pixels on every
+     * call, unlike the status line's batch PSNR) and the step it was measured at; null without a run.
+     */
+    psnr(): Promise<{ step: number; psnr: number } | null>;
+  };
   /** The ONNX segmenter (src/segment/). */
   segment: SegmentAutomation;
   /** The training benchmark on a generated scene or a scan of this origin (progress on the console, prefixed `[bench]`). */
@@ -81,6 +88,8 @@ export function createAutomationApi(state: {
   /** Devices lost so far (each replaced by a new one, unless error() says none could be had). */
   losses: () => readonly GPUDeviceLostInfo[];
   session: () => ScanSession | null;
+  /** The live viewer's run, when the page runs one. */
+  live?: () => { trainingPsnr(): Promise<{ step: number; psnr: number }> | null } | null;
   /** The page's segmenter (the automation API drives the same one as the page's panel). */
   segmenter?: () => Segmenter;
 }): NeurncdAutomation {
@@ -132,6 +141,9 @@ export function createAutomationApi(state: {
         buffer.destroy();
         return Array.from(out);
       },
+    },
+    training: {
+      psnr: async () => (await state.live?.()?.trainingPsnr()) ?? null,
     },
     synth: {
       async digest(options) {

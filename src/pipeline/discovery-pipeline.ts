@@ -297,9 +297,12 @@ export class DiscoveryPipeline {
     });
   }
 
-  /** PSNR on random pixels of the training views. */
-  psnr(): Promise<number> {
-    return this.serial(async () => (await this.field.evaluator.evaluate(4, 777)).psnr);
+  /**
+   * PSNR on random pixels of the training views, the same pixels each call (so that two calls
+   * compare fields, not draws), and the step of the field it scored.
+   */
+  psnr(): Promise<{ step: number; psnr: number }> {
+    return this.serial(async () => ({ step: this.steps, psnr: (await this.field.evaluator.evaluate(4, 777)).psnr }));
   }
 
   /** A whole view of the field from any camera. */

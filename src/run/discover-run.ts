@@ -148,7 +148,7 @@ export async function runDiscover(
     await loop.run();
     const cut = presegmentationSummary(await pipeline.presegment());
     log(`pre-segmented: ${cut.segmentsPerFrame.toFixed(1)} segments a frame, ${(100 * cut.coverage).toFixed(1)}% of the pixels in one`);
-    const psnr = await pipeline.psnr();
+    const { psnr } = await pipeline.psnr();
     log(`trained ${pipeline.steps} steps; PSNR on training views ${psnr.toFixed(2)} dB`);
 
     // Label every frame, then score.

@@ -188,6 +188,11 @@ export class ViewerApp {
     this.demoGeneration?.abort(new Error('a scan was given'));
   }
 
+  /** The running field's PSNR on fixed pixels of its training views and the step it scored; null without a run. */
+  trainingPsnr(): Promise<{ step: number; psnr: number }> | null {
+    return this.run?.pipeline.psnr() ?? null;
+  }
+
   /** A scan finished loading: the run restarts on it. */
   async start(scan: Scan): Promise<void> {
     const generation = ++this.generation;

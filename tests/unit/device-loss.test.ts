@@ -33,8 +33,10 @@ describe('a pipeline on a lost device', { timeout: kernelTestTimeout(300_000) },
     const update = await pipeline.discover();
     expect(pipeline.lastCopy?.steps).toBe(20);
     const atCopy = await pipeline.psnr();
+    expect(atCopy.step).toBe(20);
     await pipeline.train(10, 5);
     expect(pipeline.steps).toBe(30);
+    const trainedOn = await pipeline.psnr();
 
     // A headless run (no keepCopies) reads nothing back.
     const headless = DiscoveryPipeline.create(first, scan, segmentation, settings, {
@@ -50,11 +52,19 @@ describe('a pipeline on a lost device', { timeout: kernelTestTimeout(300_000) },
     expect(await pipeline.moveTo(second)).toBe(20);
     expect(pipeline.steps).toBe(20);
     // The same parameters and occupancy grid: the same pixels scored the same.
-    expect(await pipeline.psnr()).toBeCloseTo(atCopy, 4);
+    const moved = await pipeline.psnr();
+    expect(moved.step).toBe(20);
+    expect(moved.psnr).toBeCloseTo(atCopy.psnr, 4);
     expect(pipeline.lastUpdate).toBe(update);
     const losses = await pipeline.train(10, 5);
     expect(Number.isFinite(losses.psnr)).toBe(true);
     expect(pipeline.steps).toBe(30);
+    // The same ten steps again from the copy (Adam's moments and step count with it): the field they give scores as the first time.
+    const again = await pipeline.psnr();
+    console.log(
+      `[device-loss] steps 20-30: ${trainedOn.psnr.toFixed(4)} dB on the first device, ${again.psnr.toFixed(4)} again on the second`,
+    );
+    expect(again.psnr).toBeCloseTo(trainedOn.psnr, 1);
     await pipeline.destroy();
     second.device.destroy();
   });
