@@ -22,6 +22,7 @@ import { defaultSegmenterFor, MODEL_CATALOG } from '../segment/model-catalog.ts'
 import { intOption, parseArgs, runCommand, stringOption, UsageError, type ParsedArgs } from './args.ts';
 import { RUN_SETTING_FLAGS, RUN_SETTING_USAGE, runSettingChanges } from './run-setting-flags.ts';
 import { NoChromiumError } from './chromium.ts';
+import { fileSystemProblem, isFileSystemError } from './file-system-problem.ts';
 import { NoWebGpuError, openHeadlessPage } from './headless-page.ts';
 import { scanForPage } from './scan-for-page.ts';
 
@@ -84,10 +85,20 @@ async function fieldRequest(path: string | undefined, mounts: Record<string, str
   return { url: serveBeside(path, '/field-input/', mounts), name: basename(path) };
 }
 
-/** Fails before an hour of training, not after, when the field could not be written there. */
+/**
+ * Fails before an hour of training, not after, when the field could not be written there; makes
+ * its folder, as --out's is made.
+ */
 async function writableFilePath(path: string, flag: string): Promise<void> {
-  const folder = await stat(dirname(resolve(path))).catch(() => null);
-  if (!folder?.isDirectory()) throw new UsageError(`--${flag} '${path}': its folder ${dirname(resolve(path))} does not exist`);
+  const folder = dirname(resolve(path));
+  try {
+    await mkdir(folder, { recursive: true });
+  } catch (e) {
+    if (!isFileSystemError(e)) throw e;
+    // mkdir -p says EEXIST when the folder's own path is a file.
+    const problem = e.code === 'EEXIST' ? 'it is a file, not a folder' : fileSystemProblem(e.code);
+    throw new UsageError(`--${flag} '${path}': cannot make its folder ${folder}: ${problem}`);
+  }
   const existing = await stat(path).catch(() => null);
   if (existing && !existing.isFile()) throw new UsageError(`--${flag} '${path}' exists and is not a file`);
 }

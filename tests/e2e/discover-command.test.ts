@@ -65,7 +65,8 @@ describe('npm run discover', () => {
       '6',
       '--baselines',
       '--save-field',
-      join(out, 'field.ncdckpt'),
+      // A folder that does not exist yet is made, as --out's is.
+      join(out, 'fields', 'field.ncdckpt'),
     ]);
     expect(run.stderr.split('\n').filter((l) => l.startsWith('error'))).toEqual([]);
     expect(run.code).toBe(0);
@@ -73,7 +74,7 @@ describe('npm run discover', () => {
     expect(run.stdout).toMatch(/mIoU/);
 
     const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, any>;
-    field = join(out, 'field.ncdckpt');
+    field = join(out, 'fields', 'field.ncdckpt');
     firstMetrics = m;
     // The trained field as a checkpoint: its magic, and a size that holds the hash grid.
     const checkpoint = readFileSync(field);
@@ -235,9 +236,16 @@ describe('npm run discover', () => {
     const notCheckpoint = await runCli(['discover', scan, '--out', out, '--field', join(out, 'no-field.ncdckpt')]);
     expect(notCheckpoint.code).toBe(2);
     expect(notCheckpoint.stderr.trim()).toMatch(/^error: --field '.*no-field\.ncdckpt' is not a checkpoint file/);
-    const nowhere = await runCli(['discover', scan, '--out', out, '--save-field', join(out, 'no-folder', 'f.ncdckpt')]);
-    expect(nowhere.code).toBe(2);
-    expect(nowhere.stderr.trim()).toMatch(/^error: --save-field '.*f\.ncdckpt': its folder .*no-folder does not exist$/);
+    const inFile = await runCli(['discover', scan, '--out', out, '--save-field', join(scan, 'traj_w_c.txt', 'f.ncdckpt')]);
+    expect(inFile.code).toBe(2);
+    expect(inFile.stderr.trim()).toMatch(
+      /^error: --save-field '.*f\.ncdckpt': cannot make its folder .*traj_w_c\.txt: it is a file, not a folder$/,
+    );
+    const underFile = await runCli(['discover', scan, '--out', out, '--save-field', join(scan, 'traj_w_c.txt', 'sub', 'f.ncdckpt')]);
+    expect(underFile.code).toBe(2);
+    expect(underFile.stderr.trim()).toMatch(
+      /^error: --save-field '.*f\.ncdckpt': cannot make its folder .*sub: a part of the path is a file, not a folder$/,
+    );
     const noOut = await runCli(['discover', scan]);
     expect(noOut.code).toBe(2);
     expect(noOut.stderr.trim()).toMatch(/^error: --out OUT_DIR is required/);
