@@ -78,10 +78,6 @@ class ScoresByStep {
     }
   }
 
-  get highest(): number {
-    return Math.max(...this.scores.keys());
-  }
-
   log(): string {
     return [...this.scores].map(([step, psnr]) => `${psnr.toFixed(3)}@${step}`).join(' ');
   }
@@ -106,14 +102,15 @@ async function wentOnFrom(p: Page, previous = ''): Promise<{ from: number; lost:
  * Training paused at step `paused` lost its device and went on from `from`: still paused, the field
  * is the copy's; trained on past `paused`, it scores again the steps the lost field scored.
  */
-async function goesOnAsBefore(p: Page, scores: ScoresByStep, from: number, paused: number): Promise<void> {
+async function goesOnAsBefore(p: Page, scores: ScoresByStep, from: number, paused: number): Promise<{ step: number; psnr: number }> {
   const rescored = scores.rescored;
   scores.replaced();
   expect((await scores.sample(p)).step).toBe(from);
   await p.getByTestId('train-toggle').click();
-  await scores.sampleUntil(p, (s) => s.step > paused);
+  const last = await scores.sampleUntil(p, (s) => s.step > paused);
   console.log(`[device-loss] went on from ${from} (paused at ${paused}); scores: ${scores.log()}`);
   expect(scores.rescored).toBeGreaterThan(rescored);
+  return last;
 }
 
 describe('a lost GPU device, and a reload', () => {
@@ -144,13 +141,12 @@ describe('a lost GPU device, and a reload', () => {
     const lost = await wentOnFrom(p);
     expect(lost.from).toBeGreaterThan(first.step);
     expect(lost.from + lost.lost).toBe(paused);
-    await goesOnAsBefore(p, scores, lost.from, paused);
+    const resumed = await goesOnAsBefore(p, scores, lost.from, paused);
     expect(await p.evaluate(() => window.neurncd.adapter())).not.toBeNull();
     expect(await p.getByTestId('notice').count()).toBe(0);
 
     // A crash of Chromium's GPU process (as a driver fault takes it): the same recovery.
-    const onFrom = scores.highest;
-    await scores.sampleUntil(p, (s) => s.step >= onFrom + 8);
+    await scores.sampleUntil(p, (s) => s.step >= resumed.step + 8);
     const crashedAt = await pause(p);
     await scores.sample(p);
     const cdp = await p.context().browser()!.newBrowserCDPSession();
